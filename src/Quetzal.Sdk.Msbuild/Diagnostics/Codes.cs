@@ -1,0 +1,166 @@
+using static Quetzal.Sdk.Diagnostics.Severity;
+
+namespace Quetzal.Sdk.Diagnostics;
+
+/// <summary>
+/// Every code the SDK reports, in one table. Ranges: 1xxx model inputs and settings, 2xxx state machine,
+/// 3xxx container, 4xxx AWS, 5xxx local run, 9xxx internal. The README's error table is checked against it by a test.
+/// </summary>
+public static class Codes
+{
+    // 10xx: settings and names
+    public static readonly DiagnosticDescriptor InvalidModelName = new("QTZ1001", Error,
+        "The model name '{0}' cannot name the model's S3 bucket: {1}. Set QuetzalModelName to 3-63 lowercase letters, digits and hyphens.",
+        "Model name is not a valid S3 bucket name");
+    public static readonly DiagnosticDescriptor InvalidBucketName = new("QTZ1002", Error,
+        "QuetzalBucketName '{0}' is not a valid S3 bucket name: {1}.",
+        "Bucket name is not a valid S3 bucket name");
+    public static readonly DiagnosticDescriptor InvalidRepositoryName = new("QTZ1003", Error,
+        "QuetzalEcrRepositoryName '{0}' is not a valid ECR repository name: {1}.",
+        "ECR repository name breaks ECR's rules");
+    public static readonly DiagnosticDescriptor InvalidFunctionName = new("QTZ1004", Error,
+        "QuetzalLambdaFunctionName '{0}' is not a valid Lambda function name: {1}.",
+        "Lambda function name breaks Lambda's rules");
+    public static readonly DiagnosticDescriptor InvalidStateMachineName = new("QTZ1005", Error,
+        "QuetzalStateMachineName '{0}' is not a valid state machine name: {1}.",
+        "State machine name breaks Step Functions' rules");
+    public static readonly DiagnosticDescriptor LimitOutOfRange = new("QTZ1006", Error,
+        "{0} is '{1}'; it must be a whole number from {2} to {3} ({4}).",
+        "Lambda memory, timeout or ephemeral storage is not a whole number in Lambda's range");
+    public static readonly DiagnosticDescriptor InvalidRegion = new("QTZ1007", Error,
+        "QuetzalAwsRegion '{0}' is not an AWS region name such as ca-central-1.",
+        "Region is not an AWS region name");
+    public static readonly DiagnosticDescriptor InvalidImageTag = new("QTZ1008", Error,
+        "QuetzalImageTag '{0}' is not a valid image tag: 1-128 letters, digits, '_', '.' and '-', not starting with '.' or '-'.",
+        "Image tag is not a valid Docker tag");
+
+    // 11xx: scenarios and required files
+    public static readonly DiagnosticDescriptor BaseScenarioMissing = new("QTZ1101", Error,
+        "The model has no 'base' scenario: create '{0}'. Quenedi copies new scenarios from base, and base is published first.",
+        "The base scenario is missing");
+    public static readonly DiagnosticDescriptor InvalidScenarioName = new("QTZ1102", Error,
+        "Scenario name '{0}' cannot be an S3 prefix: {1}.",
+        "Scenario name is not a safe S3 prefix");
+    public static readonly DiagnosticDescriptor ScenarioFolderMissing = new("QTZ1103", Error,
+        "Scenario '{0}' is declared but its folder '{1}' does not exist.",
+        "A declared scenario has no folder");
+    public static readonly DiagnosticDescriptor RequiredInputMissing = new("QTZ1104", Error,
+        "Scenario '{0}' lacks '{1}', which Quenedi needs. To build a model without the {2} network, add <QuetzalNetwork Remove=\"{2}\" /> to the project.",
+        "An input Quenedi needs is missing from a scenario");
+    public static readonly DiagnosticDescriptor DuplicateScenario = new("QTZ1105", Error,
+        "Scenario '{0}' is declared more than once. Every folder under the scenarios folder is a scenario by default; to list them yourself, set EnableDefaultQuetzalScenarioItems to false.",
+        "A scenario is declared twice");
+    public static readonly DiagnosticDescriptor UnknownNetwork = new("QTZ1106", Error,
+        "QuetzalNetwork '{0}' is not a network Quenedi knows; use 'pt' or 'road'.",
+        "QuetzalNetwork names an unknown network");
+    public static readonly DiagnosticDescriptor PathEscapesModel = new("QTZ1107", Error,
+        "'{0}' leads outside the model folder (through a link); scenario files must live inside the model.",
+        "A scenario file or folder is a link to outside the model");
+
+    // 12xx: JSON and GeoJSON networks
+    public static readonly DiagnosticDescriptor InvalidJson = new("QTZ1201", Error,
+        "The file is not valid JSON: {0}",
+        "A network or params file is not valid JSON (line and column given)");
+    public static readonly DiagnosticDescriptor UnsupportedEncoding = new("QTZ1202", Error,
+        "The file is {0}; save it as UTF-8.",
+        "A JSON file is UTF-16 or UTF-32, not UTF-8");
+    public static readonly DiagnosticDescriptor NotFeatureCollection = new("QTZ1203", Error,
+        "The file is not a GeoJSON FeatureCollection: {0}.",
+        "A network file is not a FeatureCollection with a features array");
+    public static readonly DiagnosticDescriptor WrongGeometry = new("QTZ1204", Error,
+        "{0}",
+        "A node is not a Point or a link is not a LineString");
+    public static readonly DiagnosticDescriptor InvalidCoordinates = new("QTZ1205", Error,
+        "{0}",
+        "Coordinates are malformed, not finite, or outside longitude/latitude bounds");
+    public static readonly DiagnosticDescriptor ProjectedCrs = new("QTZ1206", Error,
+        "{0}",
+        "The network is in a projected or unknown CRS; Quenedi needs longitude/latitude (CRS84 or EPSG:4326)");
+    public static readonly DiagnosticDescriptor MissingIndex = new("QTZ1207", Error,
+        "{0}",
+        "A feature has no properties.index");
+    public static readonly DiagnosticDescriptor DuplicateIndex = new("QTZ1208", Error,
+        "{0}",
+        "Two features of a file share an index");
+    public static readonly DiagnosticDescriptor MissingEndpoint = new("QTZ1209", Error,
+        "{0}",
+        "A link has no 'a' or 'b'");
+    public static readonly DiagnosticDescriptor DanglingEndpoint = new("QTZ1210", Error,
+        "{0}",
+        "A link's 'a' or 'b' names no node of the same network");
+    public static readonly DiagnosticDescriptor MissingPtAttribute = new("QTZ1211", Error,
+        "{0}",
+        "A pt link has no trip_id or link_sequence");
+    public static readonly DiagnosticDescriptor MissingDisplayAttribute = new("QTZ1212", Warning,
+        "{0} of {1} links lack '{2}', which Quenedi displays; first at feature {3}.",
+        "Links lack an attribute Quenedi only displays (time, headway, length, speed)");
+    public static readonly DiagnosticDescriptor MoreOffenders = new("QTZ1213", Error,
+        "{0} features in all break rule {1} in this file; the first {2} are listed above.",
+        "Count of the features breaking a rule, after the first few are listed");
+    public static readonly DiagnosticDescriptor TokenTooLarge = new("QTZ1214", Error,
+        "A single JSON value at this position is larger than {0} MB; the network cannot be read.",
+        "A single JSON value is too large to be a network attribute");
+
+    // 13xx: params.json
+    public static readonly DiagnosticDescriptor InvalidParams = new("QTZ1301", Error,
+        "params.json at {0}: {1}",
+        "params.json is not in Quenedi's format (JSON path given)");
+
+    // 2xxx: the state machine
+    public static readonly DiagnosticDescriptor StateMachineMissing = new("QTZ2001", Error,
+        "The model has no workflow: create '{0}' or declare <QuetzalStep Include=\"steps/....py\" /> items.",
+        "Neither a state machine file nor QuetzalStep items");
+    public static readonly DiagnosticDescriptor StateMachineInvalidJson = new("QTZ2002", Error,
+        "The state machine is not valid JSON: {0}",
+        "The state machine file is not valid JSON (line and column given)");
+    public static readonly DiagnosticDescriptor StateMachineStructure = new("QTZ2003", Error,
+        "{0}",
+        "The state machine breaks the Amazon States Language structure (missing StartAt, States, Type, Next/End...)");
+    public static readonly DiagnosticDescriptor UnknownTransition = new("QTZ2004", Error,
+        "{0}",
+        "StartAt, Next, Default, a Choice or a Catch names a state that does not exist");
+    public static readonly DiagnosticDescriptor NoTerminalState = new("QTZ2005", Error,
+        "{0} has no terminal state: add \"End\": true to the last state, or a Succeed or Fail state.",
+        "A state machine or branch has no terminal state");
+    public static readonly DiagnosticDescriptor UnreachableState = new("QTZ2006", Warning,
+        "State '{0}' cannot be reached from '{1}'.",
+        "A state cannot be reached from StartAt");
+    public static readonly DiagnosticDescriptor UnknownPlaceholder = new("QTZ2007", Error,
+        "Unknown placeholder '${{{0}}}'; the SDK substitutes only: {1}.",
+        "The state machine uses a placeholder the SDK does not substitute");
+    public static readonly DiagnosticDescriptor NotebookMissing = new("QTZ2008", Error,
+        "State '{0}' runs '{1}', which is not a file of the model (looked for '{2}').",
+        "A Task's notebook_path names no file of the model");
+    public static readonly DiagnosticDescriptor StepsIgnored = new("QTZ2009", Warning,
+        "QuetzalStep items are ignored because the state machine file '{0}' exists; remove one or the other.",
+        "QuetzalStep items and a state machine file are both present");
+    public static readonly DiagnosticDescriptor InvalidStep = new("QTZ2010", Error,
+        "QuetzalStep '{0}': {1}.",
+        "A QuetzalStep item names no model file or repeats a state name");
+
+    // 3xxx: container
+    public static readonly DiagnosticDescriptor UserOwnedFile = new("QTZ3001", Message,
+        "'{0}' has no Quetzal.Sdk header, so it is yours: the SDK leaves it alone.",
+        "A Dockerfile or .dockerignore without the generated header is left alone");
+    public static readonly DiagnosticDescriptor LibraryPathMissing = new("QTZ3002", Error,
+        "QuetzalLibraryPath '{0}' is not a folder; it should point at a checkout of the quetzal library (the folder holding its 'quetzal' package).",
+        "QuetzalLibraryPath names no folder");
+
+    // 9xxx: internal
+    public static readonly DiagnosticDescriptor Internal = new("QTZ9001", Error,
+        "Quetzal.Sdk failed unexpectedly in {0}: {1}. Please report it with the build log (-v:diag shows the details).",
+        "An unexpected failure inside the SDK");
+    public static readonly DiagnosticDescriptor MSBuildTooOld = new("QTZ9003", Error,
+        "Quetzal.Sdk needs the dotnet CLI or Visual Studio 2026 (MSBuild 18), which can run .NET tasks; this is MSBuild {0} on .NET Framework.",
+        "Visual Studio's MSBuild is older than 18 (raised by Sdk.targets)");
+    public static readonly DiagnosticDescriptor Cancelled = new("QTZ9002", Error,
+        "{0} was cancelled.",
+        "The build was cancelled");
+
+    public static IReadOnlyList<DiagnosticDescriptor> All { get; } = typeof(Codes)
+        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+        .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+        .OrderBy(d => d.Code, StringComparer.Ordinal)
+        .ToArray();
+}

@@ -1,0 +1,67 @@
+using System.Reflection;
+using Microsoft.Build.Framework;
+using Quetzal.Sdk.Diagnostics;
+using Severity = Quetzal.Sdk.Diagnostics.Severity;
+using MSBuildTask = Microsoft.Build.Utilities.Task;
+
+namespace Quetzal.Sdk.Tasks;
+
+/// <summary>
+/// The base of every Quetzal task: it turns diagnostics into MSBuild errors with file, line, column and code, and
+/// makes sure nothing ends in MSBuild's "task failed unexpectedly": an unforeseen exception becomes QTZ9001, with
+/// the stack trace at low importance only.
+/// </summary>
+public abstract class QuetzalTask : MSBuildTask, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancellation = new();
+
+    protected CancellationToken Cancellation => _cancellation.Token;
+
+    public static string SdkVersion { get; } =
+        typeof(QuetzalTask).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public void Cancel() => _cancellation.Cancel();
+
+    public sealed override bool Execute()
+    {
+        try
+        {
+            ExecuteCore();
+        }
+        catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+        {
+            Report(Codes.Cancelled.Create(null, GetType().Name));
+        }
+        catch (Exception e)
+        {
+            Report(Codes.Internal.Create(null, GetType().Name, e.Message));
+            Log.LogMessage(MessageImportance.Low, e.ToString());
+        }
+        return !Log.HasLoggedErrors;
+    }
+
+    protected abstract void ExecuteCore();
+
+    protected void Report(Diagnostic d)
+    {
+        switch (d.Severity)
+        {
+            case Severity.Error:
+                Log.LogError(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
+                break;
+            case Severity.Warning:
+                Log.LogWarning(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
+                break;
+            default:
+                Log.LogMessage(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, MessageImportance.Normal, d.Message);
+                break;
+        }
+    }
+
+    protected void Report(IEnumerable<Diagnostic> diagnostics)
+    {
+        foreach (var d in diagnostics) Report(d);
+    }
+
+    protected static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Quetzal.Sdk.Validation;
+
+public enum JsonKind { Object, Array, String, Number, True, False, Null }
+
+/// <summary>
+/// A JSON value with the line and column where it starts. For the small files whose errors must point at a
+/// member (params.json, the state machine); networks are never loaded whole (see <see cref="NetworkValidator"/>).
+/// </summary>
+public sealed class JsonTree
+{
+    public JsonKind Kind { get; private init; }
+    public int Line { get; private init; }
+    public int Column { get; private init; }
+    public string? String { get; private init; }
+    public double Number { get; private init; }
+    public string? RawNumber { get; private init; }
+    public IReadOnlyList<KeyValuePair<string, JsonTree>> Members { get; private init; } = [];
+    public IReadOnlyList<JsonTree> Items { get; private init; } = [];
+
+    public JsonTree? this[string name]
+    {
+        get
+        {
+            foreach (var m in Members)
+                if (m.Key == name) return m.Value;
+            return null;
+        }
+    }
+
+    public bool IsString => Kind == JsonKind.String;
+    public bool IsBoolean => Kind is JsonKind.True or JsonKind.False;
+
+    public string Describe() => Kind switch
+    {
+        JsonKind.Object => "an object",
+        JsonKind.Array => "an array",
+        JsonKind.String => "a string",
+        JsonKind.Number => "a number",
+        JsonKind.Null => "null",
+        _ => "a boolean",
+    };
+
+    /// <summary>Parses UTF-8 JSON; throws <see cref="JsonSyntaxException"/> with a 1-based line and column.</summary>
+    public static JsonTree Parse(byte[] utf8)
+    {
+        var start = JsonEncoding.Detect(utf8, out var notUtf8);
+        if (notUtf8 is not null) throw new JsonEncodingException(notUtf8);
+        var lines = new LineMap(utf8);
+        var reader = new Utf8JsonReader(utf8.AsSpan(start), new JsonReaderOptions { MaxDepth = 128 });
+        try
+        {
+            if (!reader.Read()) throw new JsonSyntaxException("the file is empty", 1, 1);
+            var tree = Read(ref reader, lines, start);
+            if (reader.Read()) throw new JsonSyntaxException("more than one JSON value", 1, 1);
+            return tree;
+        }
+        catch (JsonException e)
+        {
+            throw JsonSyntaxException.From(e);
+        }
+    }
+
+    public static JsonTree Load(string path) => Parse(File.ReadAllBytes(path));
+
+    private static JsonTree Read(ref Utf8JsonReader reader, LineMap lines, int offset)
+    {
+        var (line, column) = lines.Locate(offset + (int)reader.TokenStartIndex);
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                var members = new List<KeyValuePair<string, JsonTree>>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                {
+                    var name = reader.GetString()!;
+                    reader.Read();
+                    members.Add(new(name, Read(ref reader, lines, offset)));
+                }
+                return new JsonTree { Kind = JsonKind.Object, Line = line, Column = column, Members = members };
+            case JsonTokenType.StartArray:
+                var items = new List<JsonTree>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    items.Add(Read(ref reader, lines, offset));
+                return new JsonTree { Kind = JsonKind.Array, Line = line, Column = column, Items = items };
+            case JsonTokenType.String:
+                return new JsonTree { Kind = JsonKind.String, Line = line, Column = column, String = reader.GetString() };
+            case JsonTokenType.Number:
+                var raw = Encoding.UTF8.GetString(reader.ValueSpan);
+                double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var number);
+                return new JsonTree { Kind = JsonKind.Number, Line = line, Column = column, Number = number, RawNumber = raw };
+            case JsonTokenType.True:
+                return new JsonTree { Kind = JsonKind.True, Line = line, Column = column };
+            case JsonTokenType.False:
+                return new JsonTree { Kind = JsonKind.False, Line = line, Column = column };
+            default:
+                return new JsonTree { Kind = JsonKind.Null, Line = line, Column = column };
+        }
+    }
+
+    /// <summary>Byte offset to 1-based line and column, by binary search over line starts.</summary>
+    private sealed class LineMap
+    {
+        private readonly List<int> _starts = [0];
+
+        public LineMap(byte[] text)
+        {
+            var span = text.AsSpan();
+            int i, at = 0;
+            while ((i = span[at..].IndexOf((byte)'\n')) >= 0)
+            {
+                at += i + 1;
+                _starts.Add(at);
+            }
+        }
+
+        public (int Line, int Column) Locate(int offset)
+        {
+            var index = _starts.BinarySearch(offset);
+            if (index < 0) index = ~index - 1;
+            return (index + 1, offset - _starts[index] + 1);
+        }
+    }
+}
+
+/// <summary>A JSON syntax error with its 1-based position.</summary>
+public sealed class JsonSyntaxException(string message, int line, int column) : Exception(message)
+{
+    public int Line { get; } = line;
+    public int Column { get; } = column;
+
+    public static JsonSyntaxException From(JsonException e)
+    {
+        // System.Text.Json appends " LineNumber: n | BytePositionInLine: m." to its message: keep only the reason.
+        var message = e.Message;
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut > 0) message = message[..cut];
+        return new JsonSyntaxException(message.TrimEnd('.', ' '), (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1);
+    }
+}
+
+public sealed class JsonEncodingException(string encoding) : Exception(encoding)
+{
+    public string Encoding { get; } = encoding;
+}

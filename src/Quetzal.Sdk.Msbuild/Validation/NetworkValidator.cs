@@ -1,0 +1,569 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Sdk.Validation;
+
+public enum NetworkLayer { Nodes, Links }
+
+/// <summary>
+/// Validates one GeoJSON network file as quetzal and Quenedi write them, in one streaming pass:
+/// tokens are read from a buffer refilled from disk, so memory holds the buffer and the indexes, never the file.
+/// Nodes are read first; their indexes are what the links of the same network may name.
+/// </summary>
+public sealed class NetworkValidator
+{
+    public const int ListedOffenders = 5;
+    internal static int InitialBufferSize = 1 << 20;
+    internal const int MaxTokenBytes = 64 << 20;
+
+    /// <summary>CRS names that mean longitude/latitude in degrees (what RFC 7946 and Quenedi expect).</summary>
+    private static readonly string[] GeographicCrs =
+    [
+        "urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "OGC:CRS84", "CRS84",
+        "EPSG:4326", "urn:ogc:def:crs:EPSG::4326", "urn:ogc:def:crs:EPSG:4326", "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "http://www.opengis.net/def/crs/EPSG/0/4326",
+    ];
+
+    private enum Frame : byte { None, Document, Root, Features, Feature, Geometry, Coordinates, Properties, Crs, CrsProperties }
+
+    private enum Prop : byte
+    {
+        Other, Type, Features, Crs, Geometry, Properties, Coordinates, Index, A, B, TripId, LinkSequence,
+        Time, Headway, Length, Speed, Name,
+    }
+
+    [Flags]
+    private enum Display : byte { None = 0, Time = 1, Headway = 2, Length = 4, Speed = 8 }
+
+    private const int MaxDepth = 64;
+
+    private readonly string _path;
+    private readonly NetworkLayer _layer;
+    private readonly bool _isPt;
+    private readonly IReadOnlyDictionary<string, int>? _nodes;
+    private readonly string? _nodesFile;
+    private readonly DiagnosticBag _bag;
+    private readonly Frame[] _frames = new Frame[MaxDepth + 2];
+    private readonly Prop[] _props = new Prop[MaxDepth + 2];
+    private readonly Dictionary<string, int> _indexes = new(StringComparer.Ordinal);
+    private readonly LineTracker _lines = new();
+    private readonly Offenders _wrongGeometry, _badCoordinates, _missingIndex, _duplicateIndex, _missingEndpoint, _danglingEndpoint, _missingPt;
+    private readonly Display _expectedDisplay;
+    private readonly int[] _displayMissing = new int[4];
+    private readonly int[] _displayFirst = new int[4];
+
+    private int _skipDepth = -1;
+    private bool _stop;
+    private bool _sawFeatures;
+    private string? _rootType;
+    private (int Line, int Column) _rootTypeAt;
+    private int _featureCount;
+
+    // The feature being read.
+    private (int Line, int Column) _at;
+    private bool _hasGeometry, _geometryNull, _hasCoordinates, _coordinatesBad;
+    private string? _geometryType;
+    private string? _index, _a, _b;
+    private bool _hasTripId, _hasLinkSequence;
+    private Display _display;
+    private int _coordinatesDepth, _positionLevel, _positions, _numbersInPosition;
+    private ulong _levelHasNumbers, _levelHasArrays;
+    private double _lon;
+    private string? _coordinateProblem;
+
+    private NetworkValidator(string path, NetworkLayer layer, bool isPt, IReadOnlyDictionary<string, int>? nodes, string? nodesFile, DiagnosticBag bag)
+    {
+        _path = path;
+        _layer = layer;
+        _isPt = isPt;
+        _nodes = nodes;
+        _nodesFile = nodesFile;
+        _bag = bag;
+        _wrongGeometry = new(Codes.WrongGeometry, path);
+        _badCoordinates = new(Codes.InvalidCoordinates, path);
+        _missingIndex = new(Codes.MissingIndex, path);
+        _duplicateIndex = new(Codes.DuplicateIndex, path);
+        _missingEndpoint = new(Codes.MissingEndpoint, path);
+        _danglingEndpoint = new(Codes.DanglingEndpoint, path);
+        _missingPt = new(Codes.MissingPtAttribute, path);
+        _expectedDisplay = layer == NetworkLayer.Nodes ? Display.None
+            : isPt ? Display.Time | Display.Headway
+            : Display.Length | Display.Time | Display.Speed;
+    }
+
+    /// <summary>Validates a nodes file; returns its indexes (feature number by index) when the file could be read to the end.</summary>
+    public static IReadOnlyDictionary<string, int>? ValidateNodes(string path, bool isPt, DiagnosticBag bag, CancellationToken cancellation = default)
+    {
+        var validator = new NetworkValidator(path, NetworkLayer.Nodes, isPt, null, null, bag);
+        return validator.Run(cancellation) ? validator._indexes : null;
+    }
+
+    /// <summary>Validates a links file; <paramref name="nodes"/> (null when the nodes could not be read) are what a and b may name.</summary>
+    public static bool ValidateLinks(string path, bool isPt, IReadOnlyDictionary<string, int>? nodes, string nodesFile, DiagnosticBag bag, CancellationToken cancellation = default)
+        => new NetworkValidator(path, NetworkLayer.Links, isPt, nodes, nodesFile, bag).Run(cancellation);
+
+    private string Noun => _layer == NetworkLayer.Nodes ? "node" : "link";
+
+    private bool Run(CancellationToken cancellation)
+    {
+        var local = new DiagnosticBag();
+        var readable = Scan(local, cancellation);
+        if (readable)
+        {
+            _wrongGeometry.Flush(local);
+            _badCoordinates.Flush(local);
+            _missingIndex.Flush(local);
+            _duplicateIndex.Flush(local);
+            _missingEndpoint.Flush(local);
+            _danglingEndpoint.Flush(local);
+            _missingPt.Flush(local);
+            ReportDisplay(local);
+        }
+        _bag.AddRange(local.Items);
+        return readable;
+    }
+
+    /// <summary>Reads the file token by token; returns false when it is not JSON or not a FeatureCollection.</summary>
+    private bool Scan(DiagnosticBag local, CancellationToken cancellation)
+    {
+        using var stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        try
+        {
+            var length = Fill(stream, buffer, 0);
+            var final = length < buffer.Length;
+            if (length == 0)
+            {
+                local.Add(Codes.InvalidJson, _path, 1, 1, "the file is empty");
+                return false;
+            }
+            var offset = JsonEncoding.Detect(buffer.AsSpan(0, Math.Min(length, 4)), out var notUtf8);
+            if (notUtf8 is not null)
+            {
+                local.Add(Codes.UnsupportedEncoding, _path, 1, 1, notUtf8);
+                return false;
+            }
+
+            long bufferStart = 0;
+            var state = new JsonReaderState(new JsonReaderOptions { MaxDepth = MaxDepth });
+            _frames[0] = Frame.Document;
+            var tokens = 0;
+            while (true)
+            {
+                var reader = new Utf8JsonReader(buffer.AsSpan(offset, length - offset), final, state);
+                try
+                {
+                    while (!_stop && reader.Read())
+                    {
+                        OnToken(ref reader, buffer, bufferStart, bufferStart + offset + reader.TokenStartIndex, local);
+                        if ((++tokens & 0xFFFF) == 0) cancellation.ThrowIfCancellationRequested();
+                    }
+                }
+                catch (JsonException e)
+                {
+                    var syntax = JsonSyntaxException.From(e);
+                    local.Add(Codes.InvalidJson, _path, syntax.Line, syntax.Column, syntax.Message);
+                    return false;
+                }
+                if (_stop) return false;
+                if (final) break;
+
+                state = reader.CurrentState;
+                var consumed = offset + (int)reader.BytesConsumed;
+                _lines.Advance(buffer, bufferStart, bufferStart + consumed);
+                var remaining = length - consumed;
+                if (consumed == 0 && length == buffer.Length)
+                {
+                    // One token fills the whole buffer: grow it, within reason.
+                    if (buffer.Length >= MaxTokenBytes)
+                    {
+                        var (line, column) = _lines.Locate(buffer, bufferStart, bufferStart);
+                        local.Add(Codes.TokenTooLarge, _path, line, column, MaxTokenBytes >> 20);
+                        return false;
+                    }
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    Buffer.BlockCopy(buffer, 0, larger, 0, length);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                else
+                {
+                    Buffer.BlockCopy(buffer, consumed, buffer, 0, remaining);
+                    bufferStart += consumed;
+                    length = remaining;
+                }
+                offset = 0;
+                length += Fill(stream, buffer, length);
+                final = length < buffer.Length;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (_rootType != "FeatureCollection")
+        {
+            var (line, column) = _rootType is null ? (1, 1) : _rootTypeAt;
+            local.Add(Codes.NotFeatureCollection, _path, line, column,
+                _rootType is null ? "it has no \"type\": \"FeatureCollection\"" : $"its type is '{_rootType}'");
+            return false;
+        }
+        if (!_sawFeatures)
+        {
+            local.Add(Codes.NotFeatureCollection, _path, 1, 1, "it has no 'features' array");
+            return false;
+        }
+        return true;
+    }
+
+    private static int Fill(Stream stream, byte[] buffer, int start)
+    {
+        var total = 0;
+        int read;
+        while (start + total < buffer.Length && (read = stream.Read(buffer, start + total, buffer.Length - start - total)) > 0)
+            total += read;
+        return total;
+    }
+
+    private void OnToken(ref Utf8JsonReader reader, byte[] buffer, long bufferStart, long tokenStart, DiagnosticBag local)
+    {
+        var depth = reader.CurrentDepth;
+        var token = reader.TokenType;
+        if (_skipDepth >= 0)
+        {
+            if (depth == _skipDepth && token is JsonTokenType.EndObject or JsonTokenType.EndArray) _skipDepth = -1;
+            return;
+        }
+
+        var frame = _frames[depth];
+        switch (token)
+        {
+            case JsonTokenType.PropertyName:
+                _props[depth] = Classify(frame, ref reader);
+                return;
+
+            case JsonTokenType.StartObject:
+            case JsonTokenType.StartArray:
+                OnStart(ref reader, frame, depth, token == JsonTokenType.StartArray, buffer, bufferStart, tokenStart, local);
+                return;
+
+            case JsonTokenType.EndObject:
+            case JsonTokenType.EndArray:
+                OnEnd(_frames[depth + 1]);
+                return;
+
+            default:
+                OnValue(ref reader, frame, depth, buffer, bufferStart, tokenStart, local);
+                return;
+        }
+    }
+
+    private static Prop Classify(Frame frame, ref Utf8JsonReader r) => frame switch
+    {
+        Frame.Root => r.ValueTextEquals("type"u8) ? Prop.Type : r.ValueTextEquals("features"u8) ? Prop.Features : r.ValueTextEquals("crs"u8) ? Prop.Crs : Prop.Other,
+        Frame.Feature => r.ValueTextEquals("geometry"u8) ? Prop.Geometry : r.ValueTextEquals("properties"u8) ? Prop.Properties : Prop.Other,
+        Frame.Geometry => r.ValueTextEquals("type"u8) ? Prop.Type : r.ValueTextEquals("coordinates"u8) ? Prop.Coordinates : Prop.Other,
+        Frame.Properties =>
+            r.ValueTextEquals("index"u8) ? Prop.Index :
+            r.ValueTextEquals("a"u8) ? Prop.A :
+            r.ValueTextEquals("b"u8) ? Prop.B :
+            r.ValueTextEquals("trip_id"u8) ? Prop.TripId :
+            r.ValueTextEquals("link_sequence"u8) ? Prop.LinkSequence :
+            r.ValueTextEquals("time"u8) ? Prop.Time :
+            r.ValueTextEquals("headway"u8) ? Prop.Headway :
+            r.ValueTextEquals("length"u8) ? Prop.Length :
+            r.ValueTextEquals("speed"u8) ? Prop.Speed : Prop.Other,
+        Frame.Crs => r.ValueTextEquals("properties"u8) ? Prop.Properties : Prop.Other,
+        Frame.CrsProperties => r.ValueTextEquals("name"u8) ? Prop.Name : Prop.Other,
+        _ => Prop.Other,
+    };
+
+    private void OnStart(ref Utf8JsonReader reader, Frame frame, int depth, bool isArray, byte[] buffer, long bufferStart, long tokenStart, DiagnosticBag local)
+    {
+        var prop = _props[depth];
+        var inner = Frame.None;
+        switch (frame)
+        {
+            case Frame.Document:
+                if (isArray)
+                {
+                    local.Add(Codes.NotFeatureCollection, _path, 1, 1, "the top-level value is an array, not an object");
+                    _stop = true;
+                    return;
+                }
+                inner = Frame.Root;
+                break;
+            case Frame.Root when prop == Prop.Features:
+                if (!isArray)
+                {
+                    var (line, column) = _lines.Locate(buffer, bufferStart, tokenStart);
+                    local.Add(Codes.NotFeatureCollection, _path, line, column, "'features' is not an array");
+                    _stop = true;
+                    return;
+                }
+                _sawFeatures = true;
+                inner = Frame.Features;
+                break;
+            case Frame.Root when prop == Prop.Crs && !isArray:
+                inner = Frame.Crs;
+                break;
+            case Frame.Crs when prop == Prop.Properties && !isArray:
+                inner = Frame.CrsProperties;
+                break;
+            case Frame.Features:
+                _at = _lines.Locate(buffer, bufferStart, tokenStart);
+                _featureCount++;
+                if (isArray)
+                {
+                    _wrongGeometry.Add(_at.Line, _at.Column, $"Feature {_featureCount} is an array, not a GeoJSON Feature object.");
+                    break;
+                }
+                BeginFeature();
+                inner = Frame.Feature;
+                break;
+            case Frame.Feature when prop == Prop.Geometry && !isArray:
+                _hasGeometry = true;
+                inner = Frame.Geometry;
+                break;
+            case Frame.Feature when prop == Prop.Properties && !isArray:
+                inner = Frame.Properties;
+                break;
+            case Frame.Geometry when prop == Prop.Coordinates && isArray:
+                _hasCoordinates = true;
+                _coordinatesDepth = depth;
+                _levelHasNumbers = _levelHasArrays = 0;
+                _numbersInPosition = 0;
+                inner = Frame.Coordinates;
+                break;
+            case Frame.Coordinates:
+                var level = depth - _coordinatesDepth;
+                if (!isArray || (_levelHasNumbers & (1UL << level)) != 0) _coordinatesBad = true;
+                if (isArray)
+                {
+                    _levelHasArrays |= 1UL << level;
+                    _numbersInPosition = 0;
+                    inner = Frame.Coordinates;
+                }
+                break;
+        }
+
+        if (inner == Frame.None)
+        {
+            _skipDepth = depth;
+            return;
+        }
+        _frames[depth + 1] = inner;
+        _props[depth + 1] = Prop.Other;
+    }
+
+    private void OnEnd(Frame closed)
+    {
+        switch (closed)
+        {
+            case Frame.Coordinates:
+                if (_numbersInPosition > 0)
+                {
+                    if (_numbersInPosition is < 2 or > 3) _coordinatesBad = true;
+                    // The level of the array that held the numbers: set by OnValue.
+                    _positions++;
+                    _numbersInPosition = 0;
+                }
+                break;
+            case Frame.Feature:
+                EndFeature();
+                break;
+        }
+    }
+
+    private void OnValue(ref Utf8JsonReader reader, Frame frame, int depth, byte[] buffer, long bufferStart, long tokenStart, DiagnosticBag local)
+    {
+        var prop = _props[depth];
+        var token = reader.TokenType;
+        switch (frame)
+        {
+            case Frame.Document:
+                local.Add(Codes.NotFeatureCollection, _path, 1, 1, "the top-level value is not an object");
+                _stop = true;
+                return;
+            case Frame.Root when prop == Prop.Type:
+                _rootType = token == JsonTokenType.String ? reader.GetString() : "(not a string)";
+                _rootTypeAt = _lines.Locate(buffer, bufferStart, tokenStart);
+                return;
+            case Frame.Root when prop == Prop.Features:
+                var at = _lines.Locate(buffer, bufferStart, tokenStart);
+                local.Add(Codes.NotFeatureCollection, _path, at.Line, at.Column, "'features' is not an array");
+                _stop = true;
+                return;
+            case Frame.Root when prop == Prop.Crs && token == JsonTokenType.String:
+            case Frame.CrsProperties when prop == Prop.Name:
+                CheckCrs(token == JsonTokenType.String ? reader.GetString() : null, _lines.Locate(buffer, bufferStart, tokenStart), local);
+                return;
+            case Frame.Features:
+                _at = _lines.Locate(buffer, bufferStart, tokenStart);
+                _featureCount++;
+                _wrongGeometry.Add(_at.Line, _at.Column, $"Feature {_featureCount} is not a GeoJSON Feature object.");
+                return;
+            case Frame.Feature when prop == Prop.Geometry && token == JsonTokenType.Null:
+                _geometryNull = true;
+                return;
+            case Frame.Geometry when prop == Prop.Type:
+                _geometryType = token == JsonTokenType.String ? reader.GetString() : "(not a string)";
+                return;
+            case Frame.Coordinates:
+                OnCoordinate(ref reader, depth);
+                return;
+            case Frame.Properties:
+                OnProperty(ref reader, prop);
+                return;
+        }
+    }
+
+    private void OnCoordinate(ref Utf8JsonReader reader, int depth)
+    {
+        var level = depth - _coordinatesDepth;
+        if (reader.TokenType != JsonTokenType.Number || (_levelHasArrays & (1UL << level)) != 0)
+        {
+            _coordinatesBad = true;
+            return;
+        }
+        _levelHasNumbers |= 1UL << level;
+        if (_positionLevel == 0) _positionLevel = level;
+        else if (_positionLevel != level) _coordinatesBad = true;
+
+        _numbersInPosition++;
+        if (_numbersInPosition > 2) return;
+        if (!reader.TryGetDouble(out var value) || !double.IsFinite(value))
+        {
+            _coordinateProblem ??= $"coordinate {Encoding.UTF8.GetString(reader.ValueSpan)} is not a finite number";
+            return;
+        }
+        if (_numbersInPosition == 1)
+        {
+            _lon = value;
+        }
+        else if (_coordinateProblem is null && (_lon is < -180 or > 180 || value is < -90 or > 90))
+        {
+            _coordinateProblem = string.Create(CultureInfo.InvariantCulture,
+                $"position ({_lon}, {value}) is outside longitude/latitude bounds; the network looks projected (metres): reproject it to EPSG:4326");
+        }
+    }
+
+    private void OnProperty(ref Utf8JsonReader reader, Prop prop)
+    {
+        var present = reader.TokenType != JsonTokenType.Null;
+        switch (prop)
+        {
+            case Prop.Index: _index = Identifier(ref reader); break;
+            case Prop.A: _a = Identifier(ref reader); break;
+            case Prop.B: _b = Identifier(ref reader); break;
+            case Prop.TripId: _hasTripId = present; break;
+            case Prop.LinkSequence: _hasLinkSequence = present; break;
+            case Prop.Time when present: _display |= Display.Time; break;
+            case Prop.Headway when present: _display |= Display.Headway; break;
+            case Prop.Length when present: _display |= Display.Length; break;
+            case Prop.Speed when present: _display |= Display.Speed; break;
+        }
+    }
+
+    /// <summary>An index or a node reference: a string, or a number by its text, as pandas writes either.</summary>
+    private static string? Identifier(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
+        _ => null,
+    };
+
+    private void CheckCrs(string? name, (int Line, int Column) at, DiagnosticBag local)
+    {
+        if (name is not null && Array.Exists(GeographicCrs, g => string.Equals(g, name, StringComparison.OrdinalIgnoreCase))) return;
+        local.Add(Codes.ProjectedCrs, _path, at.Line, at.Column,
+            $"The file declares the CRS '{name ?? "(not a string)"}', which is not longitude/latitude: Quenedi needs CRS84 or EPSG:4326. Reproject the network (for example geopandas' to_crs(4326)) or remove the 'crs' member if the coordinates already are longitude/latitude.");
+    }
+
+    private void BeginFeature()
+    {
+        _hasGeometry = _geometryNull = _hasCoordinates = _coordinatesBad = false;
+        _geometryType = null;
+        _index = _a = _b = null;
+        _hasTripId = _hasLinkSequence = false;
+        _display = Display.None;
+        _positionLevel = _positions = _numbersInPosition = 0;
+        _coordinateProblem = null;
+    }
+
+    private void EndFeature()
+    {
+        var (line, column) = _at;
+        var name = _index is null ? $"{Noun} {_featureCount}" : $"{Noun} '{_index}'";
+        var expected = _layer == NetworkLayer.Nodes ? "Point" : "LineString";
+
+        if (!_hasGeometry || _geometryNull)
+            _wrongGeometry.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}) has no geometry; {Noun}s must be {expected}s.");
+        else if (_geometryType != expected)
+            _wrongGeometry.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}) is a {_geometryType ?? "geometry without type"}; {Noun}s must be {expected}s.");
+        else if (!_hasCoordinates || _coordinatesBad || !ShapeMatches(expected))
+            _badCoordinates.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}): coordinates are not a valid {expected} ({Shape(expected)}).");
+        else if (_coordinateProblem is not null)
+            _badCoordinates.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}): {_coordinateProblem}.");
+
+        if (_index is null)
+        {
+            _missingIndex.Add(line, column, $"Feature {_featureCount} has no properties.index (a string or number, unique in the file).");
+        }
+        else if (!_indexes.TryAdd(_index, _featureCount))
+        {
+            _duplicateIndex.Add(line, column, $"Feature {_featureCount} has index '{_index}', already used by feature {_indexes[_index]}.");
+        }
+
+        if (_layer != NetworkLayer.Links) return;
+
+        if (_a is null || _b is null)
+        {
+            var missing = _a is null && _b is null ? "'a' and 'b'" : _a is null ? "'a'" : "'b'";
+            _missingEndpoint.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}) has no {missing}: the indexes of the nodes it joins.");
+        }
+        if (_nodes is not null)
+        {
+            foreach (var (end, node) in new[] { ("a", _a), ("b", _b) })
+            {
+                if (node is not null && !_nodes.ContainsKey(node))
+                    _danglingEndpoint.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}): {end} = '{node}' is not a node of {_nodesFile}.");
+            }
+        }
+        if (_isPt && (!_hasTripId || !_hasLinkSequence))
+        {
+            var missing = !_hasTripId && !_hasLinkSequence ? "'trip_id' and 'link_sequence'" : !_hasTripId ? "'trip_id'" : "'link_sequence'";
+            _missingPt.Add(line, column, $"Pt {name} (feature {_featureCount}) has no {missing}.");
+        }
+        for (var bit = 0; bit < 4; bit++)
+        {
+            var flag = (Display)(1 << bit);
+            if ((_expectedDisplay & flag) != 0 && (_display & flag) == 0 && _displayMissing[bit]++ == 0)
+                _displayFirst[bit] = _featureCount;
+        }
+    }
+
+    private void ReportDisplay(DiagnosticBag local)
+    {
+        for (var bit = 0; bit < 4; bit++)
+        {
+            if (_displayMissing[bit] == 0) continue;
+            var attribute = ((Display)(1 << bit)).ToString().ToLowerInvariant();
+            local.Add(Codes.MissingDisplayAttribute, _path, 0, 0, _displayMissing[bit], _featureCount, attribute, _displayFirst[bit]);
+        }
+    }
+
+    private bool ShapeMatches(string expected) => expected == "Point"
+        ? _positionLevel == 1 && _positions == 1
+        : _positionLevel == 2 && _positions >= 2;
+
+    private static string Shape(string expected) => expected == "Point"
+        ? "[longitude, latitude]"
+        : "an array of at least two [longitude, latitude] positions";
+
+    private static string Capitalised(string text) => char.ToUpperInvariant(text[0]) + text[1..];
+}

@@ -1,0 +1,235 @@
+using System.Text.RegularExpressions;
+using Quetzal.Sdk.Diagnostics;
+using Quetzal.Sdk.Model;
+
+namespace Quetzal.Sdk.Validation;
+
+/// <summary>
+/// The Amazon States Language structure of a model's state machine, checked before anything is deployed:
+/// every transition lands on a state, every machine (and Parallel branch, and Map processor) can end,
+/// placeholders are ones the SDK substitutes, and every notebook a Task runs is a file of the model.
+/// </summary>
+public static partial class StateMachineValidator
+{
+    private static readonly HashSet<string> StateTypes = ["Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"];
+
+    public static JsonTree? Validate(string path, string modelDirectory, DiagnosticBag bag)
+    {
+        JsonTree root;
+        try
+        {
+            root = JsonTree.Load(path);
+        }
+        catch (JsonSyntaxException e)
+        {
+            bag.Add(Codes.StateMachineInvalidJson, path, e.Line, e.Column, e.Message);
+            return null;
+        }
+        catch (JsonEncodingException e)
+        {
+            bag.Add(Codes.UnsupportedEncoding, path, 1, 1, e.Encoding);
+            return null;
+        }
+        new Walker(path, modelDirectory, bag).Machine(root, "The state machine");
+        CheckPlaceholders(root, path, bag);
+        return root;
+    }
+
+    private static void CheckPlaceholders(JsonTree node, string path, DiagnosticBag bag)
+    {
+        if (node.IsString)
+        {
+            foreach (Match match in PlaceholderPattern().Matches(node.String!))
+            {
+                var name = match.Groups[1].Value;
+                if (!Placeholders.Names.Contains(name))
+                    bag.Add(Codes.UnknownPlaceholder, path, node.Line, node.Column, name, string.Join(", ", Placeholders.Names));
+            }
+        }
+        foreach (var member in node.Members) CheckPlaceholders(member.Value, path, bag);
+        foreach (var item in node.Items) CheckPlaceholders(item, path, bag);
+    }
+
+    [GeneratedRegex(@"\$\{([^}]*)\}")]
+    private static partial Regex PlaceholderPattern();
+
+    private sealed class Walker(string path, string modelDirectory, DiagnosticBag bag)
+    {
+        private void Structure(JsonTree at, string message) => bag.Add(Codes.StateMachineStructure, path, at.Line, at.Column, message);
+
+        public void Machine(JsonTree machine, string label)
+        {
+            if (machine.Kind != JsonKind.Object)
+            {
+                Structure(machine, $"{label} must be a JSON object with StartAt and States, not {machine.Describe()}.");
+                return;
+            }
+            var startAt = machine["StartAt"];
+            var states = machine["States"];
+            if (states is null || states.Kind != JsonKind.Object || states.Members.Count == 0)
+            {
+                Structure(states ?? machine, $"{label} needs a non-empty \"States\" object.");
+                return;
+            }
+            var names = states.Members.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
+            if (startAt is null || !startAt.IsString)
+            {
+                Structure(startAt ?? machine, $"{label} needs \"StartAt\": the name of its first state.");
+                return;
+            }
+            if (!names.Contains(startAt.String!))
+            {
+                bag.Add(Codes.UnknownTransition, path, startAt.Line, startAt.Column, $"{label} starts at '{startAt.String}', which is not one of its states.");
+                return;
+            }
+
+            var edges = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            var terminal = false;
+            foreach (var (name, state) in states.Members)
+            {
+                var targets = new List<string>();
+                edges[name] = targets;
+                terminal |= State(name, state, names, targets);
+            }
+            if (!terminal)
+                bag.Add(Codes.NoTerminalState, path, machine.Line, machine.Column, label);
+
+            var reached = new HashSet<string>(StringComparer.Ordinal) { startAt.String! };
+            var queue = new Queue<string>(reached);
+            while (queue.TryDequeue(out var current))
+                foreach (var next in edges[current])
+                    if (names.Contains(next) && reached.Add(next)) queue.Enqueue(next);
+            foreach (var (name, state) in states.Members)
+                if (!reached.Contains(name))
+                    bag.Add(Codes.UnreachableState, path, state.Line, state.Column, name, startAt.String);
+        }
+
+        /// <summary>Checks one state, collects its transitions; returns whether it ends the machine.</summary>
+        private bool State(string name, JsonTree state, HashSet<string> names, List<string> targets)
+        {
+            if (state.Kind != JsonKind.Object)
+            {
+                Structure(state, $"State '{name}' must be an object, not {state.Describe()}.");
+                return false;
+            }
+            var type = state["Type"];
+            if (type is null || !type.IsString || !StateTypes.Contains(type.String!))
+            {
+                Structure(type ?? state, $"State '{name}' needs a \"Type\": one of {string.Join(", ", StateTypes)}.");
+                return false;
+            }
+
+            void Target(JsonTree? at, string what)
+            {
+                if (at is null) return;
+                if (!at.IsString)
+                {
+                    Structure(at, $"State '{name}': {what} must be a state name.");
+                    return;
+                }
+                targets.Add(at.String!);
+                if (!names.Contains(at.String!))
+                    bag.Add(Codes.UnknownTransition, path, at.Line, at.Column, $"State '{name}': {what} '{at.String}' is not a state of this machine.");
+            }
+
+            var next = state["Next"];
+            var end = state["End"];
+            var ends = end is { Kind: JsonKind.True };
+            var kind = type.String!;
+            switch (kind)
+            {
+                case "Choice":
+                    if (next is not null || end is not null) Structure(state, $"Choice state '{name}' cannot have Next or End; its Choices and Default say where to go.");
+                    var choices = state["Choices"];
+                    if (choices is null || choices.Kind != JsonKind.Array || choices.Items.Count == 0)
+                        Structure(choices ?? state, $"Choice state '{name}' needs a non-empty \"Choices\" list.");
+                    else
+                        for (var i = 0; i < choices.Items.Count; i++)
+                        {
+                            var rule = choices.Items[i];
+                            if (rule["Next"] is null) Structure(rule, $"Choice state '{name}': rule {i + 1} has no Next.");
+                            Target(rule["Next"], $"rule {i + 1}'s Next");
+                        }
+                    Target(state["Default"], "Default");
+                    return false;
+                case "Succeed":
+                case "Fail":
+                    if (next is not null || end is not null) Structure(state, $"{kind} state '{name}' ends the machine; it cannot have Next or End.");
+                    return true;
+            }
+
+            if (next is not null && ends) Structure(state, $"State '{name}' has both Next and End; keep one.");
+            else if (next is null && !ends) Structure(state, $"State '{name}' needs \"Next\" or \"End\": true.");
+            Target(next, "Next");
+
+            var catchers = state["Catch"];
+            if (catchers is not null)
+            {
+                if (catchers.Kind != JsonKind.Array) Structure(catchers, $"State '{name}': Catch must be a list.");
+                else
+                    foreach (var catcher in catchers.Items)
+                    {
+                        if (catcher["ErrorEquals"] is not { Kind: JsonKind.Array }) Structure(catcher, $"State '{name}': every Catch needs an ErrorEquals list.");
+                        if (catcher["Next"] is null) Structure(catcher, $"State '{name}': every Catch needs a Next.");
+                        Target(catcher["Next"], "Catch's Next");
+                    }
+            }
+            var retriers = state["Retry"];
+            if (retriers is not null)
+            {
+                if (retriers.Kind != JsonKind.Array) Structure(retriers, $"State '{name}': Retry must be a list.");
+                else
+                    foreach (var retrier in retriers.Items)
+                        if (retrier["ErrorEquals"] is not { Kind: JsonKind.Array }) Structure(retrier, $"State '{name}': every Retry needs an ErrorEquals list.");
+            }
+
+            switch (kind)
+            {
+                case "Task":
+                    if (state["Resource"] is not { IsString: true }) Structure(state, $"Task state '{name}' needs a \"Resource\" string.");
+                    foreach (var input in new[] { state["Parameters"], state["Arguments"] })
+                        if (input is not null) Notebooks(name, input);
+                    break;
+                case "Wait":
+                    if (new[] { "Seconds", "Timestamp", "SecondsPath", "TimestampPath" }.Count(k => state[k] is not null) != 1)
+                        Structure(state, $"Wait state '{name}' needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath.");
+                    break;
+                case "Parallel":
+                    var branches = state["Branches"];
+                    if (branches is null || branches.Kind != JsonKind.Array || branches.Items.Count == 0)
+                        Structure(branches ?? state, $"Parallel state '{name}' needs a non-empty \"Branches\" list.");
+                    else
+                        for (var i = 0; i < branches.Items.Count; i++)
+                            Machine(branches.Items[i], $"Branch {i + 1} of Parallel state '{name}'");
+                    break;
+                case "Map":
+                    var processor = state["ItemProcessor"] ?? state["Iterator"];
+                    if (processor is null) Structure(state, $"Map state '{name}' needs an \"ItemProcessor\".");
+                    else Machine(processor, $"The ItemProcessor of Map state '{name}'");
+                    break;
+            }
+            return ends;
+        }
+
+        /// <summary>Every literal notebook_path a Task passes must name a file the image will contain.</summary>
+        private void Notebooks(string state, JsonTree node)
+        {
+            foreach (var (key, value) in node.Members)
+            {
+                if (key == "notebook_path" && value.IsString && !value.String!.Contains("${", StringComparison.Ordinal))
+                {
+                    var relative = value.String!;
+                    var full = Path.GetFullPath(Path.Combine(modelDirectory, relative));
+                    var root = Path.GetFullPath(modelDirectory).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+                    if (Path.IsPathRooted(relative) || !full.StartsWith(root, StringComparison.Ordinal) || !File.Exists(full))
+                        bag.Add(Codes.NotebookMissing, path, value.Line, value.Column, state, relative, full);
+                }
+                else
+                {
+                    Notebooks(state, value);
+                }
+            }
+            foreach (var item in node.Items) Notebooks(state, item);
+        }
+    }
+}

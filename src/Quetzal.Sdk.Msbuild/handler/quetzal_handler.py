@@ -1,0 +1,163 @@
+"""Quetzal.Sdk's Lambda handler: runs one step of a quetzal model on one scenario.
+
+The event (what Quenedi and the state machine send):
+    {"notebook_path": "steps/x.py" | "notebooks/x.ipynb",
+     "scenario_path_S3": "<scenario>/",
+     "launcher_arg": {"scenario": ..., "training_folder": "/tmp", "params": {...}},
+     "metadata": {"user_email": ...}}
+
+It downloads every object under the scenario prefix into the training folder, runs the step with
+`launcher_arg` as one JSON argument in the step's folder, uploads what the step wrote back under the
+same prefix with the step's log at `<scenario>/logs/<step>.txt`, and returns the event, which becomes the
+next state's input. Success is the step's exit code, never a word in its output; output is streamed to
+the log as it comes, never held whole in memory.
+
+Shipped inside the Quetzal.Sdk package and versioned with it; models do not copy it.
+"""
+
+import collections
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+TASK_ROOT = os.environ.get("LAMBDA_TASK_ROOT", os.path.dirname(os.path.abspath(__file__)))
+STDERR_TAIL_LINES = 40
+
+
+class StepFailed(Exception):
+    """A step exited with a non-zero code; the message carries the tail of its output."""
+
+
+def _s3():
+    import boto3  # the Lambda Python base images ship boto3
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    return boto3.client("s3", endpoint_url=endpoint) if endpoint else boto3.client("s3")
+
+
+def _prefix(event):
+    prefix = event["scenario_path_S3"]
+    # Always the prefix with its slash: 'base' must never match 'base 1' or 'base copy'.
+    return prefix if prefix.endswith("/") else prefix + "/"
+
+
+def _empty(folder):
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+
+
+def _digest(path):
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _snapshot(folder):
+    files = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            stat = os.stat(path)
+            files[os.path.relpath(path, folder).replace(os.sep, "/")] = (stat.st_size, stat.st_mtime_ns)
+    return files
+
+
+def download(s3, bucket, prefix, folder):
+    """Downloads every object under the prefix, keeping relative paths; returns their keys."""
+    keys = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            relative = item["Key"][len(prefix):]
+            if not relative or relative.endswith("/"):
+                continue
+            target = os.path.normpath(os.path.join(folder, relative))
+            if not target.startswith(os.path.normpath(folder) + os.sep):
+                continue  # a key with '..' never escapes the training folder
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            s3.download_file(bucket, item["Key"], target)
+            keys.append(relative)
+    return keys
+
+
+def upload_changes(s3, bucket, prefix, folder, before, metadata):
+    """Uploads the files the step created or changed; returns their keys."""
+    uploaded = []
+    extra = {"Metadata": {k: str(v) for k, v in (metadata or {}).items() if isinstance(v, (str, int, float))}}
+    for relative, state in sorted(_snapshot(folder).items()):
+        if before.get(relative) == state:
+            continue
+        s3.upload_file(os.path.join(folder, relative), bucket, prefix + relative, ExtraArgs=extra)
+        uploaded.append(relative)
+    return uploaded
+
+
+def _command(notebook, folder):
+    if notebook.endswith(".ipynb"):
+        script = os.path.join(folder, os.path.basename(notebook)[: -len(".ipynb")] + "_quetzal_run.py")
+        subprocess.run(
+            [sys.executable, "-m", "nbconvert", "--to", "script", notebook, "--output", os.path.splitext(script)[0]],
+            check=True, cwd=os.path.dirname(notebook), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        return [sys.executable, script]
+    return [sys.executable, notebook]
+
+
+def run_step(notebook, launcher_arg, log_path):
+    """Runs the step, streaming its output to stdout and to the log file; raises StepFailed on a non-zero exit."""
+    command = _command(notebook, os.path.dirname(log_path))
+    tail = collections.deque(maxlen=STDERR_TAIL_LINES)
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            command + [json.dumps(launcher_arg)], cwd=os.path.dirname(notebook),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace", bufsize=1,
+        )
+        for line in process.stdout:  # read as it comes: a chatty step never fills a pipe
+            sys.stdout.write(line)
+            log.write(line)
+            tail.append(line)
+        code = process.wait()
+    if code != 0:
+        raise StepFailed(f"{os.path.basename(notebook)} exited with code {code}:\n" + "".join(tail))
+
+
+def handler(event, context=None):
+    bucket = os.environ["BUCKET_NAME"]
+    prefix = _prefix(event)
+    launcher_arg = dict(event.get("launcher_arg") or {})
+    folder = launcher_arg.setdefault("training_folder", "/tmp")
+    notebook = os.path.join(TASK_ROOT, event["notebook_path"])
+    step = os.path.splitext(os.path.basename(notebook))[0]
+    s3 = _s3()
+
+    _empty(folder)
+    download(s3, bucket, prefix, folder)
+    before = _snapshot(folder)
+    log_path = os.path.join(folder, "logs", step + ".txt")
+    started = time.time()
+    try:
+        run_step(notebook, launcher_arg, log_path)
+    finally:
+        # The log goes up whether the step failed or not: it is what a modeller reads first.
+        if os.path.exists(log_path):
+            s3.upload_file(log_path, bucket, prefix + "logs/" + step + ".txt")
+    before[os.path.relpath(log_path, folder).replace(os.sep, "/")] = _snapshot(folder).get(
+        os.path.relpath(log_path, folder).replace(os.sep, "/"))
+    upload_changes(s3, bucket, prefix, folder, before, event.get("metadata"))
+    print(f"{step} finished in {time.time() - started:.1f} s")
+    return event
