@@ -137,7 +137,10 @@ public sealed class JsonSyntaxException(string message, int line, int column) : 
         var message = e.Message;
         var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         if (cut > 0) message = message[..cut];
-        return new JsonSyntaxException(message.TrimEnd('.', ' '), (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1);
+        message = message.TrimEnd('.', ' ');
+        if (message.StartsWith("Expected depth to be zero", StringComparison.Ordinal))
+            message = "the file ends inside an object or array: it looks truncated";
+        return new JsonSyntaxException(message, (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1);
     }
 }
 

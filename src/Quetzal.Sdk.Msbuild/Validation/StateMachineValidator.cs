@@ -85,13 +85,15 @@ public static partial class StateMachineValidator
 
             var edges = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             var terminal = false;
+            var errorsBefore = bag.Items.Count(d => d.Severity == Severity.Error);
             foreach (var (name, state) in states.Members)
             {
                 var targets = new List<string>();
                 edges[name] = targets;
                 terminal |= State(name, state, names, targets);
             }
-            if (!terminal)
+            // A broken transition usually is the missing end: report the machine only when its states are otherwise sound.
+            if (!terminal && bag.Items.Count(d => d.Severity == Severity.Error) == errorsBefore)
                 bag.Add(Codes.NoTerminalState, path, machine.Line, machine.Column, label);
 
             var reached = new HashSet<string>(StringComparer.Ordinal) { startAt.String! };

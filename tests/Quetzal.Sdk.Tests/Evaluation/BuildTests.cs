@@ -1,0 +1,218 @@
+using Quetzal.Sdk.Tests.Infrastructure;
+
+namespace Quetzal.Sdk.Tests.Evaluation;
+
+/// <summary>The real Sdk.props and Sdk.targets from source, run by a real `dotnet build` with the freshly built tasks.</summary>
+[Collection(DotNetBuilds.Name)]
+public sealed class BuildTests : IDisposable
+{
+    private readonly TempDirectory _root = new("eval");
+
+    public void Dispose() => _root.Dispose();
+
+    private static void AssertRan(ProcessResult build, string target)
+        => Assert.DoesNotContain($"Skipping target \"{target}\"", build.Output);
+
+    private static void AssertSkipped(ProcessResult build, string target)
+        => Assert.Contains($"Skipping target \"{target}\" because all output files are up-to-date", build.Output);
+
+    private static void AssertGreen(ProcessResult build)
+    {
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.DoesNotContain(": warning ", build.Output);
+    }
+
+    [Fact]
+    public void The_template_model_builds_green_and_gets_its_container_files()
+    {
+        var model = Models.FromSource(_root);
+        var build = DotNet.Build(model);
+        AssertGreen(build);
+        Assert.StartsWith("# quetzal:generated", File.ReadAllText(Path.Combine(model, "Dockerfile")));
+        Assert.Contains("\nscenarios\n", File.ReadAllText(Path.Combine(model, ".dockerignore")));
+    }
+
+    [Fact]
+    public void A_second_build_skips_validation_and_generation_and_a_changed_input_validates_again()
+    {
+        var model = Models.FromSource(_root);
+        AssertGreen(DotNet.Build(model));
+
+        var second = DotNet.Build(model);
+        AssertGreen(second);
+        AssertSkipped(second, "QuetzalValidate");
+        AssertSkipped(second, "QuetzalGenerateContainerFiles");
+
+        var links = Path.Combine(model, "scenarios", "base", "inputs", "road", "links.geojson");
+        File.WriteAllText(links, File.ReadAllText(links).Replace("\"b\": \"road_node_2\"", "\"b\": \"ghost\""));
+        File.SetLastWriteTimeUtc(links, DateTime.UtcNow.AddSeconds(2));
+        var third = DotNet.Build(model);
+        Assert.False(third.Succeeded);
+        Assert.Contains("error QTZ1210", third.Output);
+        Assert.DoesNotContain("QuetzalGenerateContainerFiles:", third.Output);
+    }
+
+    [Fact]
+    public void Changing_a_property_validates_again_and_a_deleted_step_is_noticed()
+    {
+        var model = Models.FromSource(_root);
+        AssertGreen(DotNet.Build(model));
+
+        var changed = DotNet.Build(model, "-p:QuetzalLambdaTimeout=901");
+        Assert.False(changed.Succeeded);
+        Assert.Contains("error QTZ1006: QuetzalLambdaTimeout is '901'", changed.Output);
+
+        AssertGreen(DotNet.Build(model));
+        File.Delete(Path.Combine(model, "steps", "loaded_links.py"));
+        var deleted = DotNet.Build(model);
+        Assert.Contains("error QTZ2008: State 'loaded_links' runs 'steps/loaded_links.py'", deleted.Output);
+    }
+
+    [Fact]
+    public void A_failed_validation_is_not_remembered_as_a_success()
+    {
+        var model = Models.FromSource(_root);
+        var first = DotNet.Build(model, "-p:QuetzalModelName=Bad");
+        Assert.Contains("error QTZ1001", first.Output);
+        var again = DotNet.Build(model, "-p:QuetzalModelName=Bad");
+        Assert.Contains("error QTZ1001", again.Output);
+    }
+
+    [Fact]
+    public void A_design_time_build_runs_no_validation_and_no_generation()
+    {
+        var model = Models.FromSource(_root);
+        File.WriteAllText(Path.Combine(model, "scenarios", "base", "inputs", "road", "links.geojson"), "{ broken");
+        var build = DotNet.Build(model, "-p:DesignTimeBuild=true", "-t:Build");
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.DoesNotContain("QTZ", build.Output);
+        Assert.False(File.Exists(Path.Combine(model, "Dockerfile")));
+    }
+
+    [Fact]
+    public void A_dockerfile_taken_over_by_the_user_is_left_alone_and_survives_clean()
+    {
+        var model = Models.FromSource(_root);
+        var dockerfile = Path.Combine(model, "Dockerfile");
+        File.WriteAllText(dockerfile, "FROM my-own-image\n");
+        var build = DotNet.Build(model);
+        AssertGreen(build);
+        Assert.Contains("QTZ3001", build.Output);
+        Assert.Equal("FROM my-own-image\n", File.ReadAllText(dockerfile));
+
+        var clean = DotNet.Run(model, ["clean", "-nodeReuse:false", "-v:n"]);
+        Assert.True(clean.Succeeded, clean.ToString());
+        Assert.True(File.Exists(dockerfile));
+        Assert.False(File.Exists(Path.Combine(model, ".dockerignore")));
+        Assert.False(Directory.Exists(Path.Combine(model, "obj", "quetzal")));
+    }
+
+    [Fact]
+    public void Clean_removes_the_generated_files()
+    {
+        var model = Models.FromSource(_root);
+        AssertGreen(DotNet.Build(model));
+        Assert.True(DotNet.Run(model, ["clean", "-nodeReuse:false"]).Succeeded);
+        Assert.False(File.Exists(Path.Combine(model, "Dockerfile")));
+        Assert.False(File.Exists(Path.Combine(model, ".dockerignore")));
+    }
+
+    [Fact]
+    public void A_changed_base_image_regenerates_the_dockerfile()
+    {
+        var model = Models.FromSource(_root);
+        AssertGreen(DotNet.Build(model));
+        var build = DotNet.Build(model, "-p:QuetzalBaseImage=registry.local/python:3.11");
+        AssertGreen(build);
+        AssertRan(build, "QuetzalGenerateContainerFiles");
+        Assert.Contains("FROM registry.local/python:3.11\n", File.ReadAllText(Path.Combine(model, "Dockerfile")));
+    }
+
+    [Fact]
+    public void A_road_only_model_removes_the_pt_network_item()
+    {
+        var model = Models.FromSource(_root, items: "<QuetzalNetwork Remove=\"pt\" />");
+        Directory.Delete(Path.Combine(model, "scenarios", "base", "inputs", "pt"), recursive: true);
+        AssertGreen(DotNet.Build(model));
+    }
+
+    [Fact]
+    public void Without_the_pt_network_item_a_missing_pt_file_is_an_error_that_names_the_opt_out()
+    {
+        var model = Models.FromSource(_root);
+        Directory.Delete(Path.Combine(model, "scenarios", "base", "inputs", "pt"), recursive: true);
+        var build = DotNet.Build(model);
+        Assert.Contains("error QTZ1104: Scenario 'base' lacks 'inputs/pt/nodes.geojson'", build.Output);
+    }
+
+    [Fact]
+    public void Steps_make_the_workflow_when_there_is_no_state_machine_file()
+    {
+        var model = Models.FromSource(_root, items: """
+            <QuetzalStep Include="steps/network_summary.py" />
+            <QuetzalStep Include="steps/loaded_links.py" StateName="assignment" />
+            """);
+        File.Delete(Path.Combine(model, "step-functions.json"));
+        AssertGreen(DotNet.Build(model));
+        var generated = File.ReadAllText(Path.Combine(model, "obj", "quetzal", "step-functions.json"));
+        Assert.Contains("\"StartAt\": \"network_summary\"", generated);
+        Assert.Contains("\"Next\": \"assignment\"", generated);
+    }
+
+    [Fact]
+    public void Scenario_items_can_be_removed_and_a_scenario_folder_without_inputs_then_passes()
+    {
+        var model = Models.FromSource(_root, items: "<QuetzalScenario Remove=\"draft\" />");
+        Directory.CreateDirectory(Path.Combine(model, "scenarios", "draft"));
+        AssertGreen(DotNet.Build(model));
+    }
+
+    [Fact]
+    public void Every_scenario_folder_is_validated_by_default()
+    {
+        var model = Models.FromSource(_root);
+        Directory.CreateDirectory(Path.Combine(model, "scenarios", "draft"));
+        var build = DotNet.Build(model);
+        Assert.Contains("error QTZ1104: Scenario 'draft' lacks 'inputs/params.json'", build.Output);
+    }
+
+    [Fact]
+    public void Custom_before_and_after_hooks_are_imported()
+    {
+        var hooks = _root.Write("hooks.targets", """
+            <Project>
+              <Target Name="ShowHook" AfterTargets="QuetzalValidate"><Message Importance="high" Text="hook saw $(QuetzalModelName)" /></Target>
+            </Project>
+            """);
+        var props = _root.Write("hooks.props", "<Project><PropertyGroup><QuetzalModelName>from-hook</QuetzalModelName></PropertyGroup></Project>");
+        // Props hooks run before the project body, so they come from outside it (here the command line; usually Directory.Build.props).
+        var model = Models.FromSource(_root, properties: $"<CustomAfterQuetzalTargets>{hooks}</CustomAfterQuetzalTargets>");
+        var build = DotNet.Build(model, $"-p:CustomBeforeQuetzalProps={props}");
+        AssertGreen(build);
+        Assert.Contains("hook saw from-hook", build.Output);
+    }
+
+    [Fact]
+    public void The_sdk_marks_the_project_and_exposes_its_defaults()
+    {
+        var model = Models.FromSource(_root);
+        var result = DotNet.Run(model, ["msbuild", "-nodeReuse:false", "-getProperty:UsingQuetzalSdk", "-getProperty:QuetzalBucketName", "-getProperty:QuetzalLambdaMemorySize",
+            "-getProperty:QuetzalBaseImage", "-getProperty:QuetzalAwsRegion", "-getItem:QuetzalScenario", "-getItem:QuetzalNetwork", "-getItem:None"]);
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("\"UsingQuetzalSdk\": \"true\"", result.Output);
+        Assert.Contains("\"QuetzalBucketName\": \"demo-model\"", result.Output);
+        Assert.Contains("\"QuetzalLambdaMemorySize\": \"4016\"", result.Output);
+        Assert.Contains("\"QuetzalBaseImage\": \"public.ecr.aws/lambda/python:3.12\"", result.Output);
+        Assert.Contains("\"QuetzalAwsRegion\": \"ca-central-1\"", result.Output);
+        Assert.Contains("\"Identity\": \"base\"", result.Output);
+        Assert.Contains("\"Identity\": \"road\"", result.Output);
+        // Model files show in the IDE as items.
+        Assert.Contains("steps/loaded_links.py", result.Output.Replace('\\', '/'));
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DotNetBuilds
+{
+    public const string Name = "dotnet builds";
+}

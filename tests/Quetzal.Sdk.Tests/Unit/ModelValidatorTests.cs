@@ -1,0 +1,167 @@
+using Quetzal.Sdk.Model;
+using Quetzal.Sdk.Tests.Infrastructure;
+using Quetzal.Sdk.Validation;
+
+namespace Quetzal.Sdk.Tests.Unit;
+
+public sealed class ModelValidatorTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("model");
+    private readonly string _model;
+
+    public ModelValidatorTests()
+    {
+        _model = _dir.Combine("m");
+        TempDirectory.CopyDirectory(Repository.TemplateContent, _model);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private ModelSettings Settings => new()
+    {
+        ModelDirectory = _model,
+        ModelName = "quetzal-test",
+        Scenarios = Scenarios.Discover(Path.Combine(_model, "scenarios")),
+    };
+
+    private ValidationResult Validate(ModelSettings settings)
+        => ModelValidator.Validate(settings, Path.Combine(_model, "m.quetzalproj"), Path.Combine(_model, "obj", "quetzal", "step-functions.json"));
+
+    private static string[] Codes(ValidationResult result) => result.Diagnostics.Select(d => d.Code).ToArray();
+
+    [Fact]
+    public void The_template_model_is_valid()
+    {
+        var result = Validate(Settings);
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(Path.Combine(_model, "step-functions.json"), result.StateMachinePath);
+    }
+
+    [Fact]
+    public void Settings_errors_each_have_their_code()
+    {
+        var result = Validate(Settings with
+        {
+            ModelName = "Bad_Name", MemorySize = "64", Timeout = "901", StorageSize = "lots", Region = "moon", ImageTag = "-x",
+            FunctionName = "has.dot", StateMachineName = "has space", RepositoryName = "UP", BucketName = "b",
+        });
+        Assert.Equal(["QTZ1001", "QTZ1002", "QTZ1003", "QTZ1004", "QTZ1005", "QTZ1006", "QTZ1006", "QTZ1006", "QTZ1007", "QTZ1008"], Codes(result).Order());
+        Assert.Contains(result.Diagnostics, d => d.Message.StartsWith("QuetzalLambdaMemorySize is '64'; it must be a whole number from 128 to 10240"));
+    }
+
+    [Fact]
+    public void Names_derived_from_an_invalid_model_name_give_one_error()
+        => Assert.Equal(["QTZ1001"], Codes(Validate(Settings with { ModelName = "Bad", BucketName = "Bad", RepositoryName = "Bad", FunctionName = "Bad", StateMachineName = "Bad" })));
+
+    [Fact]
+    public void A_model_without_base_is_an_error()
+    {
+        Directory.Move(Path.Combine(_model, "scenarios", "base"), Path.Combine(_model, "scenarios", "other"));
+        var error = Assert.Single(Validate(Settings).Diagnostics);
+        Assert.Equal("QTZ1101", error.Code);
+        Assert.Contains(Path.Combine("scenarios", "base"), error.Message);
+    }
+
+    [Fact]
+    public void Scenarios_are_ordered_base_first_then_as_declared()
+    {
+        foreach (var name in new[] { "zeta", "alpha" })
+            TempDirectory.CopyDirectory(Path.Combine(_model, "scenarios", "base"), Path.Combine(_model, "scenarios", name));
+        var result = Validate(Settings with { Scenarios = ["zeta", "base", "alpha"] });
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(["base", "zeta", "alpha"], result.Scenarios);
+    }
+
+    [Fact]
+    public void Unsafe_and_missing_scenarios_are_reported()
+    {
+        var result = Validate(Settings with { Scenarios = ["base", "../escape", "ghost", "base"] });
+        Assert.Equal(["QTZ1102", "QTZ1103", "QTZ1105"], Codes(result).Order());
+    }
+
+    [Fact]
+    public void A_missing_required_input_names_the_scenario_the_file_and_the_way_out()
+    {
+        File.Delete(Path.Combine(_model, "scenarios", "base", "inputs", "pt", "links.geojson"));
+        var error = Assert.Single(Validate(Settings).Diagnostics);
+        Assert.Equal("QTZ1104", error.Code);
+        Assert.Contains("Scenario 'base' lacks 'inputs/pt/links.geojson'", error.Message);
+        Assert.Contains("<QuetzalNetwork Remove=\"pt\" />", error.Message);
+    }
+
+    [Fact]
+    public void A_road_only_model_does_not_need_pt_files()
+    {
+        Directory.Delete(Path.Combine(_model, "scenarios", "base", "inputs", "pt"), recursive: true);
+        // The template's workflow reads pt too: that is the model's business, not the validator's.
+        Assert.Empty(Validate(Settings with { Networks = [Network.Road] }).Diagnostics);
+    }
+
+    [Fact]
+    public void Unknown_networks_are_reported() => Assert.Contains("QTZ1106", Codes(Validate(Settings with { Networks = ["road", "metro"] })));
+
+    [Fact]
+    public void Without_a_state_machine_file_the_steps_make_one()
+    {
+        File.Delete(Path.Combine(_model, "step-functions.json"));
+        var result = Validate(Settings with { Steps = [new Step("steps/network_summary.py", "summary"), new Step("steps/loaded_links.py", "loaded")] });
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(Path.Combine(_model, "obj", "quetzal", "step-functions.json"), result.StateMachinePath);
+        Assert.Contains("\"StartAt\": \"summary\"", File.ReadAllText(result.StateMachinePath!));
+    }
+
+    [Fact]
+    public void Without_a_state_machine_file_or_steps_there_is_no_workflow()
+    {
+        File.Delete(Path.Combine(_model, "step-functions.json"));
+        Assert.Equal(["QTZ2001"], Codes(Validate(Settings)));
+    }
+
+    [Fact]
+    public void Steps_beside_a_state_machine_file_are_ignored_with_a_warning()
+        => Assert.Equal(["QTZ2009"], Codes(Validate(Settings with { Steps = [new Step("steps/loaded_links.py", "x")] })));
+
+    [Fact]
+    public void Steps_must_name_model_files_and_distinct_states()
+    {
+        File.Delete(Path.Combine(_model, "step-functions.json"));
+        var result = Validate(Settings with { Steps = [new Step("steps/nope.py", "a"), new Step("steps/loaded_links.py", "a")] });
+        Assert.Contains(result.Diagnostics, d => d.Code == "QTZ2010" && d.Message.Contains("no such file"));
+        Assert.Contains(result.Diagnostics, d => d.Code == "QTZ2010" && d.Message.Contains("already used"));
+    }
+
+    [Fact]
+    public void A_missing_library_path_is_reported() => Assert.Equal(["QTZ3002"], Codes(Validate(Settings with { LibraryPath = "../no-such-quetzal" })));
+
+    [Fact]
+    public void A_scenario_linked_to_outside_the_model_is_refused()
+    {
+        var outside = _dir.Combine("elsewhere");
+        TempDirectory.CopyDirectory(Path.Combine(_model, "scenarios", "base"), outside);
+        Directory.CreateSymbolicLink(Path.Combine(_model, "scenarios", "linked"), outside);
+        var result = Validate(Settings);
+        Assert.Equal(["QTZ1107"], Codes(result));
+    }
+
+    [Fact]
+    public void An_input_file_linked_to_outside_the_model_is_refused()
+    {
+        var links = Path.Combine(_model, "scenarios", "base", "inputs", "road", "links.geojson");
+        var outside = _dir.Write("secret.geojson", File.ReadAllText(links));
+        File.Delete(links);
+        File.CreateSymbolicLink(links, outside);
+        Assert.Equal(["QTZ1107"], Codes(Validate(Settings)));
+    }
+
+    [Fact]
+    public void Errors_in_several_files_come_in_a_stable_order()
+    {
+        var road = Path.Combine(_model, "scenarios", "base", "inputs", "road", "links.geojson");
+        var pt = Path.Combine(_model, "scenarios", "base", "inputs", "pt", "links.geojson");
+        File.WriteAllText(road, "{");
+        File.WriteAllText(pt, "{");
+        var first = Validate(Settings).Diagnostics.Select(d => d.File ?? "").ToArray();
+        for (var i = 0; i < 5; i++) Assert.Equal(first, Validate(Settings).Diagnostics.Select(d => d.File ?? "").ToArray());
+        Assert.Equal([pt, road], first);
+    }
+}

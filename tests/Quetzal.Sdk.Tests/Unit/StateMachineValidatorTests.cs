@@ -1,0 +1,172 @@
+using Quetzal.Sdk.Diagnostics;
+using Quetzal.Sdk.Model;
+using Quetzal.Sdk.Tests.Infrastructure;
+using Quetzal.Sdk.Validation;
+
+namespace Quetzal.Sdk.Tests.Unit;
+
+public sealed class StateMachineValidatorTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("asl");
+
+    public StateMachineValidatorTests() => _dir.Write("steps/run.py", "print('hi')");
+
+    public void Dispose() => _dir.Dispose();
+
+    private IReadOnlyList<Diagnostic> Validate(string json)
+    {
+        var bag = new DiagnosticBag();
+        StateMachineValidator.Validate(_dir.Write("step-functions.json", json), _dir.Path, bag);
+        return bag.Items;
+    }
+
+    private static string Task(string next = "\"End\": true", string notebook = "steps/run.py", string extra = "")
+        => "{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\",\"Parameters\":{\"FunctionName\":\"${LambdaFunctionArn}\",\"Payload\":{\"notebook_path\":\""
+           + notebook + "\",\"scenario_path_S3.$\":\"$.scenario_path_S3\"}}," + next + extra + "}";
+
+    private static string Machine(string startAt, params (string Name, string State)[] states)
+        => "{\"StartAt\":\"" + startAt + "\",\"States\":{" + string.Join(",", states.Select(s => "\"" + s.Name + "\":" + s.State)) + "}}";
+
+    private static Diagnostic Only(IReadOnlyList<Diagnostic> diagnostics, string code)
+    {
+        Assert.Single(diagnostics);
+        Assert.Equal(code, diagnostics[0].Code);
+        return diagnostics[0];
+    }
+
+    [Fact]
+    public void The_template_state_machine_passes()
+    {
+        var bag = new DiagnosticBag();
+        StateMachineValidator.Validate(Path.Combine(Repository.TemplateContent, "step-functions.json"), Repository.TemplateContent, bag);
+        Assert.Empty(bag.Items);
+    }
+
+    [Fact]
+    public void A_linear_chain_passes() => Assert.Empty(Validate(Machine("a", ("a", Task("\"Next\":\"b\"")), ("b", Task()))));
+
+    [Fact]
+    public void Invalid_json_gives_line_and_column()
+    {
+        var error = Only(Validate("{\n  \"StartAt\": \"a\",\n  // a comment\n}"), "QTZ2002");
+        Assert.Equal(3, error.Line);
+        Assert.Equal(3, error.Column);
+    }
+
+    [Fact]
+    public void Missing_start_at_is_a_structure_error() => Assert.Contains("StartAt", Only(Validate("""{"States":{"a":{"Type":"Succeed"}}}"""), "QTZ2003").Message);
+
+    [Fact]
+    public void Missing_states_is_a_structure_error() => Assert.Contains("States", Only(Validate("""{"StartAt":"a"}"""), "QTZ2003").Message);
+
+    [Fact]
+    public void Start_at_an_unknown_state_is_reported()
+        => Assert.Contains("starts at 'nope'", Only(Validate(Machine("nope", ("a", Task()))), "QTZ2004").Message);
+
+    [Fact]
+    public void Next_to_an_unknown_state_names_both()
+    {
+        var error = Only(Validate(Machine("a", ("a", Task("\"Next\":\"ghost\"")))), "QTZ2004");
+        Assert.Contains("State 'a': Next 'ghost' is not a state", error.Message);
+    }
+
+    [Fact]
+    public void Choice_rules_and_default_must_land_on_states()
+    {
+        var choice = """{"Type":"Choice","Choices":[{"Variable":"$.x","NumericEquals":1,"Next":"ghost1"}],"Default":"ghost2"}""";
+        var diagnostics = Validate(Machine("c", ("c", choice), ("done", """{"Type":"Succeed"}""")));
+        Assert.Equal(2, diagnostics.Count(d => d.Code == "QTZ2004"));
+        Assert.Contains(diagnostics, d => d.Message.Contains("Default 'ghost2'"));
+    }
+
+    [Fact]
+    public void Catch_must_land_on_a_state()
+    {
+        var diagnostics = Validate(Machine("a", ("a", Task(extra: ",\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"ghost\"}]"))));
+        Assert.Contains("Catch's Next 'ghost'", Only(diagnostics, "QTZ2004").Message);
+    }
+
+    [Fact]
+    public void A_machine_with_no_terminal_state_is_reported()
+        => Only(Validate(Machine("a", ("a", Task("\"Next\":\"b\"")), ("b", Task("\"Next\":\"a\"")))), "QTZ2005");
+
+    [Fact]
+    public void An_unreachable_state_is_a_warning()
+    {
+        var warning = Only(Validate(Machine("a", ("a", Task()), ("orphan", Task()))), "QTZ2006");
+        Assert.Equal(Severity.Warning, warning.Severity);
+        Assert.Contains("'orphan'", warning.Message);
+    }
+
+    [Fact]
+    public void Next_and_end_together_are_reported() => Only(Validate(Machine("a", ("a", Task("\"Next\":\"a\",\"End\":true")))), "QTZ2003");
+
+    [Fact]
+    public void Neither_next_nor_end_is_reported() => Assert.Contains("needs \"Next\" or \"End\"", Only(Validate(Machine("a", ("a", Task("\"Comment\":\"x\"")))), "QTZ2003").Message);
+
+    [Fact]
+    public void An_unknown_type_is_reported() => Only(Validate(Machine("a", ("a", """{"Type":"Magic","End":true}"""))), "QTZ2003");
+
+    [Fact]
+    public void Parallel_branches_are_checked_recursively()
+    {
+        var parallel = "{\"Type\":\"Parallel\",\"End\":true,\"Branches\":[" + Machine("x", ("x", Task())) + "," + Machine("y", ("y", Task("\"Next\":\"ghost\""))) + "]}";
+        var error = Only(Validate(Machine("p", ("p", parallel))), "QTZ2004");
+        Assert.Contains("'ghost'", error.Message);
+    }
+
+    [Fact]
+    public void A_parallel_branch_without_end_is_named()
+    {
+        var parallel = "{\"Type\":\"Parallel\",\"End\":true,\"Branches\":[" + Machine("x", ("x", Task("\"Next\":\"x\""))) + "]}";
+        Assert.Contains("Branch 1 of Parallel state 'p'", Only(Validate(Machine("p", ("p", parallel))), "QTZ2005").Message);
+    }
+
+    [Fact]
+    public void Map_processors_are_checked_recursively()
+    {
+        var map = "{\"Type\":\"Map\",\"End\":true,\"ItemsPath\":\"$.items\",\"ItemProcessor\":" + Machine("m", ("m", Task(notebook: "steps/missing.py"))) + "}";
+        Assert.Contains("State 'm' runs 'steps/missing.py'", Only(Validate(Machine("map", ("map", map))), "QTZ2008").Message);
+    }
+
+    [Fact]
+    public void A_missing_notebook_names_the_state_and_the_path()
+    {
+        var error = Only(Validate(Machine("a", ("a", Task(notebook: "steps/nope.py")))), "QTZ2008");
+        Assert.Contains("State 'a' runs 'steps/nope.py'", error.Message);
+        Assert.True(error.Line > 0);
+    }
+
+    [Fact]
+    public void A_notebook_outside_the_model_is_reported() => Only(Validate(Machine("a", ("a", Task(notebook: "../outside.py")))), "QTZ2008");
+
+    [Fact]
+    public void Unknown_placeholders_are_reported_with_the_known_list()
+    {
+        var error = Only(Validate(Machine("a", ("a", Task(extra: ",\"Comment\":\"${LambdaArn}\"")))), "QTZ2007");
+        Assert.Contains("'${LambdaArn}'", error.Message);
+        Assert.Contains("LambdaFunctionArn", error.Message);
+    }
+
+    [Fact]
+    public void Every_documented_placeholder_is_accepted()
+    {
+        var comment = string.Concat(Placeholders.Names.Select(n => "${" + n + "}"));
+        Assert.Empty(Validate(Machine("a", ("a", Task(extra: $",\"Comment\":\"{comment}\"")))));
+    }
+
+    [Fact]
+    public void A_wait_state_needs_one_duration()
+        => Only(Validate(Machine("w", ("w", """{"Type":"Wait","Next":"a"}"""), ("a", Task()))), "QTZ2003");
+
+    [Fact]
+    public void The_workflow_generated_from_steps_is_valid()
+    {
+        _dir.Write("steps/second.py", "");
+        var json = LinearWorkflow.Generate([new Step("steps/run.py", "run"), new Step("steps/second.py", "second")]);
+        Assert.Empty(Validate(json));
+        Assert.Contains("\"Next\": \"second\"", json);
+        Assert.Contains("\"notebook_path\": \"steps/second.py\"", json);
+        Assert.Contains("Lambda.TooManyRequestsException", json);
+    }
+}
