@@ -5,7 +5,7 @@ public sealed class TempDirectory : IDisposable
 {
     public TempDirectory(string? prefix = null)
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"qtz-{prefix ?? "test"}-{Guid.NewGuid():N}"[..40]);
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"qtz-{prefix ?? "test"}-{Guid.NewGuid():N}"[..24]);
         Directory.CreateDirectory(Path);
     }
 
