@@ -18,7 +18,7 @@ dotnet build Quetzal.Sdk.slnx -c Release --no-restore -nodeReuse:false -m:1
 
 log=$(mktemp)
 set +e
-dotnet test tests/Quetzal.Sdk.Tests/Quetzal.Sdk.Tests.csproj -c Release --no-build --logger "console;verbosity=normal" 2>&1 | tee "$log"
+dotnet test tests/Quetzal.Sdk.Tests/Quetzal.Sdk.Tests.csproj -c Release --no-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
