@@ -101,6 +101,10 @@ public static class Codes
         "A single JSON value at this position is larger than {0} MB; the network cannot be read.",
         "A single JSON value is too large to be a network attribute");
 
+    public static readonly DiagnosticDescriptor UnreadableFile = new("QTZ1215", Error,
+        "The file cannot be read: {0}",
+        "An input file cannot be opened (locked by another program, or no permission)");
+
     // 13xx: params.json
     public static readonly DiagnosticDescriptor InvalidParams = new("QTZ1301", Error,
         "params.json at {0}: {1}",

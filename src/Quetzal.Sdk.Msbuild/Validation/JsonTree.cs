@@ -140,6 +140,8 @@ public sealed class JsonSyntaxException(string message, int line, int column) : 
         message = message.TrimEnd('.', ' ');
         if (message.StartsWith("Expected depth to be zero", StringComparison.Ordinal))
             message = "the file ends inside an object or array: it looks truncated";
+        else if (message.StartsWith("'N' is an invalid start of a value", StringComparison.Ordinal) || message.StartsWith("'I' is an invalid start of a value", StringComparison.Ordinal) || message.StartsWith("'-' is invalid", StringComparison.Ordinal))
+            message += " (NaN and Infinity are not JSON: Python's json.dump writes them, Quenedi cannot read them; write null instead)";
         return new JsonSyntaxException(message, (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1);
     }
 }

@@ -110,7 +110,16 @@ public sealed class NetworkValidator
     private bool Run(CancellationToken cancellation)
     {
         var local = new DiagnosticBag();
-        var readable = Scan(local, cancellation);
+        bool readable;
+        try
+        {
+            readable = Scan(local, cancellation);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _bag.Add(Codes.UnreadableFile, _path, 0, 0, e.Message);
+            return false;
+        }
         if (readable)
         {
             _wrongGeometry.Flush(local);

@@ -25,6 +25,11 @@ public static class ParamsValidator
             bag.Add(Codes.UnsupportedEncoding, path, 1, 1, e.Encoding);
             return null;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            bag.Add(Codes.UnreadableFile, path, 0, 0, e.Message);
+            return null;
+        }
 
         void Error(JsonTree at, string jsonPath, string message) => bag.Add(Codes.InvalidParams, path, at.Line, at.Column, jsonPath, message);
 

@@ -30,6 +30,11 @@ public static partial class StateMachineValidator
             bag.Add(Codes.UnsupportedEncoding, path, 1, 1, e.Encoding);
             return null;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            bag.Add(Codes.UnreadableFile, path, 0, 0, e.Message);
+            return null;
+        }
         new Walker(path, modelDirectory, bag).Machine(root, "The state machine");
         CheckPlaceholders(root, path, bag);
         return root;

@@ -100,8 +100,18 @@ public sealed class NetworkValidatorTests : IDisposable
         => Assert.Contains(expected, Single(Nodes(content).Diagnostics, "QTZ1203").Message);
 
     [Fact]
-    public void NaN_is_not_json()
-        => Single(Nodes(Collection("{\"type\":\"Feature\",\"properties\":{\"index\":\"a\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[NaN,1]}}")).Diagnostics, "QTZ1201");
+    public void A_folder_where_a_network_file_should_be_is_unreadable_not_a_crash()
+    {
+        var path = Path.Combine(_dir.Path, "nodes-folder.geojson");
+        Directory.CreateDirectory(path);
+        var bag = new DiagnosticBag();
+        Assert.Null(NetworkValidator.ValidateNodes(path, false, bag));
+        Assert.Equal(path, Single(bag.Items, "QTZ1215").File);
+    }
+
+    [Fact]
+    public void NaN_is_not_json_and_the_error_says_where_it_comes_from()
+        => Assert.Contains("json.dump", Single(Nodes(Collection("{\"type\":\"Feature\",\"properties\":{\"index\":\"a\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[NaN,1]}}")).Diagnostics, "QTZ1201").Message);
 
     [Fact]
     public void A_node_that_is_not_a_point_is_reported_with_its_line()
