@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite from a fresh clone: restore, build, test (unit, evaluation against the real targets,
-# end to end from freshly packed packages). Needs only the .NET SDK 10 (global.json).
+# Runs the whole test suite from a fresh clone: starts the local stack (eng/stack.sh up: installs and starts dockerd,
+# the registry, s3rver and the control plane), then restore, build, test (unit, evaluation against the real targets,
+# stack, end to end from freshly packed packages). Needs the .NET SDK 10 (global.json) and root for apt-get.
 # Ends with a plain "N passed, N failed, N skipped" line.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,9 @@ if ! command -v dotnet >/dev/null 2>&1; then
   echo "eng/test.sh: the .NET SDK 10 is needed (https://dot.net); it is not on PATH." >&2
   exit 1
 fi
+
+# The stack's variables are for the tests' child processes; the test host reads them itself.
+bash eng/stack.sh up > /dev/null
 
 dotnet restore Quetzal.Sdk.slnx
 dotnet build Quetzal.Sdk.slnx -c Release --no-restore -nodeReuse:false -m:1

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The local stack: real servers standing in for AWS, for the tests and for trying a publish by hand.
+#   eng/stack.sh up      install what is missing (apt-get, npm, dotnet), start everything, print the environment
+#   eng/stack.sh env     print the environment to export (eval "$(eng/stack.sh env)")
+#   eng/stack.sh down    stop what `up` started
+# Services (loopback only):
+#   dockerd          Debian docker.io, unix:///var/run/docker.sock (reused if one answers)
+#   registry         Debian docker-registry on 127.0.0.1:5001, htpasswd basic auth (user AWS, the ECR token)
+#   s3rver           npm s3rver on 127.0.0.1:4568
+#   control plane    tests/Quetzal.LocalAws on 127.0.0.1:4599: ECR, Lambda and Step Functions APIs with SigV4 checks
+# A base image for tests (quetzal-test/lambda-python:local: busybox + the host's Python) is built once.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+state=${QUETZAL_STACK_DIR:-$root/artifacts/stack}
+mkdir -p "$state"
+
+access_key=${QUETZAL_STACK_ACCESS_KEY:-AKIAQUETZALLOCAL0001}
+secret_key=${QUETZAL_STACK_SECRET_KEY:-quetzal-local-secret-key-not-a-real-one}
+token_file="$state/registry-token"
+[ -s "$token_file" ] || { [ -n "${QUETZAL_STACK_REGISTRY_TOKEN:-}" ] && printf '%s' "$QUETZAL_STACK_REGISTRY_TOKEN" > "$token_file" || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$token_file"; }
+registry_token=$(cat "$token_file")
+base_image=quetzal-test/lambda-python:local
+
+log() { echo "stack: $*" >&2; }
+
+need_apt() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
+  [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh || missing+=(busybox-static)
+  [ -d /usr/lib/python3/dist-packages/pip ] || missing+=(python3-pip)
+  command -v aws >/dev/null || missing+=(awscli)
+  command -v node >/dev/null || missing+=(nodejs npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+wait_for() { # wait_for <what> <seconds> <command...>
+  local what=$1 seconds=$2; shift 2
+  for _ in $(seq 1 $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  log "$what did not start; see $state/*.log"; return 1
+}
+
+start_dockerd() {
+  if docker info >/dev/null 2>&1; then return; fi
+  log "starting dockerd"
+  nohup dockerd --host unix:///var/run/docker.sock > "$state/dockerd.log" 2>&1 &
+  echo $! > "$state/dockerd.pid"
+  wait_for dockerd 60 docker info
+}
+
+start_registry() {
+  if curl -fs -o /dev/null -u "AWS:$registry_token" http://127.0.0.1:5001/v2/; then return; fi
+  log "starting docker-registry on 127.0.0.1:5001"
+  htpasswd -Bbn AWS "$registry_token" > "$state/htpasswd"
+  cat > "$state/registry.yml" <<YAML
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: $state/registry-data }
+  delete: { enabled: true }
+http: { addr: 127.0.0.1:5001 }
+auth:
+  htpasswd: { realm: quetzal-local, path: $state/htpasswd }
+YAML
+  nohup docker-registry serve "$state/registry.yml" > "$state/registry.log" 2>&1 &
+  echo $! > "$state/registry.pid"
+  wait_for registry 30 curl -fs -o /dev/null -u "AWS:$registry_token" http://127.0.0.1:5001/v2/
+}
+
+start_s3rver() {
+  if curl -s -o /dev/null http://127.0.0.1:4568/; then return; fi
+  [ -x "$root/eng/stack/node_modules/.bin/s3rver" ] || { log "installing s3rver"; (cd "$root/eng/stack" && npm install --no-audit --no-fund --no-package-lock --silent); }
+  log "starting s3rver on 127.0.0.1:4568"
+  mkdir -p "$state/s3-data"
+  nohup "$root/eng/stack/node_modules/.bin/s3rver" -d "$state/s3-data" -a 127.0.0.1 -p 4568 --silent > "$state/s3rver.log" 2>&1 &
+  echo $! > "$state/s3rver.pid"
+  wait_for s3rver 30 curl -s -o /dev/null http://127.0.0.1:4568/
+}
+
+start_control_plane() {
+  if curl -fs -o /dev/null http://127.0.0.1:4599/_local/health; then return; fi
+  log "building and starting the control plane on 127.0.0.1:4599"
+  dotnet build "$root/tests/Quetzal.LocalAws/Quetzal.LocalAws.csproj" -c Release -nodeReuse:false -v:q -o "$state/localaws" >/dev/null
+  QUETZAL_LOCAL_ACCESS_KEY=$access_key QUETZAL_LOCAL_SECRET_KEY=$secret_key QUETZAL_LOCAL_REGISTRY_TOKEN=$registry_token \
+    QUETZAL_LOCAL_REGISTRY=127.0.0.1:5001 nohup dotnet "$state/localaws/Quetzal.LocalAws.dll" --urls http://127.0.0.1:4599 > "$state/localaws.log" 2>&1 &
+  echo $! > "$state/localaws.pid"
+  wait_for "control plane" 60 curl -fs -o /dev/null http://127.0.0.1:4599/_local/health
+}
+
+build_base_image() {
+  if docker image inspect "$base_image" >/dev/null 2>&1; then return; fi
+  log "building $base_image from busybox and the host's Python (nothing can be pulled here)"
+  bash "$root/eng/stack/base-image.sh" "$base_image"
+}
+
+print_env() {
+  cat <<ENV
+export AWS_ACCESS_KEY_ID=$access_key
+export AWS_SECRET_ACCESS_KEY=$secret_key
+export AWS_REGION=ca-central-1
+export AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568
+export AWS_ENDPOINT_URL_ECR=http://127.0.0.1:4599
+export AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:4599
+export AWS_ENDPOINT_URL_SFN=http://127.0.0.1:4599
+export DOCKER_HOST=unix:///var/run/docker.sock
+export QUETZAL_TEST_BASE_IMAGE=$base_image
+ENV
+}
+
+stop() {
+  for name in localaws s3rver registry dockerd; do
+    if [ -s "$state/$name.pid" ]; then
+      kill "$(cat "$state/$name.pid")" 2>/dev/null && log "stopped $name" || true
+      rm -f "$state/$name.pid"
+    fi
+  done
+}
+
+case "${1:-up}" in
+  up)
+    need_apt
+    start_dockerd
+    start_registry
+    start_s3rver
+    start_control_plane
+    build_base_image
+    print_env
+    ;;
+  env) print_env ;;
+  down) stop ;;
+  *) echo "usage: eng/stack.sh up|env|down" >&2; exit 2 ;;
+esac

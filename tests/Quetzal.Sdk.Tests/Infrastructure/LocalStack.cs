@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Quetzal.Sdk.Tests.Infrastructure;
+
+/// <summary>
+/// The servers of eng/stack.sh (dockerd, registry, s3rver, the control plane), as the tests reach them.
+/// Missing servers skip the tests that need them on a developer's machine; with QUETZAL_REQUIRE_SERVICES=1
+/// (set by .ci/run) they fail instead, so CI cannot pass by skipping.
+/// </summary>
+public static class LocalStack
+{
+    public const string S3 = "http://127.0.0.1:4568";
+    public const string ControlPlane = "http://127.0.0.1:4599";
+    public const string Registry = "127.0.0.1:5001";
+    public static readonly string StateDirectory = Environment.GetEnvironmentVariable("QUETZAL_STACK_DIR") ?? Path.Combine(Repository.Root, "artifacts", "stack");
+    public static string AccessKey => Environment.GetEnvironmentVariable("QUETZAL_STACK_ACCESS_KEY") ?? "AKIAQUETZALLOCAL0001";
+    public static string SecretKey => Environment.GetEnvironmentVariable("QUETZAL_STACK_SECRET_KEY") ?? "quetzal-local-secret-key-not-a-real-one";
+    public static string RegistryToken => File.ReadAllText(Path.Combine(StateDirectory, "registry-token")).Trim();
+    public static string BaseImage => Environment.GetEnvironmentVariable("QUETZAL_TEST_BASE_IMAGE") ?? "quetzal-test/lambda-python:local";
+    public static bool Required => Environment.GetEnvironmentVariable("QUETZAL_REQUIRE_SERVICES") == "1";
+
+    private static readonly Lazy<string?> MissingLazy = new(FindMissing);
+
+    /// <summary>What is missing, or null when every server answers.</summary>
+    public static string? Missing => MissingLazy.Value;
+
+    /// <summary>The environment a publish against the local stack runs with.</summary>
+    public static Dictionary<string, string> Environment_() => new()
+    {
+        ["AWS_ACCESS_KEY_ID"] = AccessKey,
+        ["AWS_SECRET_ACCESS_KEY"] = SecretKey,
+        ["AWS_REGION"] = "ca-central-1",
+        ["AWS_ENDPOINT_URL_S3"] = S3,
+        ["AWS_ENDPOINT_URL_ECR"] = ControlPlane,
+        ["AWS_ENDPOINT_URL_LAMBDA"] = ControlPlane,
+        ["AWS_ENDPOINT_URL_SFN"] = ControlPlane,
+        ["DOCKER_HOST"] = "unix:///var/run/docker.sock",
+    };
+
+    private static string? FindMissing()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        var missing = new List<string>();
+        bool Answers(string url, string? user = null, string? password = null)
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                if (user is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+                using var response = http.Send(request);
+                return (int)response.StatusCode < 500;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
+        }
+        if (!Answers(S3)) missing.Add("s3rver (127.0.0.1:4568)");
+        if (!Answers($"{ControlPlane}/_local/health")) missing.Add("control plane (127.0.0.1:4599)");
+        if (!File.Exists(Path.Combine(StateDirectory, "registry-token")) || !Answers($"http://{Registry}/v2/", "AWS", RegistryToken)) missing.Add("registry (127.0.0.1:5001)");
+        if (!File.Exists("/var/run/docker.sock")) missing.Add("dockerd");
+        if (!File.Exists("/usr/bin/python3") || Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import boto3\"") { RedirectStandardError = true })!.WaitForExitOrKill() != 0)
+            missing.Add("python3-boto3");
+        return missing.Count == 0 ? null : string.Join(", ", missing);
+    }
+
+    private static int WaitForExitOrKill(this Process process)
+    {
+        if (!process.WaitForExit(30_000)) process.Kill();
+        return process.ExitCode;
+    }
+
+    /// <summary>Fails the test with what to do when the stack is missing and required.</summary>
+    public static void EnsureRunning()
+    {
+        if (Missing is not null)
+            Assert.Fail($"The local stack is not running ({Missing}). Start it with: eng/stack.sh up");
+    }
+}
+
+/// <summary>A test that needs the local stack: skipped when it is down, unless QUETZAL_REQUIRE_SERVICES=1 (then it fails).</summary>
+public sealed class StackFactAttribute : FactAttribute
+{
+    public StackFactAttribute()
+    {
+        if (!LocalStack.Required && LocalStack.Missing is not null)
+            Skip = $"local stack not running ({LocalStack.Missing}); run eng/stack.sh up";
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LocalStackCollection
+{
+    public const string Name = "local stack";
+}

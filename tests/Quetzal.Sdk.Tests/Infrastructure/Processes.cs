@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Quetzal.Sdk.Tests.Infrastructure;
+
+public static class Processes
+{
+    public static ProcessResult Run(string program, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (environment is not null) foreach (var (k, v) in environment) start.Environment[k] = v;
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(timeout ?? TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} did not finish:\n{output}");
+        }
+        process.WaitForExit();
+        lock (output) return new ProcessResult(process.ExitCode, output.ToString());
+    }
+}
+
+/// <summary>Images for the tests, pushed with the docker CLI (the SDK's own push is what the publish tests check).</summary>
+public static class Docker
+{
+    public static string PushTestImage(string repository, string tag = "v1")
+    {
+        var image = $"{LocalStack.Registry}/{repository}:{tag}";
+        var config = Path.Combine(Path.GetTempPath(), $"qtz-docker-config-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(config);
+        try
+        {
+            var env = new Dictionary<string, string> { ["DOCKER_CONFIG"] = config };
+            Check(Processes.Run("docker", ["tag", LocalStack.BaseImage, image], env));
+            var login = new ProcessStartInfo("docker", ["login", LocalStack.Registry, "-u", "AWS", "--password-stdin"]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            login.Environment["DOCKER_CONFIG"] = config;
+            using (var process = System.Diagnostics.Process.Start(login)!)
+            {
+                process.StandardInput.Write(LocalStack.RegistryToken);
+                process.StandardInput.Close();
+                process.WaitForExit();
+                Assert.True(process.ExitCode == 0, process.StandardError.ReadToEnd());
+            }
+            Check(Processes.Run("docker", ["push", "-q", image], env));
+            return image;
+        }
+        finally
+        {
+            Directory.Delete(config, recursive: true);
+        }
+    }
+
+    private static void Check(ProcessResult result) => Assert.True(result.Succeeded, result.ToString());
+}

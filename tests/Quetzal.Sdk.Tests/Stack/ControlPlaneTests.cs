@@ -1,0 +1,45 @@
+using System.Text.Json;
+using Quetzal.Sdk.Tests.Infrastructure;
+
+namespace Quetzal.Sdk.Tests.Stack;
+
+/// <summary>The control plane of the tests is only worth its answers if the official SDK agrees with them.</summary>
+[Collection(LocalStackCollection.Name)]
+public sealed class ControlPlaneTests
+{
+    [StackFact]
+    public void The_official_python_sdk_drives_every_operation_and_gets_faithful_answers()
+    {
+        LocalStack.EnsureRunning();
+        var image = Docker.PushTestImage("boto3-check");
+        var script = Path.Combine(Repository.Root, "tests", "Quetzal.Sdk.Tests", "Stack", "control_plane_boto3.py");
+        var result = Processes.Run("/usr/bin/python3", [script, LocalStack.ControlPlane, image], LocalStack.Environment_());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var findings = JsonDocument.Parse(result.Output.Trim().Split('\n')[^1]);
+        var f = findings.RootElement;
+        string S(string name) => f.GetProperty(name).ToString();
+
+        Assert.Equal("RepositoryNotFoundException", S("missing_repository"));
+        Assert.StartsWith("127.0.0.1:5001/boto3-", S("repository_uri"));
+        Assert.Equal("AWS", S("token_user"));
+        Assert.Equal("True", S("token_expires_is_datetime"));
+        Assert.Equal("StateMachineAlreadyExists", S("already_exists"));
+        Assert.Equal("InvalidDefinition", S("invalid_definition"));
+        Assert.Equal("True", S("listed_all_created"));
+        Assert.True(f.GetProperty("list_pages").GetInt32() >= 3, "five machines at two a page take three pages or more");
+        Assert.Equal("b", S("updated_definition_start"));
+        Assert.Equal("StateMachineDoesNotExist", S("missing_machine"));
+        Assert.Equal("ResourceNotFoundException", S("missing_function"));
+        Assert.Equal("Pending", S("created_state"));
+        Assert.Equal("ResourceConflictException", S("busy_update"));
+        Assert.Equal(2048, f.GetProperty("memory").GetInt32());
+        Assert.Equal(120, f.GetProperty("timeout").GetInt32());
+        Assert.Equal(4096, f.GetProperty("storage").GetInt32());
+        Assert.Equal("b", f.GetProperty("environment").GetProperty("BUCKET_NAME").GetString());
+        Assert.Matches("^127.0.0.1:5001/boto3-check@sha256:[0-9a-f]{64}$", S("resolved_image_uri"));
+        Assert.Equal("Successful", S("last_update_status"));
+        Assert.Equal("Failed", S("bad_image_status"));
+        Assert.Contains("does not exist", S("bad_image_reason"));
+        Assert.Equal("InvalidSignatureException", S("wrong_secret"));
+    }
+}

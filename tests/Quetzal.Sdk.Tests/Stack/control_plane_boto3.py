@@ -1,0 +1,94 @@
+"""Drives the local control plane with the official AWS SDK for Python through every operation Quetzal.Sdk calls.
+
+Prints one JSON object of findings; the xunit test that runs it asserts on them. Any botocore parsing or
+signing disagreement raises here, which is the point: boto3 is the reference for the wire protocols.
+"""
+import json
+import os
+import sys
+import time
+import uuid
+
+import boto3
+import botocore.exceptions
+
+endpoint = sys.argv[1]
+suffix = uuid.uuid4().hex[:8]
+session = boto3.session.Session(region_name="ca-central-1")
+ecr = session.client("ecr", endpoint_url=endpoint)
+lam = session.client("lambda", endpoint_url=endpoint)
+sfn = session.client("stepfunctions", endpoint_url=endpoint)
+out = {}
+
+
+def error_code(call):
+    try:
+        call()
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+    return None
+
+
+# ECR
+repository = f"boto3-{suffix}"
+out["missing_repository"] = error_code(lambda: ecr.describe_repositories(repositoryNames=[repository]))
+ecr.create_repository(repositoryName=repository)
+described = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]
+out["repository_uri"] = described["repositoryUri"]
+out["registry_id"] = described["registryId"]
+auth = ecr.get_authorization_token()["authorizationData"][0]
+out["token_user"] = __import__("base64").b64decode(auth["authorizationToken"]).decode().split(":")[0]
+out["token_expires_is_datetime"] = hasattr(auth["expiresAt"], "year")
+out["proxy_endpoint"] = auth["proxyEndpoint"]
+
+# Step Functions: create several, page through them, describe, update
+names = [f"boto3-{suffix}-{i}" for i in range(5)]
+definition = json.dumps({"StartAt": "a", "States": {"a": {"Type": "Succeed"}}})
+arns = [sfn.create_state_machine(name=n, definition=definition, roleArn="arn:aws:iam::123456789012:role/x")["stateMachineArn"] for n in names]
+out["already_exists"] = error_code(lambda: sfn.create_state_machine(name=names[0], definition=definition, roleArn="r"))
+out["invalid_definition"] = error_code(lambda: sfn.create_state_machine(name=f"bad-{suffix}", definition="{", roleArn="r"))
+listed, pages = [], 0
+for page in sfn.get_paginator("list_state_machines").paginate():
+    pages += 1
+    listed += [m["name"] for m in page["stateMachines"]]
+out["listed_all_created"] = all(n in listed for n in names)
+out["list_pages"] = pages
+sfn.update_state_machine(stateMachineArn=arns[0], definition=json.dumps({"StartAt": "b", "States": {"b": {"Type": "Succeed"}}}))
+machine = sfn.describe_state_machine(stateMachineArn=arns[0])
+out["updated_definition_start"] = json.loads(machine["definition"])["StartAt"]
+out["creation_date_is_datetime"] = hasattr(machine["creationDate"], "year")
+out["missing_machine"] = error_code(lambda: sfn.describe_state_machine(stateMachineArn=arns[0] + "-nope"))
+
+# Lambda: needs an image in the registry; the test pushes one and passes its URI.
+image = sys.argv[2]
+function = f"boto3-{suffix}"
+out["missing_function"] = error_code(lambda: lam.get_function(FunctionName=function))
+created = lam.create_function(FunctionName=function, Role="arn:aws:iam::123456789012:role/lambda-x-role", PackageType="Image",
+                              Code={"ImageUri": image}, MemorySize=1024, Timeout=60, EphemeralStorage={"Size": 2048},
+                              Environment={"Variables": {"BUCKET_NAME": "b"}}, Architectures=["x86_64"])
+out["created_state"] = created["State"]
+lam.get_waiter("function_active_v2").wait(FunctionName=function, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+out["busy_update"] = None
+lam.update_function_configuration(FunctionName=function, MemorySize=2048, Timeout=120, EphemeralStorage={"Size": 4096})
+out["busy_update"] = error_code(lambda: lam.update_function_configuration(FunctionName=function, MemorySize=4096))
+lam.get_waiter("function_updated_v2").wait(FunctionName=function, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+lam.update_function_code(FunctionName=function, ImageUri=image)
+lam.get_waiter("function_updated_v2").wait(FunctionName=function, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+got = lam.get_function(FunctionName=function)
+configuration = lam.get_function_configuration(FunctionName=function)
+out["memory"] = configuration["MemorySize"]
+out["timeout"] = configuration["Timeout"]
+out["storage"] = configuration["EphemeralStorage"]["Size"]
+out["environment"] = configuration["Environment"]["Variables"]
+out["image_uri"] = got["Code"]["ImageUri"]
+out["resolved_image_uri"] = got["Code"]["ResolvedImageUri"]
+out["last_update_status"] = configuration["LastUpdateStatus"]
+bad = lam.update_function_code(FunctionName=function, ImageUri=image.rsplit(":", 1)[0] + ":no-such-tag")
+out["bad_image_status"] = lam.get_function_configuration(FunctionName=function)["LastUpdateStatus"]
+out["bad_image_reason"] = lam.get_function_configuration(FunctionName=function).get("LastUpdateStatusReason", "")
+
+# A wrong secret is refused.
+wrong = boto3.session.Session(region_name="ca-central-1", aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                              aws_secret_access_key="wrong").client("ecr", endpoint_url=endpoint)
+out["wrong_secret"] = error_code(lambda: wrong.get_authorization_token())
+print(json.dumps(out))
