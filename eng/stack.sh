@@ -14,8 +14,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 state=${QUETZAL_STACK_DIR:-$root/artifacts/stack}
 mkdir -p "$state"
 
-access_key=${QUETZAL_STACK_ACCESS_KEY:-AKIAQUETZALLOCAL0001}
-secret_key=${QUETZAL_STACK_SECRET_KEY:-quetzal-local-secret-key-not-a-real-one}
+# s3rver knows one key pair, S3RVER/S3RVER; the control plane is told to use the same.
+access_key=${QUETZAL_STACK_ACCESS_KEY:-S3RVER}
+secret_key=${QUETZAL_STACK_SECRET_KEY:-S3RVER}
 token_file="$state/registry-token"
 [ -s "$token_file" ] || { [ -n "${QUETZAL_STACK_REGISTRY_TOKEN:-}" ] && printf '%s' "$QUETZAL_STACK_REGISTRY_TOKEN" > "$token_file" || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$token_file"; }
 registry_token=$(cat "$token_file")
@@ -104,6 +105,7 @@ print_env() {
 export AWS_ACCESS_KEY_ID=$access_key
 export AWS_SECRET_ACCESS_KEY=$secret_key
 export AWS_REGION=ca-central-1
+export AWS_DEFAULT_REGION=ca-central-1
 export AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568
 export AWS_ENDPOINT_URL_ECR=http://127.0.0.1:4599
 export AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:4599

@@ -7,8 +7,8 @@ using Quetzal.LocalAws;
 
 // Settings come from the environment so that eng/stack.sh and the tests choose keys and tokens (canaries included).
 var settings = new Settings(
-    AccessKey: Environment.GetEnvironmentVariable("QUETZAL_LOCAL_ACCESS_KEY") ?? "AKIAQUETZALLOCAL0001",
-    SecretKey: Environment.GetEnvironmentVariable("QUETZAL_LOCAL_SECRET_KEY") ?? "quetzal-local-secret-key-not-a-real-one",
+    AccessKey: Environment.GetEnvironmentVariable("QUETZAL_LOCAL_ACCESS_KEY") ?? "S3RVER",
+    SecretKey: Environment.GetEnvironmentVariable("QUETZAL_LOCAL_SECRET_KEY") ?? "S3RVER",
     RegistryToken: Environment.GetEnvironmentVariable("QUETZAL_LOCAL_REGISTRY_TOKEN") ?? "local-token",
     Registry: Environment.GetEnvironmentVariable("QUETZAL_LOCAL_REGISTRY") ?? "127.0.0.1:5001",
     AccountId: Environment.GetEnvironmentVariable("QUETZAL_LOCAL_ACCOUNT_ID") ?? "123456789012",

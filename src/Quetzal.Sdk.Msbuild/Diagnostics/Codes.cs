@@ -150,6 +150,45 @@ public static class Codes
         "QuetzalLibraryPath '{0}' is not a folder; it should point at a checkout of the quetzal library (the folder holding its 'quetzal' package).",
         "QuetzalLibraryPath names no folder");
 
+    public static readonly DiagnosticDescriptor DockerUnavailable = new("QTZ3003", Error,
+        "Cannot reach the Docker engine at {0}: {1}. Start Docker (Docker Desktop on Windows and macOS, dockerd on Linux) or set DOCKER_HOST.",
+        "The Docker engine does not answer");
+    public static readonly DiagnosticDescriptor ImageBuildFailed = new("QTZ3004", Error,
+        "The image build failed: {0}",
+        "A Dockerfile step failed (its output is in the message)");
+    public static readonly DiagnosticDescriptor ImagePushFailed = new("QTZ3005", Error,
+        "Pushing the image to {0} failed: {1}",
+        "The registry refused or dropped the image push");
+
+    // 4xxx: AWS
+    public static readonly DiagnosticDescriptor NoCredentials = new("QTZ4001", Error,
+        "No AWS credentials: {0}. Run 'aws configure', or 'aws sso login --profile NAME' with QuetzalAwsProfile=NAME, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.",
+        "No AWS credentials could be found");
+    public static readonly DiagnosticDescriptor CredentialsRefused = new("QTZ4002", Error,
+        "AWS refused the credentials ({0}: {1}). They may have expired: run 'aws sso login' (or renew the keys) and publish again.",
+        "AWS refused the credentials (expired or invalid)");
+    public static readonly DiagnosticDescriptor InvalidEndpoint = new("QTZ4003", Error,
+        "{0} is '{1}', which is not an absolute URL such as http://localhost:4566.",
+        "An AWS_ENDPOINT_URL variable is not a URL");
+    public static readonly DiagnosticDescriptor AwsCallFailed = new("QTZ4004", Error,
+        "{0} {1} failed: {2}",
+        "An AWS call failed after retries (service, operation and AWS's message given)");
+    public static readonly DiagnosticDescriptor RepositoryMissing = new("QTZ4010", Error,
+        "The ECR repository '{0}' does not exist: create the model's AWS resources first (infra/, see the README's 'Deploying to a real AWS account').",
+        "The model's ECR repository does not exist");
+    public static readonly DiagnosticDescriptor LambdaUpdateFailed = new("QTZ4020", Error,
+        "Lambda function '{0}' did not take the update: {1}",
+        "Lambda reported a failed create or update (its reason given)");
+    public static readonly DiagnosticDescriptor LambdaWaitTimedOut = new("QTZ4021", Error,
+        "Lambda function '{0}' was still updating after {1} s.",
+        "Lambda did not finish an update in time");
+    public static readonly DiagnosticDescriptor BucketMissing = new("QTZ4030", Error,
+        "The S3 bucket '{0}' does not exist: create the model's AWS resources first (infra/).",
+        "The model's bucket does not exist");
+    public static readonly DiagnosticDescriptor UploadFailed = new("QTZ4031", Error,
+        "Uploading '{0}' to s3://{1}/{2} failed: {3}",
+        "A scenario file could not be uploaded");
+
     // 9xxx: internal
     public static readonly DiagnosticDescriptor Internal = new("QTZ9001", Error,
         "Quetzal.Sdk failed unexpectedly in {0}: {1}. Please report it with the build log (-v:diag shows the details).",

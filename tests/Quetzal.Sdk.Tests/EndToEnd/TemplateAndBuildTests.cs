@@ -42,7 +42,7 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
     public void The_sdk_package_holds_exactly_its_targets_handler_and_tasks()
     {
         Assert.Equal(
-            ["Quetzal.Sdk.nuspec", "README.md", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py", "tasks/net8.0/Quetzal.Sdk.Msbuild.dll"],
+            ["Quetzal.Sdk.nuspec", "README.md", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py", "tasks/net10.0/Quetzal.Sdk.Msbuild.dll"],
             PackageFiles(packages.SdkPackage));
         var nuspec = Nuspec(packages.SdkPackage);
         var ns = nuspec.Name.Namespace;

@@ -15,8 +15,8 @@ public static class LocalStack
     public const string ControlPlane = "http://127.0.0.1:4599";
     public const string Registry = "127.0.0.1:5001";
     public static readonly string StateDirectory = Environment.GetEnvironmentVariable("QUETZAL_STACK_DIR") ?? Path.Combine(Repository.Root, "artifacts", "stack");
-    public static string AccessKey => Environment.GetEnvironmentVariable("QUETZAL_STACK_ACCESS_KEY") ?? "AKIAQUETZALLOCAL0001";
-    public static string SecretKey => Environment.GetEnvironmentVariable("QUETZAL_STACK_SECRET_KEY") ?? "quetzal-local-secret-key-not-a-real-one";
+    public static string AccessKey => Environment.GetEnvironmentVariable("QUETZAL_STACK_ACCESS_KEY") ?? "S3RVER";
+    public static string SecretKey => Environment.GetEnvironmentVariable("QUETZAL_STACK_SECRET_KEY") ?? "S3RVER";
     public static string RegistryToken => File.ReadAllText(Path.Combine(StateDirectory, "registry-token")).Trim();
     public static string BaseImage => Environment.GetEnvironmentVariable("QUETZAL_TEST_BASE_IMAGE") ?? "quetzal-test/lambda-python:local";
     public static bool Required => Environment.GetEnvironmentVariable("QUETZAL_REQUIRE_SERVICES") == "1";

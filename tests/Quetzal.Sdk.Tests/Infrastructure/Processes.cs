@@ -27,9 +27,9 @@ public static class Processes
 }
 
 /// <summary>Images for the tests, pushed with the docker CLI (the SDK's own push is what the publish tests check).</summary>
-public static class Docker
+public static class TestImages
 {
-    public static string PushTestImage(string repository, string tag = "v1")
+    public static string Push(string repository, string tag = "v1")
     {
         var image = $"{LocalStack.Registry}/{repository}:{tag}";
         var config = Path.Combine(Path.GetTempPath(), $"qtz-docker-config-{Guid.NewGuid():N}");

@@ -11,7 +11,7 @@ public sealed class ControlPlaneTests
     public void The_official_python_sdk_drives_every_operation_and_gets_faithful_answers()
     {
         LocalStack.EnsureRunning();
-        var image = Docker.PushTestImage("boto3-check");
+        var image = TestImages.Push("boto3-check");
         var script = Path.Combine(Repository.Root, "tests", "Quetzal.Sdk.Tests", "Stack", "control_plane_boto3.py");
         var result = Processes.Run("/usr/bin/python3", [script, LocalStack.ControlPlane, image], LocalStack.Environment_());
         Assert.True(result.ExitCode == 0, result.ToString());

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Amazon.Runtime.Signing;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Sdk.Aws;
+
+/// <summary>An error AWS answered, after retries.</summary>
+public sealed class AwsServiceException(string service, string operation, int status, string type, string message)
+    : Exception($"{type}: {message}")
+{
+    public string Service { get; } = service;
+    public string Operation { get; } = operation;
+    public int Status { get; } = status;
+    public string Type { get; } = type;
+    public string AwsMessage { get; } = message;
+
+    public QuetzalException ToQuetzal()
+        => Type is "UnrecognizedClientException" or "InvalidSignatureException" or "ExpiredTokenException" or "InvalidClientTokenId" or "ExpiredToken"
+            ? new QuetzalException(Codes.CredentialsRefused, Type, AwsMessage)
+            : new QuetzalException(Codes.AwsCallFailed, Service, Operation, Message);
+}
+
+/// <summary>
+/// Signed requests to the AWS services that have no official client package here (ECR, Lambda, Step Functions):
+/// SigV4 by AWSSDK.Core's public signer, retries with exponential backoff and jitter on throttling, 5xx and
+/// dropped connections, and AWS's error shapes (JSON <c>__type</c>, or the <c>x-amzn-ErrorType</c> header).
+/// </summary>
+public sealed class AwsHttpClient(AwsSettings settings, AwsService service, HttpMessageHandler? handler = null) : IDisposable
+{
+    private static readonly HashSet<string> Throttling = ["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable", "ServiceUnavailableException"];
+    private readonly HttpClient _http = new(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = TimeSpan.FromSeconds(100) };
+    private readonly Uri _endpoint = settings.Endpoint(service);
+
+    public int MaxAttempts { get; init; } = 6;
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>JSON 1.0/1.1 protocol (ECR, Step Functions): POST / with X-Amz-Target.</summary>
+    public Task<JsonObject> PostTargetAsync(string targetPrefix, string operation, JsonObject input, string jsonVersion, CancellationToken cancellation)
+        => SendAsync(operation, HttpMethod.Post, "/", input, new Dictionary<string, string>
+        {
+            ["X-Amz-Target"] = $"{targetPrefix}.{operation}",
+            ["Content-Type"] = $"application/x-amz-json-{jsonVersion}",
+        }, cancellation)!;
+
+    /// <summary>REST-JSON protocol (Lambda). Returns null for 404 when <paramref name="notFoundIsNull"/>.</summary>
+    public async Task<JsonObject?> RestAsync(string operation, HttpMethod method, string path, JsonObject? input, CancellationToken cancellation, bool notFoundIsNull = false)
+    {
+        try
+        {
+            return await SendAsync(operation, method, path, input, new Dictionary<string, string> { ["Content-Type"] = "application/json" }, cancellation);
+        }
+        catch (AwsServiceException e) when (notFoundIsNull && e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private async Task<JsonObject> SendAsync(string operation, HttpMethod method, string path, JsonObject? input, Dictionary<string, string> headers, CancellationToken cancellation)
+    {
+        var body = input is null ? [] : Encoding.UTF8.GetBytes(input.ToJsonString());
+        var uri = new Uri(_endpoint, _endpoint.AbsolutePath.TrimEnd('/') + path);
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            HttpResponseMessage response;
+            try
+            {
+                using var request = Sign(method, uri, body, headers);
+                response = await _http.SendAsync(request, cancellation);
+            }
+            catch (HttpRequestException e) when (attempt < MaxAttempts)
+            {
+                await Backoff(attempt, cancellation);
+                _ = e;
+                continue;
+            }
+            catch (HttpRequestException e)
+            {
+                throw new AwsServiceException(service.SigningName, operation, 0, "ConnectionFailed", $"{uri.GetLeftPart(UriPartial.Authority)}: {e.Message}");
+            }
+            catch (TaskCanceledException) when (!cancellation.IsCancellationRequested && attempt < MaxAttempts)
+            {
+                await Backoff(attempt, cancellation);
+                continue;
+            }
+
+            using (response)
+            {
+                var text = await response.Content.ReadAsStringAsync(cancellation);
+                if (response.IsSuccessStatusCode)
+                    return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)?.AsObject() ?? new JsonObject();
+
+                var (type, message) = Error(response, text);
+                var status = (int)response.StatusCode;
+                var retriable = status >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests || Throttling.Contains(type);
+                if (retriable && attempt < MaxAttempts)
+                {
+                    await Backoff(attempt, cancellation);
+                    continue;
+                }
+                throw new AwsServiceException(service.SigningName, operation, status, type, message);
+            }
+        }
+    }
+
+    private HttpRequestMessage Sign(HttpMethod method, Uri uri, byte[] body, Dictionary<string, string> headers)
+    {
+        var signing = new AWSSigningRequest { HttpMethod = method, RequestUri = uri, Content = body };
+        foreach (var (name, value) in headers) signing.Headers[name] = value;
+        var credentials = settings.Credentials();
+        var signed = AWSSigV4Signer.Sign(signing, new AWSSigV4Parameters
+        {
+            Credentials = credentials, Region = settings.RegionEndpoint, Service = service.SigningName, SignPayload = true,
+        });
+        var request = new HttpRequestMessage(method, uri) { Content = new ByteArrayContent(body) };
+        foreach (var (name, value) in signing.Headers.Concat(signed.Headers))
+        {
+            if (name.Equals("Host", StringComparison.OrdinalIgnoreCase)) continue;
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(value);
+            else if (!request.Headers.TryAddWithoutValidation(name, value)) request.Content.Headers.TryAddWithoutValidation(name, value);
+        }
+        return request;
+    }
+
+    private static (string Type, string Message) Error(HttpResponseMessage response, string text)
+    {
+        JsonObject? body = null;
+        try { body = JsonNode.Parse(text) as JsonObject; } catch (System.Text.Json.JsonException) { }
+        var type = response.Headers.TryGetValues("x-amzn-ErrorType", out var values) ? values.First()
+            : (string?)body?["__type"] ?? (string?)body?["code"] ?? response.StatusCode.ToString();
+        type = type.Split(':')[0];
+        type = type[(type.LastIndexOf('#') + 1)..];
+        var message = (string?)body?["message"] ?? (string?)body?["Message"] ?? text;
+        return (type, message);
+    }
+
+    private async Task Backoff(int attempt, CancellationToken cancellation)
+    {
+        var cap = BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
+        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(20_000, cap / 2 + Random.Shared.NextDouble() * cap / 2)), cancellation);
+    }
+
+    public void Dispose() => _http.Dispose();
+}

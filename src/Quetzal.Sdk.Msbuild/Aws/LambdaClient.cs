@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+
+namespace Quetzal.Sdk.Aws;
+
+/// <summary>What the SDK sets on the model's function.</summary>
+public sealed record FunctionSettings(int MemorySize, int Timeout, int EphemeralStorage, string Role, IReadOnlyDictionary<string, string> Environment);
+
+public sealed record FunctionState(
+    string Name, string Arn, string? ImageUri, string? ResolvedImageUri, FunctionSettings Settings,
+    string State, string LastUpdateStatus, string? LastUpdateStatusReason);
+
+/// <summary>The Lambda operations the SDK calls, named as in the official AWSSDK.Lambda client.</summary>
+public interface IAmazonLambda
+{
+    Task<FunctionState?> GetFunctionAsync(string name, CancellationToken cancellation);
+    Task<FunctionState> GetFunctionConfigurationAsync(string name, CancellationToken cancellation);
+    Task CreateFunctionAsync(string name, string imageUri, FunctionSettings settings, CancellationToken cancellation);
+    Task UpdateFunctionCodeAsync(string name, string imageUri, CancellationToken cancellation);
+    Task UpdateFunctionConfigurationAsync(string name, FunctionSettings settings, CancellationToken cancellation);
+}
+
+public sealed class LambdaClient(AwsSettings settings, HttpMessageHandler? handler = null) : IAmazonLambda, IDisposable
+{
+    private const string Functions = "/2015-03-31/functions";
+    private readonly AwsHttpClient _http = new(settings, AwsService.Lambda, handler);
+
+    public async Task<FunctionState?> GetFunctionAsync(string name, CancellationToken cancellation)
+    {
+        var result = await _http.RestAsync("GetFunction", HttpMethod.Get, $"{Functions}/{Uri.EscapeDataString(name)}", null, cancellation, notFoundIsNull: true);
+        return result is null ? null : Parse(result["Configuration"]!.AsObject(), result["Code"] as JsonObject);
+    }
+
+    public async Task<FunctionState> GetFunctionConfigurationAsync(string name, CancellationToken cancellation)
+        => Parse((await _http.RestAsync("GetFunctionConfiguration", HttpMethod.Get, $"{Functions}/{Uri.EscapeDataString(name)}/configuration", null, cancellation))!, null);
+
+    public Task CreateFunctionAsync(string name, string imageUri, FunctionSettings settings, CancellationToken cancellation)
+    {
+        var input = Settings(settings);
+        input["FunctionName"] = name;
+        input["PackageType"] = "Image";
+        input["Code"] = new JsonObject { ["ImageUri"] = imageUri };
+        input["Architectures"] = new JsonArray("x86_64");
+        return _http.RestAsync("CreateFunction", HttpMethod.Post, Functions, input, cancellation);
+    }
+
+    public Task UpdateFunctionCodeAsync(string name, string imageUri, CancellationToken cancellation)
+        => _http.RestAsync("UpdateFunctionCode", HttpMethod.Put, $"{Functions}/{Uri.EscapeDataString(name)}/code", new JsonObject { ["ImageUri"] = imageUri }, cancellation);
+
+    public Task UpdateFunctionConfigurationAsync(string name, FunctionSettings settings, CancellationToken cancellation)
+        => _http.RestAsync("UpdateFunctionConfiguration", HttpMethod.Put, $"{Functions}/{Uri.EscapeDataString(name)}/configuration", Settings(settings), cancellation);
+
+    private static JsonObject Settings(FunctionSettings settings) => new()
+    {
+        ["Role"] = settings.Role,
+        ["MemorySize"] = settings.MemorySize,
+        ["Timeout"] = settings.Timeout,
+        ["EphemeralStorage"] = new JsonObject { ["Size"] = settings.EphemeralStorage },
+        ["Environment"] = new JsonObject { ["Variables"] = new JsonObject(settings.Environment.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))) },
+    };
+
+    private static FunctionState Parse(JsonObject configuration, JsonObject? code)
+    {
+        var variables = configuration["Environment"]?["Variables"] as JsonObject;
+        return new FunctionState(
+            (string)configuration["FunctionName"]!, (string)configuration["FunctionArn"]!,
+            (string?)code?["ImageUri"], (string?)code?["ResolvedImageUri"],
+            new FunctionSettings(
+                (int?)configuration["MemorySize"] ?? 0, (int?)configuration["Timeout"] ?? 0, (int?)configuration["EphemeralStorage"]?["Size"] ?? 512,
+                (string?)configuration["Role"] ?? "",
+                variables?.ToDictionary(p => p.Key, p => (string?)p.Value ?? "") ?? new Dictionary<string, string>()),
+            (string?)configuration["State"] ?? "Active", (string?)configuration["LastUpdateStatus"] ?? "Successful", (string?)configuration["LastUpdateStatusReason"]);
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,257 @@
+using System.Security.Cryptography;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Sdk.Aws;
+
+public enum FileChange { New, Changed, Unchanged, Deleted }
+
+public sealed record PlannedFile(string Scenario, string Key, string? LocalPath, long Bytes, FileChange Change);
+
+public sealed record ScenarioPlan(string Scenario, IReadOnlyList<PlannedFile> Files)
+{
+    public int Count(FileChange change) => Files.Count(f => f.Change == change);
+    public long BytesToUpload => Files.Where(f => f.Change is FileChange.New or FileChange.Changed).Sum(f => f.Bytes);
+    public bool HasWrites => Files.Any(f => f.Change != FileChange.Unchanged);
+
+    public string Summary => $"{Scenario}: {Count(FileChange.New)} new, {Count(FileChange.Changed)} changed, {Count(FileChange.Deleted)} to delete, "
+        + $"{Count(FileChange.Unchanged)} unchanged ({Bytes.Format(BytesToUpload)} to upload)";
+}
+
+/// <summary>
+/// Publishes scenario folders to the model's bucket: <c>scenarios/&lt;s&gt;/...</c> becomes <c>s3://bucket/&lt;s&gt;/...</c>.
+/// Only files whose content differs are uploaded (the ETag S3 computes is compared with the same digest of the
+/// local file), base first, files in parallel, large files in parts. Pruning deletes only under a declared
+/// scenario's prefix, always with its trailing slash, so 'base' never touches 'base 1'.
+/// </summary>
+public sealed class ScenarioPublisher : IDisposable
+{
+    /// <summary>Files from this size go up in parts of <see cref="PartSize"/>; the local multipart ETag uses the same split.</summary>
+    public const long MultipartThreshold = 64L << 20;
+    public const long PartSize = 16L << 20;
+    private static readonly HashSet<string> Ignored = new(StringComparer.OrdinalIgnoreCase) { ".DS_Store", "Thumbs.db", "desktop.ini" };
+
+    private readonly IAmazonS3 _s3;
+    private readonly bool _customEndpoint;
+    private readonly IPublishLog _log;
+
+    public ScenarioPublisher(AwsSettings settings, IPublishLog log, HttpClientFactory? httpClientFactory = null)
+    {
+        _log = log;
+        var endpoint = settings.CustomEndpoint(AwsService.S3);
+        var config = new AmazonS3Config { RegionEndpoint = settings.RegionEndpoint, MaxErrorRetry = 5 };
+        if (httpClientFactory is not null) config.HttpClientFactory = httpClientFactory;
+        if (endpoint is not null)
+        {
+            _customEndpoint = true;
+            config.ServiceURL = endpoint.ToString();
+            config.ForcePathStyle = true;
+            // S3-compatible servers (s3rver, older MinIO and Ceph) store aws-chunked bodies verbatim: send plain bodies.
+            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+        }
+        _s3 = new AmazonS3Client(settings.Credentials(), config);
+    }
+
+    public int Parallelism { get; init; } = 4;
+
+    /// <summary>Reads only: what a publish of these scenarios would write.</summary>
+    public async Task<IReadOnlyList<ScenarioPlan>> PlanAsync(string bucket, string scenariosDirectory, IReadOnlyList<string> scenarios, bool prune, CancellationToken cancellation)
+    {
+        var plans = new List<ScenarioPlan>();
+        foreach (var scenario in scenarios)
+        {
+            var prefix = scenario + "/";
+            var remote = await ListAsync(bucket, prefix, cancellation);
+            var files = new List<PlannedFile>();
+            var local = LocalFiles(Path.Combine(scenariosDirectory, scenario)).ToList();
+            var digests = new PlannedFile[local.Count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, local.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation }, async (i, token) =>
+            {
+                var (path, relative) = local[i];
+                var key = prefix + relative;
+                var size = new FileInfo(path).Length;
+                var change = !remote.TryGetValue(key, out var existing) ? FileChange.New
+                    : existing.Size == size && (await ETagsAsync(path, size, token)).Contains(existing.ETag) ? FileChange.Unchanged
+                    : FileChange.Changed;
+                digests[i] = new PlannedFile(scenario, key, path, size, change);
+            });
+            files.AddRange(digests);
+            if (prune)
+            {
+                var keep = files.Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
+                files.AddRange(remote.Where(r => !keep.Contains(r.Key)).OrderBy(r => r.Key, StringComparer.Ordinal)
+                    .Select(r => new PlannedFile(scenario, r.Key, null, r.Value.Size, FileChange.Deleted)));
+            }
+            plans.Add(new ScenarioPlan(scenario, files));
+        }
+        return plans;
+    }
+
+    /// <summary>Carries out the plans in order (base first); each scenario is complete before the next starts.</summary>
+    public async Task ApplyAsync(string bucket, IReadOnlyList<ScenarioPlan> plans, CancellationToken cancellation)
+    {
+        foreach (var plan in plans)
+        {
+            var uploads = plan.Files.Where(f => f.Change is FileChange.New or FileChange.Changed).ToList();
+            long done = 0;
+            var count = 0;
+            await Parallel.ForEachAsync(uploads, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation }, async (file, token) =>
+            {
+                await UploadAsync(bucket, file, token);
+                var total = Interlocked.Add(ref done, file.Bytes);
+                var n = Interlocked.Increment(ref count);
+                _log.Info($"  {plan.Scenario}: {n}/{uploads.Count} files, {Bytes.Format(total)}/{Bytes.Format(plan.BytesToUpload)} uploaded ({file.Key})");
+            });
+            var deletions = plan.Files.Where(f => f.Change == FileChange.Deleted).Select(f => f.Key).ToList();
+            foreach (var batch in deletions.Chunk(1000))
+            {
+                await _s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = bucket, Objects = batch.Select(k => new KeyVersion { Key = k }).ToList() }, cancellation);
+                foreach (var key in batch) _log.Info($"  {plan.Scenario}: deleted {key}");
+            }
+        }
+    }
+
+    private async Task<Dictionary<string, (long Size, string ETag)>> ListAsync(string bucket, string prefix, CancellationToken cancellation)
+    {
+        var result = new Dictionary<string, (long, string)>(StringComparer.Ordinal);
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };
+        try
+        {
+            ListObjectsV2Response page;
+            do
+            {
+                page = await _s3.ListObjectsV2Async(request, cancellation);
+                foreach (var item in page.S3Objects ?? [])
+                    result[item.Key] = (item.Size ?? 0, item.ETag.Trim('"'));
+                request.ContinuationToken = page.NextContinuationToken;
+            }
+            while (page.IsTruncated == true);
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
+        {
+            throw new QuetzalException(Codes.BucketMissing, bucket);
+        }
+        catch (AmazonServiceException e) when (e.ErrorCode is "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken")
+        {
+            throw new QuetzalException(Codes.CredentialsRefused, e.ErrorCode, e.Message);
+        }
+        return result;
+    }
+
+    private async Task UploadAsync(string bucket, PlannedFile file, CancellationToken cancellation)
+    {
+        try
+        {
+            if (file.Bytes < MultipartThreshold)
+            {
+                await _s3.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = bucket, Key = file.Key, FilePath = file.LocalPath, ContentType = ContentType(file.Key),
+                    UseChunkEncoding = !_customEndpoint,
+                }, cancellation);
+                return;
+            }
+            await UploadInPartsAsync(bucket, file, cancellation);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw new QuetzalException(Codes.UploadFailed, file.LocalPath, bucket, file.Key, $"{e.ErrorCode}: {e.Message}");
+        }
+    }
+
+    /// <summary>Parts are uploaded, then completed; on any failure or cancellation the upload is aborted, so no partial object is ever visible.</summary>
+    private async Task UploadInPartsAsync(string bucket, PlannedFile file, CancellationToken cancellation)
+    {
+        var start = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = file.Key, ContentType = ContentType(file.Key) }, cancellation);
+        try
+        {
+            var parts = new List<PartETag>();
+            var number = 1;
+            for (long offset = 0; offset < file.Bytes; offset += PartSize, number++)
+            {
+                var response = await _s3.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = bucket, Key = file.Key, UploadId = start.UploadId, PartNumber = number,
+                    FilePath = file.LocalPath, FilePosition = offset, PartSize = Math.Min(PartSize, file.Bytes - offset),
+                    UseChunkEncoding = !_customEndpoint,
+                }, cancellation);
+                parts.Add(new PartETag(number, response.ETag));
+            }
+            await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = bucket, Key = file.Key, UploadId = start.UploadId, PartETags = parts }, cancellation);
+        }
+        catch
+        {
+            await _s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = file.Key, UploadId = start.UploadId }, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The ETags a server may give this file as this publisher uploads it: its MD5, and for a file sent in parts,
+    /// AWS's MD5 of the parts' MD5s with the part count (S3-compatible servers such as s3rver keep the plain MD5).
+    /// One pass over the file computes both.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> ETagsAsync(string path, long size, CancellationToken cancellation)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        if (size < MultipartThreshold)
+            return [Convert.ToHexStringLower(await MD5.HashDataAsync(stream, cancellation))];
+        using var whole = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        using var part = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var partDigests = new List<byte>();
+        var buffer = new byte[1 << 20];
+        var parts = 0;
+        for (long offset = 0; offset < size; offset += PartSize, parts++)
+        {
+            var remaining = Math.Min(PartSize, size - offset);
+            while (remaining > 0)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellation);
+                if (read == 0) break;
+                whole.AppendData(buffer, 0, read);
+                part.AppendData(buffer, 0, read);
+                remaining -= read;
+            }
+            partDigests.AddRange(part.GetHashAndReset());
+        }
+        return [Convert.ToHexStringLower(whole.GetHashAndReset()), $"{Convert.ToHexStringLower(MD5.HashData(partDigests.ToArray()))}-{parts}"];
+    }
+
+    /// <summary>Every file of a scenario folder, with its key relative to the folder ('/' separators).</summary>
+    public static IEnumerable<(string Path, string Relative)> LocalFiles(string folder)
+    {
+        if (!Directory.Exists(folder)) yield break;
+        foreach (var path in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var relative = Path.GetRelativePath(folder, path).Replace('\\', '/');
+            if (Ignored.Contains(Path.GetFileName(path)) || relative.Split('/').Any(p => p == "__pycache__")) continue;
+            yield return (path, relative);
+        }
+    }
+
+    private static string ContentType(string key) => Path.GetExtension(key).ToLowerInvariant() switch
+    {
+        ".json" or ".geojson" => "application/json",
+        ".txt" or ".log" => "text/plain",
+        ".csv" => "text/csv",
+        ".png" => "image/png",
+        ".tif" or ".tiff" => "image/tiff",
+        _ => "application/octet-stream",
+    };
+
+    public void Dispose() => _s3.Dispose();
+}
+
+public static class Bytes
+{
+    public static string Format(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1 << 20 => $"{bytes / 1024.0:0.#} KB",
+        < 1L << 30 => $"{bytes / 1048576.0:0.#} MB",
+        _ => $"{bytes / 1073741824.0:0.##} GB",
+    };
+}
