@@ -3,9 +3,13 @@ using System.Text.Json.Nodes;
 
 namespace Quetzal.Sdk.Aws;
 
-public sealed record RegistryCredentials(string Registry, string UserName, string Password)
+/// <summary>Registry login from ECR's authorization token. Held in memory only: never in a file, a property or a log.</summary>
+public sealed record RegistryCredentials(Uri Endpoint, string UserName, string Password)
 {
-    /// <summary>The token never goes into a log, an MSBuild property or a file: ToString hides it.</summary>
+    /// <summary>host[:port], as image names spell it.</summary>
+    public string Registry => Endpoint.Authority;
+
+    /// <summary>ToString hides the password, so that no log line or exception message can carry it.</summary>
     public override string ToString() => $"{UserName}@{Registry}";
 }
 
@@ -29,8 +33,7 @@ public sealed class EcrClient(AwsSettings settings, HttpMessageHandler? handler 
         var data = result["authorizationData"]!.AsArray()[0]!;
         var decoded = Encoding.UTF8.GetString(Convert.FromBase64String((string)data["authorizationToken"]!));
         var colon = decoded.IndexOf(':');
-        var registry = new Uri((string)data["proxyEndpoint"]!).Authority;
-        return new RegistryCredentials(registry, decoded[..colon], decoded[(colon + 1)..]);
+        return new RegistryCredentials(new Uri((string)data["proxyEndpoint"]!), decoded[..colon], decoded[(colon + 1)..]);
     }
 
     public async Task<EcrRepository?> DescribeRepositoryAsync(string name, CancellationToken cancellation)

@@ -1,0 +1,83 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+
+namespace Quetzal.Sdk.Container;
+
+/// <summary>
+/// The tar the SDK sends to the Docker engine: the model folder filtered by its .dockerignore, plus the SDK's
+/// handler (and a local quetzal library, when asked) under <see cref="ContainerFiles.SdkContextFolder"/>. Entries
+/// are sorted and carry fixed times and owners, so the same files always give the same bytes and the same
+/// <see cref="ContentTag"/>; an unchanged model therefore maps to an image the registry already has.
+/// </summary>
+public sealed class BuildContext
+{
+    private static readonly DateTimeOffset FixedTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private BuildContext(byte[] tar, IReadOnlyList<string> entries, long fileBytes)
+    {
+        Tar = tar;
+        Entries = entries;
+        FileBytes = fileBytes;
+        ContentTag = "q-" + Convert.ToHexStringLower(SHA256.HashData(tar))[..16];
+    }
+
+    public byte[] Tar { get; }
+    public IReadOnlyList<string> Entries { get; }
+    public long FileBytes { get; }
+
+    /// <summary>A tag derived from everything the image is built from (Dockerfile and base image included).</summary>
+    public string ContentTag { get; }
+
+    public static BuildContext Create(string modelDirectory, string handlerDirectory, string? libraryDirectory)
+    {
+        var ignore = DockerIgnore.Load(Path.Combine(modelDirectory, ".dockerignore"));
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (path, relative) in Walk(modelDirectory))
+        {
+            // Docker always reads these two; the SDK's own folder name is reserved.
+            if (relative is not ("Dockerfile" or ".dockerignore") && ignore.IsExcluded(relative)) continue;
+            if (relative.StartsWith(ContainerFiles.SdkContextFolder + "/", StringComparison.Ordinal)) continue;
+            files[relative] = path;
+        }
+        foreach (var (path, relative) in Walk(handlerDirectory))
+            if (relative.EndsWith(".py", StringComparison.Ordinal)) files[$"{ContainerFiles.SdkContextFolder}/handler/{relative}"] = path;
+        if (!string.IsNullOrEmpty(libraryDirectory))
+        {
+            var libraryIgnore = new DockerIgnore(ContainerFiles.IgnoredPatterns.Where(p => p != "scenarios"));
+            foreach (var (path, relative) in Walk(libraryDirectory))
+                if (!libraryIgnore.IsExcluded(relative)) files[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
+        }
+
+        using var buffer = new MemoryStream();
+        long bytes = 0;
+        // GNU format: long names without PAX headers, whose names carry the writing process's id.
+        using (var writer = new TarWriter(buffer, TarEntryFormat.Gnu, leaveOpen: true))
+        {
+            foreach (var (relative, path) in files)
+            {
+                var entry = new GnuTarEntry(TarEntryType.RegularFile, relative)
+                {
+                    ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "",
+                    Mode = IsExecutable(path) ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
+                };
+                using var content = File.OpenRead(path);
+                bytes += content.Length;
+                entry.DataStream = content;
+                writer.WriteEntry(entry);
+            }
+        }
+        return new BuildContext(buffer.ToArray(), files.Keys.ToArray(), bytes);
+    }
+
+    /// <summary>Every file below a folder, without following links out of it.</summary>
+    private static IEnumerable<(string Path, string Relative)> Walk(string root)
+    {
+        if (!Directory.Exists(root)) yield break;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
+        foreach (var path in Directory.EnumerateFiles(root, "*", options))
+            yield return (path, Path.GetRelativePath(root, path).Replace('\\', '/'));
+    }
+
+    private static bool IsExecutable(string path)
+        => !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0;
+}

@@ -1,0 +1,86 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Quetzal.Sdk.Container;
+
+/// <summary>
+/// .dockerignore as the Docker engine reads it: one pattern a line, '#' comments, Go filepath.Match syntax with
+/// '**' for any number of folders, '!' for exceptions, the last matching line wins, and a folder that matches
+/// excludes everything in it.
+/// </summary>
+public sealed class DockerIgnore
+{
+    private readonly List<(Regex Pattern, bool Exclude)> _rules = new();
+
+    public DockerIgnore(IEnumerable<string> lines)
+    {
+        foreach (var raw in lines)
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            var exclude = !line.StartsWith('!');
+            if (!exclude) line = line[1..].Trim();
+            line = line.Replace('\\', '/').Trim('/');
+            while (line.StartsWith("./", StringComparison.Ordinal)) line = line[2..];
+            if (line.Length == 0) continue;
+            _rules.Add((new Regex("^" + Translate(line) + "$", RegexOptions.CultureInvariant), exclude));
+        }
+    }
+
+    public static DockerIgnore Load(string path) => new(File.Exists(path) ? File.ReadAllLines(path) : []);
+
+    /// <summary>Whether a path relative to the context root ('/' separators) stays out of the context.</summary>
+    public bool IsExcluded(string relativePath)
+    {
+        var excluded = false;
+        foreach (var (pattern, exclude) in _rules)
+        {
+            if (Matches(pattern, relativePath)) excluded = exclude;
+        }
+        return excluded;
+    }
+
+    /// <summary>A pattern matches the path itself or any of its parent folders.</summary>
+    private static bool Matches(Regex pattern, string path)
+    {
+        if (pattern.IsMatch(path)) return true;
+        for (var slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
+            if (pattern.IsMatch(path[..slash])) return true;
+        return false;
+    }
+
+    private static string Translate(string pattern)
+    {
+        var regex = new StringBuilder();
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            switch (c)
+            {
+                case '*' when i + 1 < pattern.Length && pattern[i + 1] == '*':
+                    i++;
+                    if (i + 1 < pattern.Length && pattern[i + 1] == '/')
+                    {
+                        i++;
+                        regex.Append("(.*/)?");
+                    }
+                    else regex.Append(".*");
+                    break;
+                case '*': regex.Append("[^/]*"); break;
+                case '?': regex.Append("[^/]"); break;
+                case '[':
+                    var end = pattern.IndexOf(']', i + 1);
+                    if (end < 0) { regex.Append("\\["); break; }
+                    var set = pattern[(i + 1)..end];
+                    regex.Append('[').Append(set.StartsWith('^') || set.StartsWith('!') ? "^" + Regex.Escape(set[1..]) : Regex.Escape(set)).Append(']');
+                    i = end;
+                    break;
+                case '\\' when i + 1 < pattern.Length:
+                    regex.Append(Regex.Escape(pattern[++i].ToString()));
+                    break;
+                default: regex.Append(Regex.Escape(c.ToString())); break;
+            }
+        }
+        return regex.ToString();
+    }
+}

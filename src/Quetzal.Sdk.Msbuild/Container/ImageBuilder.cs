@@ -1,0 +1,102 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Sdk.Container;
+
+/// <summary>
+/// Builds the model's image through the Docker Engine API and pushes it. The classic builder makes one
+/// linux/amd64 image manifest, never an index or attestation (Lambda rejects those). The registry password
+/// goes to the engine in the request's auth header only: never into ~/.docker/config.json or a log.
+/// </summary>
+public sealed class ImageBuilder : IDisposable
+{
+    private readonly DockerClient _docker;
+    private readonly string _endpoint;
+    private readonly IPublishLog _log;
+
+    public ImageBuilder(IPublishLog log, string? dockerHost = null)
+    {
+        _log = log;
+        _endpoint = dockerHost ?? Environment.GetEnvironmentVariable("DOCKER_HOST") ?? (OperatingSystem.IsWindows() ? "npipe://./pipe/docker_engine" : "unix:///var/run/docker.sock");
+        _docker = new DockerClientConfiguration(new Uri(_endpoint), defaultTimeout: TimeSpan.FromMinutes(30)).CreateClient();
+    }
+
+    public async Task EnsureAvailableAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            await _docker.System.PingAsync(cancellation);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new QuetzalException(Codes.DockerUnavailable, _endpoint, e.GetBaseException().Message);
+        }
+    }
+
+    /// <summary>Builds the context into <paramref name="imageName"/> (repository:tag), streaming the engine's output to the log.</summary>
+    public async Task BuildAsync(BuildContext context, string imageName, CancellationToken cancellation)
+    {
+        var output = new List<string>();
+        string? error = null;
+        var progress = new Progress(message =>
+        {
+            if (!string.IsNullOrEmpty(message.ErrorMessage)) error = message.ErrorMessage.Trim();
+            var line = message.Stream?.TrimEnd('\n');
+            if (string.IsNullOrEmpty(line)) return;
+            lock (output) output.Add(line);
+            if (line.StartsWith("Step ", StringComparison.Ordinal)) _log.Info("  " + line);
+            else _log.Detail("  " + line);
+        });
+        try
+        {
+            using var tar = new MemoryStream(context.Tar, writable: false);
+            await _docker.Images.BuildImageFromDockerfileAsync(
+                new ImageBuildParameters { Tags = [imageName], Dockerfile = "Dockerfile", Platform = "linux/amd64", Remove = true, ForceRemove = true, Pull = null },
+                tar, null, null, progress, cancellation);
+        }
+        catch (DockerApiException e)
+        {
+            throw new QuetzalException(Codes.ImageBuildFailed, e.ResponseBody?.Trim() ?? e.Message);
+        }
+        if (error is not null)
+        {
+            // The failing step is the last "Step n/m" with what it printed after it.
+            List<string> lines;
+            lock (output) lines = output;
+            var step = lines.FindLastIndex(l => l.StartsWith("Step ", StringComparison.Ordinal));
+            var tail = step < 0 ? lines.TakeLast(20) : lines.Skip(step).TakeLast(40);
+            throw new QuetzalException(Codes.ImageBuildFailed, $"{error}\n{string.Join("\n", tail)}");
+        }
+    }
+
+    /// <summary>Tags the local image and pushes the tag with the registry login handed to the engine for this request only.</summary>
+    public async Task PushAsync(string localImage, string repositoryUri, string tag, RegistryCredentials credentials, CancellationToken cancellation)
+    {
+        await _docker.Images.TagImageAsync(localImage, new ImageTagParameters { RepositoryName = repositoryUri, Tag = tag, Force = true }, cancellation);
+        string? error = null;
+        var progress = new Progress(message =>
+        {
+            if (!string.IsNullOrEmpty(message.ErrorMessage)) error = message.ErrorMessage.Trim();
+            if (!string.IsNullOrEmpty(message.Status) && message.Status is "Pushed" or "Layer already exists") _log.Detail($"  {message.ID}: {message.Status}");
+        });
+        try
+        {
+            await _docker.Images.PushImageAsync($"{repositoryUri}:{tag}", new ImagePushParameters { Tag = tag },
+                new AuthConfig { Username = credentials.UserName, Password = credentials.Password, ServerAddress = credentials.Registry }, progress, cancellation);
+        }
+        catch (DockerApiException e)
+        {
+            throw new QuetzalException(Codes.ImagePushFailed, repositoryUri, e.ResponseBody?.Trim() ?? e.Message);
+        }
+        if (error is not null) throw new QuetzalException(Codes.ImagePushFailed, repositoryUri, error);
+    }
+
+    public void Dispose() => _docker.Dispose();
+
+    private sealed class Progress(Action<JSONMessage> report) : IProgress<JSONMessage>
+    {
+        public void Report(JSONMessage value) => report(value);
+    }
+}

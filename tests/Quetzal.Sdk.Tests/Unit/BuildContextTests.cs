@@ -1,0 +1,125 @@
+using System.Formats.Tar;
+using Quetzal.Sdk.Container;
+using Quetzal.Sdk.Tests.Infrastructure;
+
+namespace Quetzal.Sdk.Tests.Unit;
+
+public sealed class BuildContextTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("context");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData("scenarios", "scenarios/base/inputs/params.json", true)]
+    [InlineData("**/__pycache__", "steps/__pycache__/x.pyc", true)]
+    [InlineData("**/__pycache__", "__pycache__/x.pyc", true)]
+    [InlineData("**/.env", ".env", true)]
+    [InlineData("**/.env", "steps/.env", true)]
+    [InlineData("**/.env.*", "steps/.env.local", true)]
+    [InlineData("*.binlog", "msbuild.binlog", true)]
+    [InlineData("*.binlog", "logs/msbuild.binlog", false)]
+    [InlineData("**/*.pem", "a/b/c/key.pem", true)]
+    [InlineData("**/id_rsa*", "home/.ssh/id_rsa.pub", true)]
+    [InlineData("bin", "binaries/tool", false)]
+    [InlineData("step?.py", "step1.py", true)]
+    [InlineData("[a-c].py", "b.py", true)]
+    [InlineData("/obj/", "obj/x", true)]
+    public void Patterns_match_as_the_docker_engine_matches_them(string pattern, string path, bool excluded)
+        => Assert.Equal(excluded, new DockerIgnore([pattern]).IsExcluded(path));
+
+    [Fact]
+    public void Exceptions_and_order_decide_last_match_wins()
+    {
+        var ignore = new DockerIgnore(["# comment", "data", "!data/keep.csv", "data/keep.csv.bak"]);
+        Assert.True(ignore.IsExcluded("data/a.csv"));
+        Assert.False(ignore.IsExcluded("data/keep.csv"));
+        Assert.True(ignore.IsExcluded("data/keep.csv.bak"));
+        Assert.False(ignore.IsExcluded("steps/run.py"));
+    }
+
+    private string Model()
+    {
+        var model = _dir.Combine("model");
+        TempDirectory.CopyDirectory(Repository.TemplateContent, model);
+        File.WriteAllText(Path.Combine(model, ".dockerignore"), ContainerFiles.DockerIgnore(new ContainerSettings { SdkVersion = "1", BaseImage = "b" }));
+        File.WriteAllText(Path.Combine(model, "Dockerfile"), ContainerFiles.Dockerfile(new ContainerSettings { SdkVersion = "1", BaseImage = "b" }));
+        return model;
+    }
+
+    private static string Handler => Path.Combine(Repository.Root, "src", "Quetzal.Sdk.Msbuild", "handler");
+
+    [Fact]
+    public void The_context_holds_the_model_code_and_the_sdk_handler_but_no_data_or_secrets()
+    {
+        var model = Model();
+        File.WriteAllText(Path.Combine(model, ".env"), "AWS_SECRET_ACCESS_KEY=x");
+        Directory.CreateDirectory(Path.Combine(model, ".aws"));
+        File.WriteAllText(Path.Combine(model, ".aws", "credentials"), "[default]");
+        Directory.CreateDirectory(Path.Combine(model, "obj"));
+        File.WriteAllText(Path.Combine(model, "obj", "x"), "");
+
+        var context = BuildContext.Create(model, Handler, null);
+        Assert.Contains("steps/loaded_links.py", context.Entries);
+        Assert.Contains("requirements.txt", context.Entries);
+        Assert.Contains("Dockerfile", context.Entries);
+        Assert.Contains(".quetzal/handler/quetzal_handler.py", context.Entries);
+        Assert.DoesNotContain(context.Entries, e => e.StartsWith("scenarios/", StringComparison.Ordinal));
+        Assert.DoesNotContain(context.Entries, e => e.Contains(".env") || e.Contains(".aws") || e.StartsWith("obj/", StringComparison.Ordinal));
+
+        using var reader = new TarReader(new MemoryStream(context.Tar));
+        var names = new List<string>();
+        while (reader.GetNextEntry() is { } entry) names.Add(entry.Name);
+        Assert.Equal(context.Entries, names);
+    }
+
+    [Fact]
+    public void The_same_files_give_the_same_tag_and_a_change_gives_another()
+    {
+        var model = Model();
+        var first = BuildContext.Create(model, Handler, null);
+        File.SetLastWriteTimeUtc(Path.Combine(model, "steps", "loaded_links.py"), DateTime.UtcNow.AddDays(-3));
+        Assert.Equal(first.ContentTag, BuildContext.Create(model, Handler, null).ContentTag);
+
+        File.AppendAllText(Path.Combine(model, "steps", "loaded_links.py"), "\n# changed\n");
+        Assert.NotEqual(first.ContentTag, BuildContext.Create(model, Handler, null).ContentTag);
+        Assert.Matches("^q-[0-9a-f]{16}$", first.ContentTag);
+    }
+
+    [Fact]
+    public void The_tar_carries_nothing_of_the_process_that_wrote_it()
+    {
+        // PAX extended headers are named after the writing process's id, which would change the tag on every build.
+        var tar = BuildContext.Create(Model(), Handler, null).Tar;
+        Assert.DoesNotContain("PaxHeaders", System.Text.Encoding.ASCII.GetString(tar));
+        using var reader = new TarReader(new MemoryStream(tar));
+        while (reader.GetNextEntry() is { } entry)
+        {
+            Assert.Equal(TarEntryFormat.Gnu, entry.Format);
+            Assert.Equal(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero), entry.ModificationTime);
+            Assert.Equal(0, entry.Uid);
+        }
+    }
+
+    [Fact]
+    public void Scenario_data_does_not_change_the_tag()
+    {
+        var model = Model();
+        var before = BuildContext.Create(model, Handler, null).ContentTag;
+        File.AppendAllText(Path.Combine(model, "scenarios", "base", "inputs", "params.json"), " ");
+        Assert.Equal(before, BuildContext.Create(model, Handler, null).ContentTag);
+    }
+
+    [Fact]
+    public void A_library_checkout_goes_under_the_sdk_folder_without_its_git_or_caches()
+    {
+        var model = Model();
+        var library = _dir.Combine("quetzal-lib");
+        _dir.Write("quetzal-lib/quetzal/__init__.py", "");
+        _dir.Write("quetzal-lib/quetzal/__pycache__/x.pyc", "");
+        _dir.Write("quetzal-lib/.git/config", "");
+        var context = BuildContext.Create(model, Handler, library);
+        Assert.Contains(".quetzal/library/quetzal/__init__.py", context.Entries);
+        Assert.DoesNotContain(context.Entries, e => e.Contains("__pycache__") || e.Contains(".git/"));
+    }
+}
