@@ -34,7 +34,7 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask
         }
         catch (Exception e)
         {
-            Report(Codes.Internal.Create(null, GetType().Name, e.Message));
+            Report(Codes.Internal.Create(null, GetType().Name, string.Join(" ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.')));
             Log.LogMessage(MessageImportance.Low, e.ToString());
         }
         return !Log.HasLoggedErrors;

@@ -28,6 +28,7 @@ public sealed class PackedPackages : IDisposable
     }
 
     public string Version { get; }
+    public string Root => _root.Path;
     public string Feed { get; }
     public string Hive { get; }
     public IReadOnlyDictionary<string, string> Environment { get; }
@@ -43,6 +44,13 @@ public sealed class PackedPackages : IDisposable
     }
 
     public ProcessResult Run(string directory, params string[] arguments) => DotNet.Run(directory, arguments, new Dictionary<string, string>(Environment));
+
+    public ProcessResult Run(string directory, string[] arguments, IDictionary<string, string> environment)
+    {
+        var merged = new Dictionary<string, string>(Environment);
+        foreach (var (name, value) in environment) merged[name] = value;
+        return DotNet.Run(directory, arguments, merged);
+    }
 
     public ProcessResult New(string directory, params string[] arguments)
         => Run(directory, ["new", .. arguments, "--debug:custom-hive", Hive]);

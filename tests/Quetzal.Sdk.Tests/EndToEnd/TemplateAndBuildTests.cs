@@ -42,7 +42,12 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
     public void The_sdk_package_holds_exactly_its_targets_handler_and_tasks()
     {
         Assert.Equal(
-            ["Quetzal.Sdk.nuspec", "README.md", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py", "tasks/net10.0/Quetzal.Sdk.Msbuild.dll"],
+            [
+                "Quetzal.Sdk.nuspec", "README.md", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py",
+                "tasks/net10.0/AWSSDK.Core.dll", "tasks/net10.0/AWSSDK.Extensions.Numerics.dll", "tasks/net10.0/AWSSDK.S3.dll",
+                "tasks/net10.0/Docker.DotNet.dll", "tasks/net10.0/Newtonsoft.Json.dll", "tasks/net10.0/Quetzal.Sdk.Msbuild.dll",
+                "tasks/net10.0/System.IO.Hashing.dll",
+            ],
             PackageFiles(packages.SdkPackage));
         var nuspec = Nuspec(packages.SdkPackage);
         var ns = nuspec.Name.Namespace;

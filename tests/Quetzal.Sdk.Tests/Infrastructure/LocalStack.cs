@@ -86,9 +86,3 @@ public sealed class StackFactAttribute : FactAttribute
             Skip = $"local stack not running ({LocalStack.Missing}); run eng/stack.sh up";
     }
 }
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class LocalStackCollection
-{
-    public const string Name = "local stack";
-}

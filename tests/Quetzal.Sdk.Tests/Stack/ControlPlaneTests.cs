@@ -4,7 +4,7 @@ using Quetzal.Sdk.Tests.Infrastructure;
 namespace Quetzal.Sdk.Tests.Stack;
 
 /// <summary>The control plane of the tests is only worth its answers if the official SDK agrees with them.</summary>
-[Collection(LocalStackCollection.Name)]
+[Collection(EndToEnd.PackedPackagesCollection.Name)] // one serial collection for everything that touches the stack
 public sealed class ControlPlaneTests
 {
     [StackFact]

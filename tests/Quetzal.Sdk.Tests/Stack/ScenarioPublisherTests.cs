@@ -7,7 +7,7 @@ using Quetzal.Sdk.Tests.Infrastructure;
 namespace Quetzal.Sdk.Tests.Stack;
 
 /// <summary>Scenario publishing against a real S3 server (s3rver), checked byte for byte.</summary>
-[Collection(LocalStackCollection.Name)]
+[Collection(EndToEnd.PackedPackagesCollection.Name)] // one serial collection for everything that touches the stack
 public sealed class ScenarioPublisherTests : IDisposable
 {
     private readonly TempDirectory _dir = new("s3");

@@ -1,0 +1,212 @@
+using System.Text.Json.Nodes;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Container;
+using Quetzal.Sdk.Tests.Infrastructure;
+
+namespace Quetzal.Sdk.Tests.EndToEnd;
+
+/// <summary>
+/// A scaffolded model published from the packed packages to the local stack: a real Docker engine and registry,
+/// a real S3 server, and the tests' control plane. Writes are counted at the servers: their storage folders and
+/// the control plane's operation counts.
+/// </summary>
+[Collection(PackedPackagesCollection.Name)]
+public sealed class PublishTests(PackedPackages packages) : IDisposable
+{
+    private readonly TempDirectory _workspace = packages.Workspace();
+    private readonly string _name = $"e2e-{Guid.NewGuid():N}"[..16];
+    private readonly AwsSettings _aws = new("ca-central-1", null, n => LocalStack.Environment_().GetValueOrDefault(n), new BasicAWSCredentials(LocalStack.AccessKey, LocalStack.SecretKey));
+
+    public void Dispose() => _workspace.Dispose();
+
+    private string Model => _workspace.Combine(_name);
+
+    private ProcessResult Publish(params string[] extra)
+        => packages.Run(Model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", .. extra], LocalStack.Environment_());
+
+    /// <summary>What the servers hold on disk: any write, even of identical bytes, changes a size or a time here.</summary>
+    private static Dictionary<string, (long, DateTime)> Storage()
+        => new[] { "registry-data", "s3-data" }.Select(d => Path.Combine(LocalStack.StateDirectory, d)).Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))
+            .ToDictionary(f => f, f => (new FileInfo(f).Length, File.GetLastWriteTimeUtc(f)));
+
+    private static async Task<Dictionary<string, int>> ControlPlaneWrites()
+    {
+        using var http = new HttpClient();
+        var stats = JsonNode.Parse(await http.GetStringAsync($"{LocalStack.ControlPlane}/_local/stats"))!.AsObject();
+        return stats.Where(p => p.Key.StartsWith("Create", StringComparison.Ordinal) || p.Key.StartsWith("Update", StringComparison.Ordinal) || p.Key.StartsWith("Delete", StringComparison.Ordinal) || p.Key.StartsWith("Put", StringComparison.Ordinal))
+            .ToDictionary(p => p.Key, p => (int)p.Value!);
+    }
+
+    private static async Task ResetStats()
+    {
+        using var http = new HttpClient();
+        (await http.PostAsync($"{LocalStack.ControlPlane}/_local/reset-stats", null)).EnsureSuccessStatusCode();
+    }
+
+    private static string[] Changed(Dictionary<string, (long, DateTime)> before, Dictionary<string, (long, DateTime)> after)
+        => after.Where(p => !before.TryGetValue(p.Key, out var old) || old != p.Value).Select(p => p.Key)
+            .Concat(before.Keys.Where(k => !after.ContainsKey(k))).Order().ToArray();
+
+    private void CreateInfrastructure()
+    {
+        // What infra/ (Terraform) creates: the repository and the bucket. The Lambda and the state machine are the SDK's.
+        var env = LocalStack.Environment_();
+        env["AWS_DEFAULT_REGION"] = "ca-central-1";
+        var repository = Processes.Run("aws", ["ecr", "create-repository", "--repository-name", _name, "--endpoint-url", LocalStack.ControlPlane], env);
+        Assert.True(repository.Succeeded, repository.ToString());
+        using var s3 = S3();
+        s3.PutBucketAsync(_name).GetAwaiter().GetResult();
+    }
+
+    private static AmazonS3Client S3() => new(LocalStack.AccessKey, LocalStack.SecretKey, new AmazonS3Config { ServiceURL = LocalStack.S3, ForcePathStyle = true });
+
+    private static async Task<Dictionary<string, byte[]>> Objects(string bucket)
+    {
+        using var s3 = S3();
+        var result = new Dictionary<string, byte[]>();
+        var request = new ListObjectsV2Request { BucketName = bucket };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await s3.ListObjectsV2Async(request);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                using var response = await s3.GetObjectAsync(bucket, item.Key);
+                using var memory = new MemoryStream();
+                await response.ResponseStream.CopyToAsync(memory);
+                result[item.Key] = memory.ToArray();
+            }
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+        return result;
+    }
+
+    [StackFact]
+    public async Task A_scaffolded_model_publishes_to_the_stack_and_a_second_publish_writes_nothing()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name, "--memory", "2048", "--timeout", "600", "--storage", "1024").Succeeded);
+        TempDirectory.CopyDirectory(Path.Combine(Model, "scenarios", "base"), Path.Combine(Model, "scenarios", "base 1"));
+        var styles = Path.Combine(Model, "scenarios", "base", "styles.json");
+        File.WriteAllText(styles, "[]");
+        File.WriteAllText(Path.Combine(Model, "scenarios", "base 1", "styles.json"), "[]");
+        CreateInfrastructure();
+
+        var first = Publish();
+        Assert.True(first.Succeeded, first.ToString());
+        Assert.Contains("Quetzal publish summary:", first.Output);
+
+        // The registry holds one single-platform image manifest under the content tag.
+        var login = await new EcrClient(_aws).GetAuthorizationTokenAsync(default);
+        using var registry = new RegistryClient(login);
+        var context = BuildContext.Create(Model, Path.Combine(packages.Root, "packages", "quetzal.sdk", packages.Version.ToLowerInvariant(), "handler"), null);
+        var manifest = await registry.HeadManifestAsync(_name, context.ContentTag, default);
+        Assert.NotNull(manifest);
+        Assert.False(manifest.IsIndex, manifest.MediaType);
+        Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", manifest.MediaType);
+
+        // The Lambda runs that digest with the project's settings.
+        using var lambda = new LambdaClient(_aws);
+        var function = await lambda.GetFunctionAsync(_name, default);
+        Assert.NotNull(function);
+        Assert.Equal($"{LocalStack.Registry}/{_name}@{manifest.Digest}", function.ImageUri);
+        Assert.Equal((2048, 600, 1024), (function.Settings.MemorySize, function.Settings.Timeout, function.Settings.EphemeralStorage));
+        Assert.Equal(_name, function.Settings.Environment["BUCKET_NAME"]);
+        Assert.Equal($"arn:aws:iam::123456789012:role/lambda-{_name}-role", function.Settings.Role);
+        Assert.Equal("Successful", function.LastUpdateStatus);
+
+        // The state machine is the rendered file, with the real function ARN.
+        using var sfn = new StepFunctionsClient(_aws);
+        var arn = await sfn.FindStateMachineArnAsync(_name, default);
+        Assert.NotNull(arn);
+        var deployed = JsonNode.Parse((await sfn.DescribeStateMachineAsync(arn, default)).Definition)!;
+        var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(Model, "step-functions.json")).Replace("${LambdaFunctionArn}", function.Arn))!;
+        Assert.True(JsonNode.DeepEquals(expected, deployed), deployed.ToJsonString());
+        Assert.Equal($"arn:aws:lambda:ca-central-1:123456789012:function:{_name}", (string)deployed["States"]!["loaded_links"]!["Parameters"]!["FunctionName"]!);
+
+        // Every object equals its local file, in both scenarios.
+        var objects = await Objects(_name);
+        foreach (var scenario in new[] { "base", "base 1" })
+            foreach (var (path, relative) in ScenarioPublisher.LocalFiles(Path.Combine(Model, "scenarios", scenario)))
+                Assert.Equal(await File.ReadAllBytesAsync(path), objects[$"{scenario}/{relative}"]);
+        Assert.Equal(12, objects.Count);
+
+        // Base was written before the other scenario (s3rver's files keep their write times).
+        var bucketFolder = Path.Combine(LocalStack.StateDirectory, "s3-data", _name);
+        var times = Directory.EnumerateFiles(bucketFolder, "*._S3rver_object", SearchOption.AllDirectories)
+            .GroupBy(f => Path.GetRelativePath(bucketFolder, f).Split(Path.DirectorySeparatorChar)[0])
+            .ToDictionary(g => g.Key, g => (First: g.Min(File.GetLastWriteTimeUtc), Last: g.Max(File.GetLastWriteTimeUtc)));
+        Assert.True(times["base"].Last <= times["base 1"].First, $"base ended {times["base"].Last:O}, base 1 began {times["base 1"].First:O}");
+
+        // A second publish writes nothing anywhere.
+        await ResetStats();
+        var before = Storage();
+        var second = Publish();
+        Assert.True(second.Succeeded, second.ToString());
+        Assert.Empty(Changed(before, Storage()));
+        Assert.Empty(await ControlPlaneWrites());
+        Assert.Contains("Image: unchanged", second.Output);
+        Assert.Contains("Lambda: unchanged", second.Output);
+        Assert.Contains("State machine: unchanged", second.Output);
+
+        // A dry run of real changes reports them and writes nothing.
+        var paramsFile = Path.Combine(Model, "scenarios", "base", "inputs", "params.json");
+        File.WriteAllText(paramsFile, File.ReadAllText(paramsFile).Replace("\"value\": 1.0", "\"value\": 1.25"));
+        var dry = Publish("-p:QuetzalDryRun=true", "-p:QuetzalLambdaMemorySize=3008");
+        Assert.True(dry.Succeeded, dry.ToString());
+        Assert.Contains("Lambda: would update", dry.Output);
+        Assert.Contains("memory 2048 -> 3008 MB", dry.Output);
+        Assert.Contains("S3 (plan) base: 0 new, 1 changed", dry.Output);
+        Assert.Empty(Changed(before, Storage()));
+        Assert.Empty(await ControlPlaneWrites());
+
+        // Changing one input uploads exactly that file.
+        var third = Publish();
+        Assert.True(third.Succeeded, third.ToString());
+        var written = Changed(before, Storage());
+        Assert.NotEmpty(written);
+        Assert.All(written, f => Assert.Contains(Path.Combine(_name, "base", "inputs", "params.json"), f));
+        Assert.Equal(await File.ReadAllBytesAsync(paramsFile), (await Objects(_name))["base/inputs/params.json"]);
+        Assert.Empty(await ControlPlaneWrites());
+
+        // Pruning deletes a file deleted locally, under base/ only: 'base 1' keeps all of its files.
+        File.Delete(styles);
+        var pruned = Publish("-p:QuetzalPruneScenarios=true", "-p:QuetzalScenarios=base");
+        Assert.True(pruned.Succeeded, pruned.ToString());
+        var remaining = await Objects(_name);
+        Assert.DoesNotContain("base/styles.json", remaining.Keys);
+        Assert.Contains("base 1/styles.json", remaining.Keys);
+        Assert.Equal(6, remaining.Keys.Count(k => k.StartsWith("base 1/", StringComparison.Ordinal)));
+        Assert.Equal(5, remaining.Keys.Count(k => k.StartsWith("base/", StringComparison.Ordinal)));
+    }
+
+    [StackFact]
+    public void A_missing_repository_points_to_the_infra_step_and_deploys_nothing()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        var result = Publish();
+        Assert.False(result.Succeeded);
+        Assert.Contains("error QTZ4010", result.Output);
+        Assert.Contains("infra/", result.Output);
+        Assert.DoesNotContain("MSB4018", result.Output);
+    }
+
+    [StackFact]
+    public void An_invalid_model_is_not_deployed()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        File.WriteAllText(Path.Combine(Model, "scenarios", "base", "inputs", "road", "links.geojson"), "{");
+        var result = Publish();
+        Assert.False(result.Succeeded);
+        Assert.Contains("error QTZ1201", result.Output);
+        Assert.DoesNotContain("Quetzal: publishing", result.Output);
+    }
+}
