@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Quetzal.Sdk.Tests.Infrastructure;
+
+namespace Quetzal.Sdk.Tests.Stack;
+
+/// <summary>The SDK's Lambda handler, run by python3 with boto3 against a real S3 server, on the template's model.</summary>
+[Collection(EndToEnd.PackedPackagesCollection.Name)]
+public sealed class HandlerTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("handler");
+    private readonly string _bucket = $"qtz-h-{Guid.NewGuid():N}"[..20];
+    private readonly string _taskRoot;
+    private readonly AmazonS3Client _s3 = new(LocalStack.AccessKey, LocalStack.SecretKey, new AmazonS3Config { ServiceURL = LocalStack.S3, ForcePathStyle = true });
+
+    public HandlerTests()
+    {
+        // What the image holds at LAMBDA_TASK_ROOT: the model's code and the SDK's handler.
+        _taskRoot = _dir.Combine("task");
+        TempDirectory.CopyDirectory(Path.Combine(Repository.TemplateContent, "steps"), Path.Combine(_taskRoot, "steps"));
+        File.Copy(Path.Combine(Repository.Root, "src", "Quetzal.Sdk.Msbuild", "handler", "quetzal_handler.py"), Path.Combine(_taskRoot, "quetzal_handler.py"));
+    }
+
+    public void Dispose()
+    {
+        _s3.Dispose();
+        _dir.Dispose();
+    }
+
+    private async Task Seed()
+    {
+        await _s3.PutBucketAsync(_bucket);
+        var folder = Path.Combine(Repository.TemplateContent, "scenarios", "base");
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+            await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "base/" + Path.GetRelativePath(folder, file).Replace('\\', '/'), FilePath = file, UseChunkEncoding = false });
+        // A scenario whose name starts like base's: the handler must never read or write it.
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "base 1/inputs/params.json", ContentBody = "[]", UseChunkEncoding = false });
+    }
+
+    private JsonElement Invoke(string notebook, string scenario = "base")
+    {
+        var training = _dir.Combine("training-" + Guid.NewGuid().ToString("N")[..6]);
+        var evt = new
+        {
+            notebook_path = notebook,
+            scenario_path_S3 = scenario + "/",
+            launcher_arg = new { scenario, training_folder = training, @params = new { general = new { demand_factor = 2.0 } } },
+            metadata = new { user_email = "modeller@example.com" },
+        };
+        var env = LocalStack.Environment_();
+        env["BUCKET_NAME"] = _bucket;
+        env["LAMBDA_TASK_ROOT"] = _taskRoot;
+        var result = Processes.Run("/usr/bin/python3", [Path.Combine(Repository.Root, "tests", "Quetzal.Sdk.Tests", "Stack", "run_handler.py"), _taskRoot, JsonSerializer.Serialize(evt)], env);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonDocument.Parse(result.Output.Trim().Split('\n')[^1]).RootElement.Clone();
+    }
+
+    private async Task<string> Read(string key)
+    {
+        using var response = await _s3.GetObjectAsync(_bucket, key);
+        using var reader = new StreamReader(response.ResponseStream);
+        return await reader.ReadToEndAsync();
+    }
+
+    [StackFact]
+    public async Task The_template_workflow_runs_step_by_step_and_its_outputs_and_logs_land_in_the_scenario()
+    {
+        LocalStack.EnsureRunning();
+        await Seed();
+        var first = Invoke("steps/network_summary.py");
+        Assert.Equal("base/", first.GetProperty("result").GetProperty("scenario_path_S3").GetString());
+        var second = Invoke("steps/loaded_links.py");
+        Assert.True(second.TryGetProperty("result", out _), second.ToString());
+
+        var summary = JsonDocument.Parse(await Read("base/outputs/network_summary.json")).RootElement;
+        Assert.Equal(3, summary.GetProperty("road").GetProperty("links").GetInt32());
+        Assert.Equal(1, summary.GetProperty("pt").GetProperty("trips").GetInt32());
+        var loaded = JsonDocument.Parse(await Read("base/outputs/loaded_links.geojson")).RootElement;
+        // demand_factor 2.0 from launcher_arg: 2 lanes x 1800 x 0.6 x 2.0
+        Assert.Equal(4320.0, loaded.GetProperty("features")[0].GetProperty("properties").GetProperty("volume").GetDouble());
+        Assert.Contains("loaded 3 road links with demand_factor=2.0", await Read("base/logs/loaded_links.txt"));
+
+        var metadata = await _s3.GetObjectMetadataAsync(_bucket, "base/outputs/loaded_links.geojson");
+        Assert.Equal("modeller@example.com", metadata.Metadata["user_email"]);
+        var keys = (await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket })).S3Objects.Select(o => o.Key).ToArray();
+        Assert.DoesNotContain(keys, k => k.StartsWith("base/./", StringComparison.Ordinal) || k.StartsWith("base 1/outputs", StringComparison.Ordinal));
+        Assert.DoesNotContain("base/inputs/params.json.tmp", keys);
+    }
+
+    [StackFact]
+    public async Task A_failing_step_raises_with_the_tail_of_its_output_and_still_uploads_its_log()
+    {
+        LocalStack.EnsureRunning();
+        await Seed();
+        File.WriteAllText(Path.Combine(_taskRoot, "steps", "broken.py"),
+            "import sys\nfor i in range(100): print('progress', i)\nprint('Traceback: assignment diverged at iteration 7', file=sys.stderr)\nsys.exit(3)\n");
+        var failure = Invoke("steps/broken.py");
+        Assert.Equal("StepFailed", failure.GetProperty("error").GetString());
+        var message = failure.GetProperty("message").GetString()!;
+        Assert.Contains("exited with code 3", message);
+        Assert.Contains("assignment diverged at iteration 7", message);
+        Assert.DoesNotContain("progress 10\n", message);
+        Assert.Contains("assignment diverged", await Read("base/logs/broken.txt"));
+    }
+
+    [StackFact]
+    public async Task Success_is_the_exit_code_not_the_word_error_and_a_chatty_step_never_hangs()
+    {
+        LocalStack.EnsureRunning();
+        await Seed();
+        // 200,000 lines (about 6 MB) through stdout and stderr: a handler that read the pipe only at the end would block.
+        File.WriteAllText(Path.Combine(_taskRoot, "steps", "chatty.py"),
+            "import sys\nfor i in range(100000):\n    print('Error count so far:', i)\n    print('warning line', i, file=sys.stderr)\n");
+        var result = Invoke("steps/chatty.py");
+        Assert.True(result.TryGetProperty("result", out _), result.ToString());
+        var log = await Read("base/logs/chatty.txt");
+        Assert.Contains("Error count so far: 99999", log);
+    }
+}
