@@ -41,6 +41,18 @@ need_apt() {
   fi
 }
 
+# A server answering on our port is reused only if this folder's stack started it: one from another checkout
+# has other data and another registry token.
+ours() { # ours <name> <port>: 0 = ours and alive, 1 = port free, exits when a stranger holds the port
+  local name=$1 port=$2
+  if [ -s "$state/$name.pid" ] && kill -0 "$(cat "$state/$name.pid")" 2>/dev/null; then return 0; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    log "port $port is held by a $name this folder did not start (another checkout's eng/stack.sh?); stop it with 'eng/stack.sh down' there, or kill it"
+    exit 1
+  fi
+  return 1
+}
+
 wait_for() { # wait_for <what> <seconds> <command...>
   local what=$1 seconds=$2; shift 2
   for _ in $(seq 1 $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
@@ -56,7 +68,7 @@ start_dockerd() {
 }
 
 start_registry() {
-  if curl -fs -o /dev/null -u "AWS:$registry_token" http://127.0.0.1:5001/v2/; then return; fi
+  if ours registry 5001; then return; fi
   log "starting docker-registry on 127.0.0.1:5001"
   htpasswd -Bbn AWS "$registry_token" > "$state/htpasswd"
   cat > "$state/registry.yml" <<YAML
@@ -75,7 +87,7 @@ YAML
 }
 
 start_s3rver() {
-  if curl -s -o /dev/null http://127.0.0.1:4568/; then return; fi
+  if ours s3rver 4568; then return; fi
   [ -x "$root/eng/stack/node_modules/.bin/s3rver" ] || { log "installing s3rver"; (cd "$root/eng/stack" && npm install --no-audit --no-fund --no-package-lock --silent); }
   log "starting s3rver on 127.0.0.1:4568"
   mkdir -p "$state/s3-data"
@@ -85,7 +97,7 @@ start_s3rver() {
 }
 
 start_control_plane() {
-  if curl -fs -o /dev/null http://127.0.0.1:4599/_local/health; then return; fi
+  if ours localaws 4599; then return; fi
   log "building and starting the control plane on 127.0.0.1:4599"
   dotnet build "$root/tests/Quetzal.LocalAws/Quetzal.LocalAws.csproj" -c Release -nodeReuse:false -v:q -o "$state/localaws" >/dev/null
   QUETZAL_LOCAL_ACCESS_KEY=$access_key QUETZAL_LOCAL_SECRET_KEY=$secret_key QUETZAL_LOCAL_REGISTRY_TOKEN=$registry_token \

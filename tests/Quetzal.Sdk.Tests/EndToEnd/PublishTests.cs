@@ -198,6 +198,53 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public async Task A_failing_dockerfile_step_is_a_coded_error_with_its_output_and_the_lambda_is_not_touched()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        // A Dockerfile the user took over (no header), with a step that fails the way pip does.
+        File.WriteAllText(Path.Combine(Model, "Dockerfile"), $"FROM {LocalStack.BaseImage}\nRUN echo 'ERROR: No matching distribution found for quetzal==99' && exit 7\n");
+        var result = Publish();
+        Assert.False(result.Succeeded);
+        var error = result.Output.Split('\n').First(l => l.Contains("error QTZ3004", StringComparison.Ordinal));
+        Assert.Contains("returned a non-zero code: 7", error);
+        Assert.Contains("No matching distribution found for quetzal==99", result.Output[result.Output.IndexOf("error QTZ3004", StringComparison.Ordinal)..]);
+        using var lambda = new LambdaClient(_aws);
+        Assert.Null(await lambda.GetFunctionAsync(_name, default));
+    }
+
+    [Fact]
+    public void Without_credentials_the_publish_says_how_to_get_them()
+    {
+        using var home = new TempDirectory("home");
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        var result = packages.Run(Model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1"], new Dictionary<string, string>
+        {
+            ["HOME"] = home.Path, ["AWS_CONFIG_FILE"] = home.Combine("none"), ["AWS_SHARED_CREDENTIALS_FILE"] = home.Combine("none"),
+            ["AWS_EC2_METADATA_DISABLED"] = "true", ["AWS_ACCESS_KEY_ID"] = "", ["AWS_SECRET_ACCESS_KEY"] = "", ["AWS_PROFILE"] = "",
+            ["AWS_ENDPOINT_URL"] = LocalStack.ControlPlane,
+        });
+        Assert.False(result.Succeeded);
+        var errors = result.Output.Split('\n').Where(l => l.Contains(": error ", StringComparison.Ordinal)).Distinct().ToArray();
+        Assert.Contains(errors, e => e.Contains("error QTZ4001: No AWS credentials") && e.Contains("aws configure") && e.Contains("QuetzalAwsProfile"));
+        Assert.DoesNotContain(errors, e => e.Contains("QTZ9001") || e.Contains("MSB4018"));
+    }
+
+    [StackFact]
+    public void Refused_credentials_are_one_coded_error_and_the_secret_stays_out_of_the_log()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        var env = LocalStack.Environment_();
+        env["AWS_SECRET_ACCESS_KEY"] = "wrong-secret-canary-7f3a";
+        var result = packages.Run(Model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", "-v:diag"], env);
+        Assert.False(result.Succeeded);
+        Assert.Contains("error QTZ4002: AWS refused the credentials (InvalidSignatureException", result.Output);
+        Assert.DoesNotContain("wrong-secret-canary-7f3a", result.Output);
+    }
+
+    [StackFact]
     public void An_invalid_model_is_not_deployed()
     {
         LocalStack.EnsureRunning();
