@@ -189,6 +189,29 @@ public static class Codes
         "Uploading '{0}' to s3://{1}/{2} failed: {3}",
         "A scenario file could not be uploaded");
 
+    // 5xxx: local run
+    public static readonly DiagnosticDescriptor StepFailed = new("QTZ5001", Error,
+        "State '{0}' failed: {1}",
+        "A step of the local run failed (its error and the tail of its output given)");
+    public static readonly DiagnosticDescriptor ExecutionFailed = new("QTZ5002", Error,
+        "The workflow failed in state '{0}': {1}: {2}",
+        "The local run ended in a Fail state or an error no Catch handled");
+    public static readonly DiagnosticDescriptor UnsupportedFeature = new("QTZ5003", Error,
+        "State '{0}' uses {1}, which the local run does not support.",
+        "The state machine uses a feature the local interpreter leaves out (named)");
+    public static readonly DiagnosticDescriptor PathFailed = new("QTZ5004", Error,
+        "State '{0}': {1}",
+        "A JSONPath or template could not be applied to the state's input (States.Runtime)");
+    public static readonly DiagnosticDescriptor PythonMissing = new("QTZ5005", Error,
+        "Cannot start Python ('{0}'): {1}. Install Python 3 or set QuetzalPython to its path, or run with --mode docker.",
+        "Python is not found for a python-mode local run");
+    public static readonly DiagnosticDescriptor UnknownScenario = new("QTZ5006", Error,
+        "Scenario '{0}' is not one of the model's: {1}.",
+        "The scenario to run is not declared");
+    public static readonly DiagnosticDescriptor InvalidInput = new("QTZ5007", Error,
+        "The execution input is not valid JSON: {0}",
+        "--input is not a JSON object");
+
     // 9xxx: internal
     public static readonly DiagnosticDescriptor Internal = new("QTZ9001", Error,
         "Quetzal.Sdk failed unexpectedly in {0}: {1}. Please report it with the build log (-v:diag shows the details).",

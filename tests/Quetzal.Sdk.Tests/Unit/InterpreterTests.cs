@@ -1,0 +1,231 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Quetzal.Sdk.Workflow;
+
+namespace Quetzal.Sdk.Tests.Unit;
+
+public sealed class InterpreterTests
+{
+    /// <summary>A Lambda stand-in: each state's behaviour is a function of its payload.</summary>
+    private sealed class Script : ITaskInvoker, IRunObserver
+    {
+        public Dictionary<string, Func<JsonNode?, int, JsonNode?>> Steps { get; } = new();
+        public ConcurrentDictionary<string, int> Calls { get; } = new();
+        public List<string> Notes { get; } = new();
+        public List<string> Ended { get; } = new();
+
+        public Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
+        {
+            var call = Calls.AddOrUpdate(state, 1, (_, n) => n + 1);
+            return Task.FromResult(Steps[state](payload, call));
+        }
+
+        public void StateStarted(string state, string type) { }
+        public void StateEnded(string state, string type, TimeSpan duration, JsonNode? output) { lock (Ended) Ended.Add(state); }
+        public void Note(string message) { lock (Notes) Notes.Add(message); }
+    }
+
+    private static async Task<JsonNode?> Run(string machine, string input, Script script)
+        => await new Interpreter(script, script).RunAsync(JsonNode.Parse(machine)!.AsObject(), JsonNode.Parse(input), default);
+
+    private static string Lambda(string next, string extra = "")
+        => "{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\",\"Parameters\":{\"FunctionName\":\"f\",\"Payload.$\":\"$\"}," + next + extra + "}";
+
+    private static void Same(string expected, JsonNode? actual) => Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), actual?.ToJsonString());
+
+    [Fact]
+    public async Task Paths_apply_in_the_specification_order()
+    {
+        var script = new Script();
+        script.Steps["t"] = (payload, _) => new JsonObject { ["seen"] = payload!.DeepClone(), ["extra"] = 1 };
+        var machine = """
+            {"StartAt":"t","States":{"t":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+              "InputPath":"$.job",
+              "Parameters":{"FunctionName":"f","Payload":{"n.$":"$.n","fixed":"x","scenario.$":"$$.Execution.Input.scenario"}},
+              "ResultSelector":{"body.$":"$.Payload.seen"},
+              "ResultPath":"$.job.result",
+              "OutputPath":"$.job",
+              "End":true}}}
+            """;
+        var output = await Run(machine, """{"scenario":"base","job":{"n":3}}""", script);
+        Same("""{"n":3,"result":{"body":{"n":3,"fixed":"x","scenario":"base"}}}""", output);
+    }
+
+    [Fact]
+    public async Task A_null_result_path_keeps_the_input_and_null_paths_give_empty_objects()
+    {
+        var script = new Script();
+        script.Steps["t"] = (_, _) => JsonValue.Create("ignored");
+        Same("""{"a":1}""", await Run("{\"StartAt\":\"t\",\"States\":{\"t\":" + Lambda("\"End\":true", ",\"ResultPath\":null") + "}}", """{"a":1}""", script));
+        Same("{}", await Run("""{"StartAt":"p","States":{"p":{"Type":"Pass","OutputPath":null,"End":true}}}""", """{"a":1}""", script));
+        Same("""{"a":1,"r":{}}""", await Run("""{"StartAt":"p","States":{"p":{"Type":"Pass","InputPath":null,"ResultPath":"$.r","End":true}}}""", """{"a":1}""", script));
+    }
+
+    [Fact]
+    public async Task Pass_result_and_parameters_with_intrinsics()
+    {
+        var machine = """
+            {"StartAt":"a","States":{
+              "a":{"Type":"Pass","Result":{"x":1},"ResultPath":"$.fixed","Next":"b"},
+              "b":{"Type":"Pass","Parameters":{"msg.$":"States.Format('{} has {} links', $.name, $.links)","json.$":"States.JsonToString($.fixed)","list.$":"States.Array($.links, 'x')"},"End":true}}}
+            """;
+        Same("""{"msg":"paris has 12 links","json":"{\"x\":1}","list":[12,"x"]}""", await Run(machine, """{"name":"paris","links":12}""", new Script()));
+    }
+
+    [Theory]
+    [InlineData("""{"Variable":"$.s","StringEquals":"peak"}""", true)]
+    [InlineData("""{"Variable":"$.s","StringMatches":"pe*k"}""", true)]
+    [InlineData("""{"Variable":"$.s","StringLessThan":"zzz"}""", true)]
+    [InlineData("""{"Variable":"$.s","StringEqualsPath":"$.t"}""", false)]
+    [InlineData("""{"Variable":"$.n","NumericEquals":2.5}""", true)]
+    [InlineData("""{"Variable":"$.n","NumericGreaterThanEquals":3}""", false)]
+    [InlineData("""{"Variable":"$.n","NumericLessThanPath":"$.m"}""", true)]
+    [InlineData("""{"Variable":"$.b","BooleanEquals":true}""", true)]
+    [InlineData("""{"Variable":"$.d","TimestampGreaterThan":"2026-01-01T00:00:00Z"}""", true)]
+    [InlineData("""{"Variable":"$.d","TimestampLessThanEquals":"2026-01-01T00:00:00Z"}""", false)]
+    [InlineData("""{"Variable":"$.missing","IsPresent":false}""", true)]
+    [InlineData("""{"Variable":"$.z","IsNull":true}""", true)]
+    [InlineData("""{"Variable":"$.n","IsNumeric":true}""", true)]
+    [InlineData("""{"Variable":"$.s","IsString":true}""", true)]
+    [InlineData("""{"Variable":"$.b","IsBoolean":true}""", true)]
+    [InlineData("""{"Variable":"$.d","IsTimestamp":true}""", true)]
+    [InlineData("""{"And":[{"Variable":"$.n","NumericGreaterThan":1},{"Not":{"Variable":"$.s","StringEquals":"off"}}]}""", true)]
+    [InlineData("""{"Or":[{"Variable":"$.n","NumericGreaterThan":10},{"Variable":"$.b","BooleanEquals":false}]}""", false)]
+    public async Task Choice_rules_compare_as_specified(string rule, bool matches)
+    {
+        var rule2 = JsonNode.Parse(rule)!.AsObject();
+        rule2["Next"] = "yes";
+        var machine = new JsonObject
+        {
+            ["StartAt"] = "c",
+            ["States"] = new JsonObject
+            {
+                ["c"] = new JsonObject { ["Type"] = "Choice", ["Choices"] = new JsonArray(rule2), ["Default"] = "no" },
+                ["yes"] = new JsonObject { ["Type"] = "Pass", ["Result"] = "yes", ["End"] = true },
+                ["no"] = new JsonObject { ["Type"] = "Pass", ["Result"] = "no", ["End"] = true },
+            },
+        };
+        var output = await new Interpreter(new Script(), new Script()).RunAsync(machine,
+            JsonNode.Parse("""{"s":"peak","t":"off","n":2.5,"m":3,"b":true,"d":"2026-06-01T08:00:00Z","z":null}"""), default);
+        Assert.Equal(matches ? "yes" : "no", (string?)output);
+    }
+
+    [Fact]
+    public async Task No_matching_choice_without_default_fails_the_execution()
+    {
+        var error = await Assert.ThrowsAsync<ExecutionFailedException>(() => Run(
+            """{"StartAt":"c","States":{"c":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericEquals":1,"Next":"c"}]}}}""", """{"n":2}""", new Script()));
+        Assert.Equal("States.NoChoiceMatched", error.Error);
+        Assert.Equal("c", error.State);
+    }
+
+    [Fact]
+    public async Task Parallel_results_come_in_branch_order_whatever_finishes_first()
+    {
+        var script = new Script();
+        script.Steps["p[branch 1] slow"] = (_, _) => { Thread.Sleep(150); return JsonValue.Create("first"); };
+        script.Steps["p[branch 2] fast"] = (_, _) => JsonValue.Create("second");
+        var machine = "{\"StartAt\":\"p\",\"States\":{\"p\":{\"Type\":\"Parallel\",\"End\":true,\"ResultSelector\":{\"a.$\":\"$[0].Payload\",\"b.$\":\"$[1].Payload\"},\"Branches\":["
+            + "{\"StartAt\":\"slow\",\"States\":{\"slow\":" + Lambda("\"End\":true") + "}},"
+            + "{\"StartAt\":\"fast\",\"States\":{\"fast\":" + Lambda("\"End\":true") + "}}]}}}";
+        Same("""{"a":"first","b":"second"}""", await Run(machine, "{}", script));
+    }
+
+    [Fact]
+    public async Task Map_runs_each_item_with_its_selector_and_keeps_item_order()
+    {
+        var script = new Script();
+        var running = 0;
+        var most = 0;
+        script.Steps["m[item 0] work"] = script.Steps["m[item 1] work"] = script.Steps["m[item 2] work"] = (payload, _) =>
+        {
+            var now = Interlocked.Increment(ref running);
+            lock (script) most = Math.Max(most, now);
+            Thread.Sleep(50);
+            Interlocked.Decrement(ref running);
+            return JsonValue.Create($"{payload!["scenario"]}#{payload["index"]}:{payload["name"]}");
+        };
+        var machine = "{\"StartAt\":\"m\",\"States\":{\"m\":{\"Type\":\"Map\",\"ItemsPath\":\"$.zones\",\"MaxConcurrency\":1,"
+            + "\"ItemSelector\":{\"scenario.$\":\"$.scenario\",\"index.$\":\"$$.Map.Item.Index\",\"name.$\":\"$$.Map.Item.Value.name\"},"
+            + "\"ItemProcessor\":{\"StartAt\":\"work\",\"States\":{\"work\":" + Lambda("\"End\":true", ",\"OutputPath\":\"$.Payload\"") + "}},\"ResultPath\":\"$.results\",\"End\":true}}}";
+        var output = await Run(machine, """{"scenario":"base","zones":[{"name":"a"},{"name":"b"},{"name":"c"}]}""", script);
+        Same("""["base#0:a","base#1:b","base#2:c"]""", output!["results"]);
+        Assert.Equal(1, most);
+    }
+
+    [Fact]
+    public async Task Retry_counts_attempts_per_retrier_and_then_gives_up()
+    {
+        var script = new Script();
+        script.Steps["t"] = (_, call) => throw new StateError("Lambda.ServiceException", $"call {call}");
+        var machine = "{\"StartAt\":\"t\",\"States\":{\"t\":" + Lambda("\"End\":true",
+            ",\"Retry\":[{\"ErrorEquals\":[\"Other\"],\"MaxAttempts\":5},{\"ErrorEquals\":[\"Lambda.ServiceException\"],\"MaxAttempts\":2,\"IntervalSeconds\":2}]") + "}}";
+        var error = await Assert.ThrowsAsync<ExecutionFailedException>(() => Run(machine, "{}", script));
+        Assert.Equal(3, script.Calls["t"]);
+        Assert.Equal("Lambda.ServiceException", error.Error);
+        Assert.Contains(script.Notes, n => n.Contains("would wait 4 s"));
+    }
+
+    [Fact]
+    public async Task Retry_then_success_continues()
+    {
+        var script = new Script();
+        script.Steps["t"] = (_, call) => call < 3 ? throw new StateError("Lambda.TooManyRequestsException", "slow down") : JsonValue.Create("ok");
+        var machine = "{\"StartAt\":\"t\",\"States\":{\"t\":" + Lambda("\"End\":true", ",\"OutputPath\":\"$.Payload\",\"Retry\":[{\"ErrorEquals\":[\"States.ALL\"],\"MaxAttempts\":6}]") + "}}";
+        Assert.Equal("ok", (string?)await Run(machine, "{}", script));
+        Assert.Equal(3, script.Calls["t"]);
+    }
+
+    [Fact]
+    public async Task Catch_routes_by_error_name_and_merges_the_error_at_its_result_path()
+    {
+        var script = new Script();
+        script.Steps["t"] = (_, _) => throw new StateError("StepFailed", "network_summary.py exited with code 3");
+        var machine = "{\"StartAt\":\"t\",\"States\":{\"t\":" + Lambda("\"Next\":\"never\"",
+            ",\"Catch\":[{\"ErrorEquals\":[\"Other\"],\"Next\":\"never\"},{\"ErrorEquals\":[\"States.TaskFailed\"],\"ResultPath\":\"$.failure\",\"Next\":\"handled\"}]")
+            + ",\"never\":{\"Type\":\"Fail\"},\"handled\":{\"Type\":\"Succeed\"}}}";
+        Same("""{"scenario":"base","failure":{"Error":"StepFailed","Cause":"network_summary.py exited with code 3"}}""", await Run(machine, """{"scenario":"base"}""", script));
+    }
+
+    [Fact]
+    public async Task States_all_never_catches_a_runtime_error()
+    {
+        var machine = """{"StartAt":"p","States":{"p":{"Type":"Pass","InputPath":"$.nothing","End":true}}}""";
+        var error = await Assert.ThrowsAsync<ExecutionFailedException>(() => Run(machine, "{}", new Script()));
+        Assert.Equal("States.Runtime", error.Error);
+    }
+
+    [Fact]
+    public async Task A_fail_state_inside_a_parallel_branch_fails_the_parallel_state_and_can_be_caught()
+    {
+        var machine = """
+            {"StartAt":"p","States":{
+              "p":{"Type":"Parallel","Branches":[{"StartAt":"f","States":{"f":{"Type":"Fail","Error":"Model.Diverged","Cause":"no convergence"}}}],
+                   "Catch":[{"ErrorEquals":["Model.Diverged"],"Next":"recover"}],"End":true},
+              "recover":{"Type":"Pass","Result":"recovered","End":true}}}
+            """;
+        Assert.Equal("recovered", (string?)await Run(machine, "{}", new Script()));
+    }
+
+    [Fact]
+    public async Task Wait_is_not_slept_through_and_says_so()
+    {
+        var script = new Script();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Run("""{"StartAt":"w","States":{"w":{"Type":"Wait","Seconds":3600,"End":true}}}""", "{}", script);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.Contains(script.Notes, n => n.Contains("3600 s is not slept through"));
+    }
+
+    [Fact]
+    public async Task Unsupported_resources_and_paths_are_named()
+    {
+        var sns = await Assert.ThrowsAsync<ExecutionFailedException>(() => Run(
+            """{"StartAt":"n","States":{"n":{"Type":"Task","Resource":"arn:aws:states:::sns:publish","End":true}}}""", "{}", new Script()));
+        Assert.Equal("Quetzal.Unsupported", sns.Error);
+        Assert.Contains("sns:publish", sns.Cause);
+        var filter = await Assert.ThrowsAsync<ExecutionFailedException>(() => Run(
+            """{"StartAt":"p","States":{"p":{"Type":"Pass","InputPath":"$.items[*]","End":true}}}""", "{\"items\":[]}", new Script()));
+        Assert.Equal("Quetzal.Unsupported", filter.Error);
+    }
+}
