@@ -32,7 +32,43 @@ class StepFailed(Exception):
     """A step exited with a non-zero code; the message carries the tail of its output."""
 
 
+class _FolderBucket:
+    """A folder standing in for the bucket in local runs (`dotnet run`): the same keys, as files."""
+
+    def __init__(self, root):
+        self.root = root
+
+    def _path(self, key):
+        path = os.path.normpath(os.path.join(self.root, *key.split("/")))
+        if not path.startswith(os.path.normpath(self.root) + os.sep):
+            raise ValueError(f"key {key!r} leaves the bucket folder")
+        return path
+
+    def get_paginator(self, _operation):
+        return self
+
+    def paginate(self, Bucket, Prefix):  # noqa: N803 (boto3's argument names)
+        keys = []
+        for root, _, names in os.walk(self.root):
+            for name in names:
+                key = os.path.relpath(os.path.join(root, name), self.root).replace(os.sep, "/")
+                if key.startswith(Prefix):
+                    keys.append({"Key": key})
+        return [{"Contents": sorted(keys, key=lambda item: item["Key"])}]
+
+    def download_file(self, _bucket, key, target):
+        shutil.copyfile(self._path(key), target)
+
+    def upload_file(self, source, _bucket, key, ExtraArgs=None):  # noqa: N803
+        target = self._path(key)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(source, target)
+
+
 def _s3():
+    local = os.environ.get("QUETZAL_LOCAL_BUCKET_DIR")
+    if local:
+        return _FolderBucket(local)
     import boto3  # the Lambda Python base images ship boto3
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
@@ -140,7 +176,9 @@ def handler(event, context=None):
     bucket = os.environ["BUCKET_NAME"]
     prefix = _prefix(event)
     launcher_arg = dict(event.get("launcher_arg") or {})
-    folder = launcher_arg.setdefault("training_folder", "/tmp")
+    # A local run names its own training folder: the handler empties it, and it must never be a machine's real /tmp.
+    folder = os.environ.get("QUETZAL_LOCAL_TRAINING_DIR") or launcher_arg.get("training_folder") or "/tmp"
+    launcher_arg["training_folder"] = folder
     notebook = os.path.join(TASK_ROOT, event["notebook_path"])
     step = os.path.splitext(os.path.basename(notebook))[0]
     s3 = _s3()

@@ -45,8 +45,9 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
             [
                 "Quetzal.Sdk.nuspec", "README.md", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py",
                 "tasks/net10.0/AWSSDK.Core.dll", "tasks/net10.0/AWSSDK.Extensions.Numerics.dll", "tasks/net10.0/AWSSDK.S3.dll",
-                "tasks/net10.0/Docker.DotNet.dll", "tasks/net10.0/Newtonsoft.Json.dll", "tasks/net10.0/Quetzal.Sdk.Msbuild.dll",
-                "tasks/net10.0/System.IO.Hashing.dll",
+                "tasks/net10.0/Docker.DotNet.dll", "tasks/net10.0/Newtonsoft.Json.dll", "tasks/net10.0/Quetzal.Sdk.Msbuild.deps.json",
+                "tasks/net10.0/Quetzal.Sdk.Msbuild.dll", "tasks/net10.0/Quetzal.Sdk.Msbuild.runtimeconfig.json",
+                "tasks/net10.0/System.CommandLine.dll", "tasks/net10.0/System.IO.Hashing.dll",
             ],
             PackageFiles(packages.SdkPackage));
         var nuspec = Nuspec(packages.SdkPackage);

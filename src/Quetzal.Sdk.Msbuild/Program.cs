@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Quetzal.Sdk.Workflow;
+
+namespace Quetzal.Sdk;
+
+/// <summary>The SDK's program: what `dotnet run` of a model calls (see RunCommand in Sdk.targets).</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var modelDirectory = new Option<string>("--model-dir") { Required = true, Description = "The model folder." };
+        var modelName = new Option<string>("--model-name") { Required = true };
+        var stateMachine = new Option<string>("--state-machine") { Required = true, Description = "The state machine file." };
+        var scenariosDirectory = new Option<string>("--scenarios-dir") { Required = true };
+        var scenarios = new Option<string>("--scenarios") { Required = true, Description = "The declared scenarios, ';'-separated." };
+        var defaultScenario = new Option<string>("--default-scenario") { DefaultValueFactory = _ => "base" };
+        var scenario = new Option<string?>("--scenario", "-s") { Description = "The scenario to run (default: base)." };
+        var input = new Option<string?>("--input", "-i") { Description = "The execution input: JSON, or @file (default: what Quenedi sends)." };
+        var mode = new Option<string>("--mode", "-m") { DefaultValueFactory = _ => "python", Description = "python (local interpreter) or docker (the model's image)." };
+        var python = new Option<string?>("--python");
+        var runDirectory = new Option<string>("--run-dir") { Required = true };
+        var handlerDirectory = new Option<string>("--handler-dir") { Required = true };
+        var bucket = new Option<string>("--bucket") { Required = true };
+        var function = new Option<string>("--function") { Required = true };
+        var region = new Option<string>("--region") { DefaultValueFactory = _ => "ca-central-1" };
+        var timeout = new Option<int>("--timeout") { DefaultValueFactory = _ => 300 };
+        var image = new Option<string?>("--image");
+
+        var run = new Command("run", "Runs the model's workflow locally on a scenario, state by state.")
+        {
+            modelDirectory, modelName, stateMachine, scenariosDirectory, scenarios, defaultScenario, scenario, input, mode, python,
+            runDirectory, handlerDirectory, bucket, function, region, timeout, image,
+        };
+        run.SetAction((parse, cancellation) =>
+        {
+            var options = new LocalRunOptions
+            {
+                ModelDirectory = parse.GetValue(modelDirectory)!, ModelName = parse.GetValue(modelName)!,
+                StateMachinePath = parse.GetValue(stateMachine)!, ScenariosDirectory = parse.GetValue(scenariosDirectory)!,
+                Scenarios = parse.GetValue(scenarios)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Scenario = parse.GetValue(scenario) ?? parse.GetValue(defaultScenario)!, Input = parse.GetValue(input),
+                Mode = parse.GetValue(mode)!, RunDirectory = parse.GetValue(runDirectory)!, HandlerDirectory = parse.GetValue(handlerDirectory)!,
+                BucketName = parse.GetValue(bucket)!, FunctionName = parse.GetValue(function)!, Region = parse.GetValue(region)!,
+                LambdaTimeout = parse.GetValue(timeout), Image = parse.GetValue(image),
+            };
+            if (parse.GetValue(python) is { Length: > 0 } interpreter) options = options with { Python = interpreter };
+            return new LocalRun(options, Console.Out).ExecuteAsync(cancellation);
+        });
+        var root = new RootCommand("Quetzal.Sdk tools.") { run };
+        // No response files: "--input @file" is ours.
+        return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke();
+    }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Quetzal.Sdk.Diagnostics;
+using Quetzal.Sdk.Model;
+
+namespace Quetzal.Sdk.Workflow;
+
+public sealed record LocalRunOptions
+{
+    public required string ModelDirectory { get; init; }
+    public required string ModelName { get; init; }
+    public required string StateMachinePath { get; init; }
+    public required string ScenariosDirectory { get; init; }
+    public required IReadOnlyList<string> Scenarios { get; init; }
+    public required string Scenario { get; init; }
+    public required string RunDirectory { get; init; }
+    public required string HandlerDirectory { get; init; }
+    public string? Input { get; init; }
+    public string Mode { get; init; } = "python";
+    public string Python { get; init; } = OperatingSystem.IsWindows() ? "python" : "python3";
+    public string BucketName { get; init; } = "";
+    public string FunctionName { get; init; } = "";
+    public string Region { get; init; } = "ca-central-1";
+    public int LambdaTimeout { get; init; } = 300;
+    public string? Image { get; init; }
+}
+
+/// <summary>
+/// `dotnet run` of a model: the state machine interpreted state by state on one scenario, each Lambda Task run by
+/// the SDK's handler (local Python, or the model's image), a folder standing in for the bucket at the keys S3 holds.
+/// </summary>
+public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRunObserver
+{
+    private readonly Stopwatch _clock = new();
+    private int _states;
+
+    public string BucketDirectory => Path.Combine(options.RunDirectory, "bucket");
+
+    public async Task<int> ExecuteAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            if (!options.Scenarios.Contains(options.Scenario))
+                throw new QuetzalException(Codes.UnknownScenario, options.Scenario, string.Join(", ", options.Scenarios));
+            Seed();
+            var input = Input();
+            var machine = Machine();
+            console.WriteLine($"Quetzal: running {options.ModelName} on scenario '{options.Scenario}' ({options.Mode} mode)");
+            console.WriteLine($"  bucket folder: {BucketDirectory} (seeded from {Path.Combine(options.ScenariosDirectory, options.Scenario)})");
+            _clock.Start();
+            var invoker = Invoker();
+            var output = await new Interpreter(invoker, this).RunAsync(machine, input, cancellation);
+            Summary(succeeded: true);
+            console.WriteLine($"  output: {Truncate(output?.ToJsonString() ?? "null", 400)}");
+            return 0;
+        }
+        catch (ExecutionFailedException e)
+        {
+            Summary(succeeded: false);
+            var code = e.Error switch
+            {
+                "Quetzal.Unsupported" => Codes.UnsupportedFeature.Create(options.StateMachinePath, e.State, e.Cause),
+                "States.Runtime" or "States.ResultPathMatchFailure" => Codes.PathFailed.Create(options.StateMachinePath, e.State, e.Cause),
+                _ when e.Error.StartsWith("States.", StringComparison.Ordinal) && e.Error != "States.Timeout" => Codes.ExecutionFailed.Create(options.StateMachinePath, e.State, e.Error, e.Cause),
+                _ => Codes.StepFailed.Create(options.StateMachinePath, e.State, $"{e.Error}: {e.Cause}"),
+            };
+            console.WriteLine(code.ToString());
+            return 1;
+        }
+        catch (QuetzalException e)
+        {
+            console.WriteLine(e.Diagnostic.ToString());
+            return 1;
+        }
+    }
+
+    private ITaskInvoker Invoker() => options.Mode switch
+    {
+        "python" => new PythonInvoker(options.Python, options.HandlerDirectory, options.ModelDirectory, BucketDirectory, options.BucketName,
+            options.LambdaTimeout, Path.Combine(options.RunDirectory, "tmp"), line => console.WriteLine("  | " + line)),
+        "docker" => new DockerInvoker(options, BucketDirectory, line => console.WriteLine("  | " + line)),
+        _ => throw new QuetzalException(Codes.InvalidInput, $"--mode must be python or docker, not '{options.Mode}'"),
+    };
+
+    /// <summary>The bucket folder starts as the local scenario, so a run never depends on a previous one.</summary>
+    private void Seed()
+    {
+        var target = Path.Combine(BucketDirectory, options.Scenario);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        var source = Path.Combine(options.ScenariosDirectory, options.Scenario);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+    }
+
+    /// <summary>--input (JSON, or @file), else what Quenedi sends: the scenario's prefix, its params, metadata.</summary>
+    private JsonNode Input()
+    {
+        if (!string.IsNullOrWhiteSpace(options.Input))
+        {
+            var text = options.Input.StartsWith('@') ? File.ReadAllText(options.Input[1..]) : options.Input;
+            try { return JsonNode.Parse(text) as JsonObject ?? throw new JsonException("it is not an object"); }
+            catch (JsonException e) { throw new QuetzalException(Codes.InvalidInput, e.Message); }
+        }
+        var parameters = new JsonObject();
+        var paramsFile = Path.Combine(options.ScenariosDirectory, options.Scenario, "inputs", "params.json");
+        if (File.Exists(paramsFile) && JsonNode.Parse(File.ReadAllText(paramsFile)) is JsonArray categories)
+        {
+            foreach (var category in categories.OfType<JsonObject>())
+            {
+                var values = new JsonObject();
+                foreach (var parameter in (category["params"] as JsonArray ?? []).OfType<JsonObject>())
+                    if ((string?)parameter["name"] is { } name) values[name] = parameter["value"]?.DeepClone();
+                parameters[(string?)category["category"] ?? "params"] = values;
+            }
+        }
+        return new JsonObject
+        {
+            ["scenario_path_S3"] = options.Scenario + "/",
+            ["launcher_arg"] = new JsonObject { ["scenario"] = options.Scenario, ["training_folder"] = "/tmp", ["params"] = parameters },
+            ["metadata"] = new JsonObject { ["user_email"] = "local-run@" + Environment.MachineName.ToLowerInvariant() },
+        };
+    }
+
+    private JsonObject Machine()
+    {
+        var values = new Dictionary<string, string>
+        {
+            ["AwsAccountId"] = "000000000000", ["AwsRegion"] = options.Region, ["BucketName"] = options.BucketName,
+            ["EcrRepositoryName"] = options.ModelName, ["LambdaFunctionName"] = options.FunctionName,
+            ["LambdaFunctionArn"] = $"arn:aws:lambda:{options.Region}:000000000000:function:{options.FunctionName}",
+            ["ModelName"] = options.ModelName, ["StateMachineName"] = options.ModelName,
+        };
+        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.StateMachinePath), values))!.AsObject();
+    }
+
+    private void Summary(bool succeeded)
+    {
+        var scenario = Path.Combine(BucketDirectory, options.Scenario);
+        console.WriteLine();
+        console.WriteLine($"Run {(succeeded ? "succeeded" : "failed")} in {_clock.Elapsed.TotalSeconds:0.0} s: {_states} states ran.");
+        foreach (var folder in new[] { "outputs", "logs" })
+        {
+            var path = Path.Combine(scenario, folder);
+            if (!Directory.Exists(path)) continue;
+            var files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(path, f)).Order().ToList();
+            console.WriteLine($"  {folder}: {path} ({string.Join(", ", files.Take(8))}{(files.Count > 8 ? $", ... {files.Count} files" : "")})");
+        }
+    }
+
+    public void StateStarted(string state, string type)
+    {
+        lock (console) console.WriteLine($"[{_clock.Elapsed:mm\\:ss\\.f}] > {state} ({type})");
+    }
+
+    public void StateEnded(string state, string type, TimeSpan duration, JsonNode? output)
+    {
+        Interlocked.Increment(ref _states);
+        lock (console) console.WriteLine($"[{_clock.Elapsed:mm\\:ss\\.f}] < {state} ({type}) {duration.TotalSeconds:0.0} s: {Truncate(output?.ToJsonString() ?? "null", 160)}");
+    }
+
+    public void Note(string message)
+    {
+        lock (console) console.WriteLine("  note: " + message);
+    }
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length] + "...";
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Quetzal.Sdk.Tests.Infrastructure;
+
+namespace Quetzal.Sdk.Tests.EndToEnd;
+
+/// <summary>`dotnet run` of a scaffolded model, from the packed packages, in python mode.</summary>
+[Collection(PackedPackagesCollection.Name)]
+public sealed class RunTests(PackedPackages packages) : IDisposable
+{
+    private readonly TempDirectory _workspace = packages.Workspace();
+
+    public void Dispose() => _workspace.Dispose();
+
+    private string Scaffold()
+    {
+        var result = packages.New(_workspace.Path, "quetzal-model", "-n", "run-model");
+        Assert.True(result.Succeeded, result.ToString());
+        return _workspace.Combine("run-model");
+    }
+
+    private ProcessResult Run(string model, params string[] extra) => packages.Run(model, ["run", .. (extra.Length > 0 ? ["--", .. extra] : Array.Empty<string>())]);
+
+    [Fact]
+    public void The_template_workflow_runs_locally_and_its_outputs_land_at_the_scenario_keys()
+    {
+        var model = Scaffold();
+        var result = Run(model);
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("> network_summary (Task)", result.Output);
+        Assert.Contains("< loaded_links (Task)", result.Output);
+        Assert.Contains("  | loaded 3 road links with demand_factor=1.0", result.Output);
+        Assert.Contains("Run succeeded", result.Output);
+
+        var bucket = Path.Combine(model, "bin", "quetzal-run", "bucket", "base");
+        Assert.Contains($"outputs: {Path.Combine(bucket, "outputs")}", result.Output);
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(bucket, "outputs", "network_summary.json"))).RootElement;
+        Assert.Equal(2, summary.GetProperty("pt").GetProperty("links").GetInt32());
+        var loaded = JsonDocument.Parse(File.ReadAllText(Path.Combine(bucket, "outputs", "loaded_links.geojson"))).RootElement;
+        Assert.Equal(2160.0, loaded.GetProperty("features")[0].GetProperty("properties").GetProperty("volume").GetDouble());
+        Assert.Contains("loaded 3 road links", File.ReadAllText(Path.Combine(bucket, "logs", "loaded_links.txt")));
+        // Inputs are where S3 keeps them too; the model's own scenario folder is left as it was.
+        Assert.True(File.Exists(Path.Combine(bucket, "inputs", "params.json")));
+        Assert.False(Directory.Exists(Path.Combine(model, "scenarios", "base", "outputs")));
+    }
+
+    [Fact]
+    public void Another_scenario_and_an_execution_input_can_be_given()
+    {
+        var model = Scaffold();
+        TempDirectory.CopyDirectory(Path.Combine(model, "scenarios", "base"), Path.Combine(model, "scenarios", "peak"));
+        var result = Run(model, "--scenario", "peak", "--input", """{"scenario_path_S3":"peak/","launcher_arg":{"params":{"general":{"demand_factor":3}}},"metadata":{}}""");
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("loaded 3 road links with demand_factor=3.0", result.Output);
+        Assert.True(File.Exists(Path.Combine(model, "bin", "quetzal-run", "bucket", "peak", "outputs", "loaded_links.geojson")));
+    }
+
+    [Fact]
+    public void A_failing_step_names_the_state_shows_its_output_and_exits_non_zero()
+    {
+        var model = Scaffold();
+        File.WriteAllText(Path.Combine(model, "steps", "loaded_links.py"),
+            "import sys\nprint('assigning...')\nprint('Traceback: demand matrix is empty', file=sys.stderr)\nsys.exit(4)\n");
+        var result = Run(model);
+        Assert.False(result.Succeeded);
+        Assert.Contains("error QTZ5001: State 'loaded_links' failed: StepFailed: loaded_links.py exited with code 4", result.Output);
+        Assert.Contains("demand matrix is empty", result.Output);
+        Assert.Contains("Run failed", result.Output);
+    }
+
+    [Fact]
+    public void An_unknown_scenario_is_a_coded_error()
+    {
+        var model = Scaffold();
+        var result = Run(model, "--scenario", "nope");
+        Assert.False(result.Succeeded);
+        Assert.Contains("error QTZ5006: Scenario 'nope' is not one of the model's: base.", result.Output);
+    }
+}
