@@ -20,7 +20,8 @@ secret_key=${QUETZAL_STACK_SECRET_KEY:-S3RVER}
 token_file="$state/registry-token"
 [ -s "$token_file" ] || { [ -n "${QUETZAL_STACK_REGISTRY_TOKEN:-}" ] && printf '%s' "$QUETZAL_STACK_REGISTRY_TOKEN" > "$token_file" || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$token_file"; }
 registry_token=$(cat "$token_file")
-base_image=quetzal-test/lambda-python:local
+# Versioned by the files it is made of, so a changed recipe rebuilds it.
+base_image=quetzal-test/lambda-python:$(cat "$root/eng/stack/base-image.sh" "$root/eng/stack/lambda-rie.py" | sha256sum | cut -c1-12)
 
 log() { echo "stack: $*" >&2; }
 

@@ -36,11 +36,17 @@ done
 printf '#!/bin/sh\nexec /usr/bin/python3 -m pip "$@"\n' > "$stage/usr/bin/pip"
 chmod +x "$stage/usr/bin/pip"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$stage/etc/passwd"
+# The Lambda base images start the runtime interface emulator from /lambda-entrypoint.sh when run outside Lambda.
+mkdir -p "$stage/usr/local/bin"
+cp "$(dirname "$0")/lambda-rie.py" "$stage/usr/local/bin/lambda-rie.py"
+printf '#!/bin/sh\nexec /usr/bin/python3 -u /usr/local/bin/lambda-rie.py "$@"\n' > "$stage/lambda-entrypoint.sh"
+chmod +x "$stage/lambda-entrypoint.sh"
 chmod 1777 "$stage/tmp"
 
 tar -C "$stage" -cf - . | docker import \
   --change 'ENV LAMBDA_TASK_ROOT=/var/task' \
   --change 'ENV PATH=/usr/bin:/bin' \
   --change 'WORKDIR /var/task' \
+  --change 'ENTRYPOINT ["/lambda-entrypoint.sh"]' \
   - "$image" >/dev/null
 echo "built $image" >&2

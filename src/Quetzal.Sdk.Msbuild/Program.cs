@@ -16,7 +16,8 @@ public static class Program
         var defaultScenario = new Option<string>("--default-scenario") { DefaultValueFactory = _ => "base" };
         var scenario = new Option<string?>("--scenario", "-s") { Description = "The scenario to run (default: base)." };
         var input = new Option<string?>("--input", "-i") { Description = "The execution input: JSON, or @file (default: what Quenedi sends)." };
-        var mode = new Option<string>("--mode", "-m") { DefaultValueFactory = _ => "python", Description = "python (local interpreter) or docker (the model's image)." };
+        var defaultMode = new Option<string>("--default-mode") { DefaultValueFactory = _ => "python" };
+        var mode = new Option<string?>("--mode", "-m") { Description = "python (the local interpreter) or docker (the model's image); default: QuetzalRunMode." };
         var python = new Option<string?>("--python");
         var runDirectory = new Option<string>("--run-dir") { Required = true };
         var handlerDirectory = new Option<string>("--handler-dir") { Required = true };
@@ -28,7 +29,7 @@ public static class Program
 
         var run = new Command("run", "Runs the model's workflow locally on a scenario, state by state.")
         {
-            modelDirectory, modelName, stateMachine, scenariosDirectory, scenarios, defaultScenario, scenario, input, mode, python,
+            modelDirectory, modelName, stateMachine, scenariosDirectory, scenarios, defaultScenario, scenario, input, defaultMode, mode, python,
             runDirectory, handlerDirectory, bucket, function, region, timeout, image,
         };
         run.SetAction((parse, cancellation) =>
@@ -39,7 +40,7 @@ public static class Program
                 StateMachinePath = parse.GetValue(stateMachine)!, ScenariosDirectory = parse.GetValue(scenariosDirectory)!,
                 Scenarios = parse.GetValue(scenarios)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Scenario = parse.GetValue(scenario) ?? parse.GetValue(defaultScenario)!, Input = parse.GetValue(input),
-                Mode = parse.GetValue(mode)!, RunDirectory = parse.GetValue(runDirectory)!, HandlerDirectory = parse.GetValue(handlerDirectory)!,
+                Mode = parse.GetValue(mode) ?? parse.GetValue(defaultMode)!, RunDirectory = parse.GetValue(runDirectory)!, HandlerDirectory = parse.GetValue(handlerDirectory)!,
                 BucketName = parse.GetValue(bucket)!, FunctionName = parse.GetValue(function)!, Region = parse.GetValue(region)!,
                 LambdaTimeout = parse.GetValue(timeout), Image = parse.GetValue(image),
             };

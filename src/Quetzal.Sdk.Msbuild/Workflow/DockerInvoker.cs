@@ -1,14 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json.Nodes;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Quetzal.Sdk.Container;
 using Quetzal.Sdk.Diagnostics;
 
 namespace Quetzal.Sdk.Workflow;
 
-/// <summary>Docker mode: not built yet (issue 4); says so with its code rather than pretending.</summary>
-public sealed class DockerInvoker(LocalRunOptions options, string bucketDirectory, Action<string> output) : ITaskInvoker
+/// <summary>
+/// Docker mode: the model's image, built as the publish builds it, runs once for the whole run; each Task posts its
+/// payload to the Lambda runtime interface emulator that Lambda base images start outside Lambda
+/// (POST /2015-03-31/functions/function/invocations on port 8080), as the original test-lambda.sh did. The bucket
+/// folder is mounted into the container; the container's output is streamed.
+/// </summary>
+public sealed class DockerInvoker(LocalRunOptions options, string bucketDirectory, Action<string> output) : ITaskInvoker, IAsyncDisposable
 {
-    public Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
+    private const string BucketMount = "/quetzal-bucket";
+    private readonly SemaphoreSlim _start = new(1, 1);
+    private DockerClient? _docker;
+    private string? _container;
+    private Uri? _endpoint;
+    private CancellationTokenSource? _logs;
+    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+
+    public async Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
     {
-        _ = (options, bucketDirectory, output);
-        throw new StateError("Quetzal.Unsupported", "--mode docker (not available yet: use --mode python)");
+        await EnsureStartedAsync(cancellation);
+        var limit = TimeSpan.FromSeconds(Math.Min(timeoutSeconds ?? int.MaxValue, options.LambdaTimeout));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(limit);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.PostAsync(new Uri(_endpoint!, "/2015-03-31/functions/function/invocations"),
+                new StringContent(payload?.ToJsonString() ?? "null", Encoding.UTF8, "application/json"), timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new StateError("States.Timeout", $"the step ran longer than {limit.TotalSeconds:0} s (QuetzalLambdaTimeout)");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new StateError("Lambda.ServiceException", $"the container stopped answering: {e.Message}");
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellation);
+            var answer = JsonNode.Parse(text);
+            if (answer is JsonObject error && error["errorType"] is { } type)
+                throw new StateError((string)type!, (string?)error["errorMessage"] ?? "");
+            if (!response.IsSuccessStatusCode) throw new StateError("Lambda.Unknown", $"the emulator answered {(int)response.StatusCode}: {text}");
+            return answer;
+        }
+    }
+
+    private async Task EnsureStartedAsync(CancellationToken cancellation)
+    {
+        await _start.WaitAsync(cancellation);
+        try
+        {
+            if (_container is not null) return;
+            var log = new ConsoleLog(output);
+            using (var builder = new ImageBuilder(log))
+            {
+                await builder.EnsureAvailableAsync(cancellation);
+                var context = BuildContext.Create(options.ModelDirectory, options.HandlerDirectory, null);
+                var image = options.Image ?? $"{options.ModelName}:local-{context.ContentTag}";
+                output($"building {image} ({context.Entries.Count} files)");
+                await builder.BuildAsync(context, image, cancellation);
+                _docker = new DockerClientConfiguration(new Uri(Environment.GetEnvironmentVariable("DOCKER_HOST")
+                    ?? (OperatingSystem.IsWindows() ? "npipe://./pipe/docker_engine" : "unix:///var/run/docker.sock"))).CreateClient();
+                var port = FreePort();
+                var created = await _docker.Containers.CreateContainerAsync(new CreateContainerParameters
+                {
+                    Image = image,
+                    Env = [$"QUETZAL_LOCAL_BUCKET_DIR={BucketMount}", $"BUCKET_NAME={options.BucketName}", $"AWS_LAMBDA_FUNCTION_TIMEOUT={options.LambdaTimeout}",
+                        $"AWS_LAMBDA_FUNCTION_NAME={options.FunctionName}", $"AWS_REGION={options.Region}"],
+                    ExposedPorts = new Dictionary<string, EmptyStruct> { ["8080/tcp"] = default },
+                    HostConfig = new HostConfig
+                    {
+                        Binds = [$"{Path.GetFullPath(bucketDirectory)}:{BucketMount}"],
+                        PortBindings = new Dictionary<string, IList<PortBinding>> { ["8080/tcp"] = [new PortBinding { HostIP = "127.0.0.1", HostPort = port.ToString() }] },
+                        AutoRemove = false,
+                    },
+                }, cancellation);
+                _container = created.ID;
+                await _docker.Containers.StartContainerAsync(_container, new ContainerStartParameters(), cancellation);
+                _endpoint = new Uri($"http://127.0.0.1:{port}");
+                _logs = new CancellationTokenSource();
+                _ = StreamLogsAsync(_logs.Token);
+                await WaitForEmulatorAsync(port, cancellation);
+            }
+        }
+        finally
+        {
+            _start.Release();
+        }
+    }
+
+    /// <summary>The container's stdout and stderr, demultiplexed (a non-TTY log stream frames every chunk), line by line.</summary>
+    private async Task StreamLogsAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            using var stream = await _docker!.Containers.GetContainerLogsAsync(_container!, tty: false,
+                new ContainerLogsParameters { Follow = true, ShowStdout = true, ShowStderr = true }, cancellation);
+            var buffer = new byte[8192];
+            var pending = new StringBuilder();
+            while (true)
+            {
+                var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancellation);
+                if (read.EOF) break;
+                pending.Append(Encoding.UTF8.GetString(buffer, 0, read.Count));
+                var text = pending.ToString();
+                var end = text.LastIndexOf('\n');
+                if (end < 0) continue;
+                foreach (var line in text[..end].Split('\n')) output(line.TrimEnd('\r'));
+                pending.Clear().Append(text[(end + 1)..]);
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (DockerApiException) { }
+        catch (IOException) { }
+    }
+
+    /// <summary>Docker's port proxy accepts connections before the container listens: ready is when HTTP answers.</summary>
+    private async Task WaitForEmulatorAsync(int port, CancellationToken cancellation)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var probe = await _http.GetAsync(_endpoint, cancellation);
+                return;
+            }
+            catch (HttpRequestException) { await Task.Delay(100, cancellation); }
+        }
+        throw new StateError("Lambda.Unknown", $"the image's runtime interface emulator did not answer on port {port} within 30 s (is the base image a Lambda base image?)");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _logs?.Cancel();
+        if (_docker is not null && _container is not null)
+        {
+            try
+            {
+                await _docker.Containers.RemoveContainerAsync(_container, new ContainerRemoveParameters { Force = true });
+            }
+            catch (DockerApiException) { }
+        }
+        _docker?.Dispose();
+        _http.Dispose();
+    }
+
+    private sealed class ConsoleLog(Action<string> output) : IPublishLog
+    {
+        public void Info(string message) => output(message.Trim());
+        public void Detail(string message) { }
+        public void Warning(Diagnostic diagnostic) => output(diagnostic.ToString());
     }
 }

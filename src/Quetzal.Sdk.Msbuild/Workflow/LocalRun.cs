@@ -50,7 +50,15 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             console.WriteLine($"  bucket folder: {BucketDirectory} (seeded from {Path.Combine(options.ScenariosDirectory, options.Scenario)})");
             _clock.Start();
             var invoker = Invoker();
-            var output = await new Interpreter(invoker, this).RunAsync(machine, input, cancellation);
+            JsonNode? output;
+            try
+            {
+                output = await new Interpreter(invoker, this).RunAsync(machine, input, cancellation);
+            }
+            finally
+            {
+                if (invoker is IAsyncDisposable disposable) await disposable.DisposeAsync();
+            }
             Summary(succeeded: true);
             console.WriteLine($"  output: {Truncate(output?.ToJsonString() ?? "null", 400)}");
             return 0;
@@ -71,6 +79,18 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
         catch (QuetzalException e)
         {
             console.WriteLine(e.Diagnostic.ToString());
+            return 1;
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            console.WriteLine(Codes.Cancelled.Create(null, "The local run").ToString());
+            return 130;
+        }
+        catch (Exception e)
+        {
+            // Never a stack trace for the user; the details follow for a bug report.
+            console.WriteLine(Codes.Internal.Create(null, "the local run", e.GetBaseException().Message).ToString());
+            console.WriteLine(e.ToString());
             return 1;
         }
     }

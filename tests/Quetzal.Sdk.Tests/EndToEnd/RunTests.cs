@@ -67,6 +67,34 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
         Assert.Contains("Run failed", result.Output);
     }
 
+    [StackFact]
+    public void Docker_mode_runs_the_workflow_in_the_models_image_through_the_runtime_interface_emulator()
+    {
+        LocalStack.EnsureRunning();
+        var model = Scaffold();
+        var result = packages.Run(model, ["run", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", "--", "--mode", "docker"]);
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("Step 6/6 : CMD [\"quetzal_handler.handler\"]", result.Output);
+        Assert.Contains("  | loaded 3 road links with demand_factor=1.0", result.Output);
+        var outputs = Path.Combine(model, "bin", "quetzal-run", "bucket", "base", "outputs");
+        var loaded = JsonDocument.Parse(File.ReadAllText(Path.Combine(outputs, "loaded_links.geojson"))).RootElement;
+        Assert.Equal(2160.0, loaded.GetProperty("features")[0].GetProperty("properties").GetProperty("volume").GetDouble());
+        // The container is gone after the run.
+        Assert.DoesNotContain("run-model:local-", Processes.Run("docker", ["ps", "-a", "--format", "{{.Image}}"]).Output);
+    }
+
+    [StackFact]
+    public void Docker_mode_reports_a_failing_step_with_its_code()
+    {
+        LocalStack.EnsureRunning();
+        var model = Scaffold();
+        File.WriteAllText(Path.Combine(model, "steps", "network_summary.py"), "import sys\nprint('no network here', file=sys.stderr)\nsys.exit(2)\n");
+        var result = packages.Run(model, ["run", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", "--", "--mode", "docker"]);
+        Assert.False(result.Succeeded);
+        Assert.Contains("error QTZ5001: State 'network_summary' failed: StepFailed: network_summary.py exited with code 2", result.Output);
+        Assert.Contains("no network here", result.Output);
+    }
+
     [Fact]
     public void An_unknown_scenario_is_a_coded_error()
     {

@@ -18,7 +18,15 @@ public static class LocalStack
     public static string AccessKey => Environment.GetEnvironmentVariable("QUETZAL_STACK_ACCESS_KEY") ?? "S3RVER";
     public static string SecretKey => Environment.GetEnvironmentVariable("QUETZAL_STACK_SECRET_KEY") ?? "S3RVER";
     public static string RegistryToken => File.ReadAllText(Path.Combine(StateDirectory, "registry-token")).Trim();
-    public static string BaseImage => Environment.GetEnvironmentVariable("QUETZAL_TEST_BASE_IMAGE") ?? "quetzal-test/lambda-python:local";
+    public static string BaseImage => Environment.GetEnvironmentVariable("QUETZAL_TEST_BASE_IMAGE") ?? StackVariables.Value["QUETZAL_TEST_BASE_IMAGE"];
+
+    /// <summary>What `eng/stack.sh env` exports (the base image's name depends on its recipe).</summary>
+    private static readonly Lazy<Dictionary<string, string>> StackVariables = new(() =>
+        Processes.Run("bash", [Path.Combine(Repository.Root, "eng", "stack.sh"), "env"]).Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => l.StartsWith("export ", StringComparison.Ordinal))
+            .Select(l => l["export ".Length..].Split('=', 2))
+            .ToDictionary(p => p[0], p => p[1]));
     public static bool Required => Environment.GetEnvironmentVariable("QUETZAL_REQUIRE_SERVICES") == "1";
 
     private static readonly Lazy<string?> MissingLazy = new(FindMissing);
