@@ -54,6 +54,13 @@ ours() { # ours <name> <port>: 0 = ours and alive, 1 = port free, exits when a s
   return 1
 }
 
+need_npm() {
+  if [ ! -x "$root/eng/stack/node_modules/.bin/s3rver" ] || [ ! -d "$root/eng/stack/node_modules/@cdktf/hcl2json" ]; then
+    log "installing s3rver and @cdktf/hcl2json (npm)"
+    (cd "$root/eng/stack" && npm install --no-audit --no-fund --no-package-lock --silent)
+  fi
+}
+
 wait_for() { # wait_for <what> <seconds> <command...>
   local what=$1 seconds=$2; shift 2
   for _ in $(seq 1 $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
@@ -89,7 +96,6 @@ YAML
 
 start_s3rver() {
   if ours s3rver 4568; then return; fi
-  [ -x "$root/eng/stack/node_modules/.bin/s3rver" ] || { log "installing s3rver"; (cd "$root/eng/stack" && npm install --no-audit --no-fund --no-package-lock --silent); }
   log "starting s3rver on 127.0.0.1:4568"
   mkdir -p "$state/s3-data"
   nohup "$root/eng/stack/node_modules/.bin/s3rver" -d "$state/s3-data" -a 127.0.0.1 -p 4568 --silent > "$state/s3rver.log" 2>&1 &
@@ -140,6 +146,7 @@ stop() {
 case "${1:-up}" in
   up)
     need_apt
+    need_npm
     start_dockerd
     start_registry
     start_s3rver

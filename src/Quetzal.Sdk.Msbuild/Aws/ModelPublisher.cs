@@ -54,14 +54,14 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
         var imageUri = await PublishImageAsync(request, ecr, repository, cancellation);
         var functionArn = $"arn:{partition}:lambda:{settings.Region}:{account}:function:{request.FunctionName}";
         if (request.Steps.HasFlag(PublishSteps.Lambda))
-            functionArn = await PublishLambdaAsync(request, imageUri, $"arn:{partition}:iam::{account}:role/lambda-{request.ModelName}-role", functionArn, cancellation);
+            functionArn = await PublishLambdaAsync(request, imageUri, $"arn:{partition}:iam::{account}:role/{ResourceNames.LambdaRole(request.ModelName)}", functionArn, cancellation);
         if (request.Steps.HasFlag(PublishSteps.StateMachine))
             await PublishStateMachineAsync(request, new Dictionary<string, string>
             {
                 ["AwsAccountId"] = account, ["AwsRegion"] = settings.Region, ["BucketName"] = request.BucketName,
                 ["EcrRepositoryName"] = request.RepositoryName, ["LambdaFunctionArn"] = functionArn, ["LambdaFunctionName"] = request.FunctionName,
                 ["ModelName"] = request.ModelName, ["StateMachineName"] = request.StateMachineName,
-            }, $"arn:{partition}:iam::{account}:role/sfn-{request.ModelName}-role", cancellation);
+            }, $"arn:{partition}:iam::{account}:role/{ResourceNames.StateMachineRole(request.ModelName)}", cancellation);
         if (request.Steps.HasFlag(PublishSteps.Scenarios))
             await PublishScenariosAsync(request, cancellation);
     }

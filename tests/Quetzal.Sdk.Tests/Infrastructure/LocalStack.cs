@@ -66,6 +66,7 @@ public static class LocalStack
         if (!Answers($"{ControlPlane}/_local/health")) missing.Add("control plane (127.0.0.1:4599)");
         if (!File.Exists(Path.Combine(StateDirectory, "registry-token")) || !Answers($"http://{Registry}/v2/", "AWS", RegistryToken)) missing.Add("registry (127.0.0.1:5001)");
         if (!File.Exists("/var/run/docker.sock")) missing.Add("dockerd");
+        if (!Directory.Exists(Path.Combine(Repository.Root, "eng", "stack", "node_modules", "@cdktf", "hcl2json"))) missing.Add("@cdktf/hcl2json (npm)");
         if (!File.Exists("/usr/bin/python3") || Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import boto3\"") { RedirectStandardError = true })!.WaitForExitOrKill() != 0)
             missing.Add("python3-boto3");
         return missing.Count == 0 ? null : string.Join(", ", missing);

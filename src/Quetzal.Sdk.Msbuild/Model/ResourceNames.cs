@@ -1,0 +1,14 @@
+namespace Quetzal.Sdk.Model;
+
+/// <summary>
+/// The names one model's AWS resources carry, as the original infra named them; infra/ creates them with the same
+/// names (a test compares), and the publish relies on them.
+/// </summary>
+public static class ResourceNames
+{
+    public static string LambdaRole(string model) => $"lambda-{model}-role";
+    public static string StateMachineRole(string model) => $"sfn-{model}-role";
+    public static string CognitoUserRole(string model) => $"Cognito_quetzal_pool_{model}";
+    public static string UserPolicy(string model) => $"s3_read_put_{model}";
+    public static string LogGroup(string functionName) => $"/aws/lambda/{functionName}";
+}
