@@ -189,6 +189,10 @@ public static class Codes
         "Uploading '{0}' to s3://{1}/{2} failed: {3}",
         "A scenario file could not be uploaded");
 
+    public static readonly DiagnosticDescriptor TfvarsIncomplete = new("QTZ4040", Warning,
+        "{0} is empty: terraform will ask for {1} (set the property to write it into the tfvars).",
+        "A setting the Terraform needs is not set in the project");
+
     // 5xxx: local run
     public static readonly DiagnosticDescriptor StepFailed = new("QTZ5001", Error,
         "State '{0}' failed: {1}",

@@ -44,6 +44,11 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
         Assert.Equal(
             [
                 "Quetzal.Sdk.nuspec", "README.md", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py",
+                "infra/environments/example.tfvars", "infra/main.tf",
+                "infra/modules/quetzal-model/cognito.tf", "infra/modules/quetzal-model/ecr.tf", "infra/modules/quetzal-model/lambda.tf",
+                "infra/modules/quetzal-model/main.tf", "infra/modules/quetzal-model/outputs.tf", "infra/modules/quetzal-model/s3.tf",
+                "infra/modules/quetzal-model/stepfunctions.tf", "infra/modules/quetzal-model/variables.tf",
+                "infra/outputs.tf", "infra/variables.tf", "infra/versions.tf",
                 "tasks/net10.0/AWSSDK.Core.dll", "tasks/net10.0/AWSSDK.Extensions.Numerics.dll", "tasks/net10.0/AWSSDK.S3.dll",
                 "tasks/net10.0/Docker.DotNet.dll", "tasks/net10.0/Newtonsoft.Json.dll", "tasks/net10.0/Quetzal.Sdk.Msbuild.deps.json",
                 "tasks/net10.0/Quetzal.Sdk.Msbuild.dll", "tasks/net10.0/Quetzal.Sdk.Msbuild.runtimeconfig.json",

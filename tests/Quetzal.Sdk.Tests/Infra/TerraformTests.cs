@@ -126,6 +126,39 @@ public sealed class TerraformTests
     }
 
     [StackFact]
+    public void WriteTfvars_writes_the_projects_settings_for_exactly_the_declared_variables_and_prints_the_commands()
+    {
+        LocalStack.EnsureRunning();
+        using var root = new TempDirectory("tfvars");
+        var model = Models.FromSource(root, "quetzal-paris", properties: """
+            <QuetzalAwsRegion>eu-west-3</QuetzalAwsRegion>
+            <QuetzalCorsOrigins>https://quenedi.example.org;http://localhost:8080</QuetzalCorsOrigins>
+            <QuetzalCognitoIdentityPoolId>eu-west-3:11111111-2222-3333-4444-555555555555</QuetzalCognitoIdentityPoolId>
+            <QuetzalCostTags>CostCenter=transport;Client="Paris"</QuetzalCostTags>
+            <QuetzalTerraformStateBucket>org-terraform-state</QuetzalTerraformStateBucket>
+            """);
+        var result = DotNet.Build(model, "-t:QuetzalWriteTfvars", $"-p:QuetzalInfraDirectory={InfraDirectory}/");
+        Assert.True(result.Succeeded, result.ToString());
+        var tfvars = Path.Combine(model, "infra", "environments", "quetzal-paris.tfvars");
+        Assert.Contains($"terraform -chdir=\"{InfraDirectory}\" init -backend-config=\"bucket=org-terraform-state\"", result.Output);
+        Assert.Contains("workspace select -or-create quetzal-paris", result.Output);
+        Assert.Contains($"plan -var-file=\"{tfvars}\"     (a new workspace plans 16 to add, 0 to change, 0 to destroy)", result.Output);
+
+        var parsed = Processes.Run("node", ["-e", $"require('{Path.Combine(Repository.Root, "eng", "stack", "node_modules", "@cdktf", "hcl2json").Replace("\\", "/")}').parse('x.tfvars', require('fs').readFileSync(process.argv[1], 'utf8')).then(j => process.stdout.write(JSON.stringify(j)))", tfvars]);
+        Assert.True(parsed.Succeeded, parsed.ToString());
+        var values = JsonNode.Parse(parsed.Output)!.AsObject();
+        Assert.Equal("quetzal-paris", (string?)values["quetzal_model_name"]);
+        Assert.Equal("eu-west-3", (string?)values["aws_region"]);
+        Assert.Equal(["https://quenedi.example.org", "http://localhost:8080"], values["cors_allowed_origins"]!.AsArray().Select(v => (string?)v));
+        Assert.Equal("transport", (string?)values["tags"]!["CostCenter"]);
+        Assert.Equal("\"Paris\"", (string?)values["tags"]!["Client"]);
+
+        var declared = Files("").SelectMany(f => (f.Body["variable"] as JsonObject ?? [])).ToDictionary(v => v.Key, v => v.Value!.AsArray()[0]!.AsObject());
+        Assert.Empty(values.Select(v => v.Key).Except(declared.Keys));
+        Assert.Empty(declared.Where(v => !v.Value.ContainsKey("default")).Select(v => v.Key).Except(values.Select(v => v.Key)));
+    }
+
+    [StackFact]
     public void The_root_outputs_every_name_and_arn_the_sdk_needs()
     {
         LocalStack.EnsureRunning();
