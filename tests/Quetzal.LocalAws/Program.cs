@@ -80,6 +80,37 @@ IResult Ecr(string operation, JsonObject input)
                     ["proxyEndpoint"] = $"http://{settings.Registry}",
                 }),
             });
+        case "ListImages":
+        {
+            var repositoryName = (string)input["repositoryName"]!;
+            if (state.Repository(repositoryName, create: false) is null)
+                throw new AwsError(400, "RepositoryNotFoundException", $"The repository with name '{repositoryName}' does not exist");
+            var tags = RegistryJson($"/v2/{repositoryName}/tags/list")?["tags"] as JsonArray ?? [];
+            var ids = new JsonArray();
+            foreach (var tag in tags.Select(x => (string)x!))
+            {
+                using var head = new HttpRequestMessage(HttpMethod.Head, $"http://{settings.Registry}/v2/{repositoryName}/manifests/{tag}");
+                head.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+                using var answer = registry.Send(head);
+                if (answer.IsSuccessStatusCode) ids.Add(new JsonObject { ["imageDigest"] = answer.Headers.GetValues("Docker-Content-Digest").Single(), ["imageTag"] = tag });
+            }
+            return Json(new JsonObject { ["imageIds"] = ids });
+        }
+        case "BatchDeleteImage":
+        {
+            var repositoryName = (string)input["repositoryName"]!;
+            var deleted = new JsonArray();
+            var failures = new JsonArray();
+            foreach (var id in input["imageIds"]!.AsArray())
+            {
+                var digest = (string?)id!["imageDigest"];
+                using var request = new HttpRequestMessage(HttpMethod.Delete, $"http://{settings.Registry}/v2/{repositoryName}/manifests/{digest}");
+                using var answer = registry.Send(request);
+                if (answer.IsSuccessStatusCode || answer.StatusCode == System.Net.HttpStatusCode.NotFound) deleted.Add(id.DeepClone());
+                else failures.Add(new JsonObject { ["imageId"] = id.DeepClone(), ["failureCode"] = "ImageNotFound", ["failureReason"] = $"registry answered {(int)answer.StatusCode}" });
+            }
+            return Json(new JsonObject { ["imageIds"] = deleted, ["failures"] = failures });
+        }
         case "CreateRepository":
             var created = state.Repository((string)input["repositoryName"]!, create: true);
             return Json(new JsonObject { ["repository"] = created });
@@ -200,6 +231,11 @@ async Task<IResult> Lambda(string method, string path, byte[] body)
             target.Digest = resolved;
             target.StartUpdate(settings.UpdateDelay);
             return Json(target.Configuration());
+        case ("DELETE", not null, null):
+            state.Count("DeleteFunction");
+            Function(name);
+            state.Functions.TryRemove(name, out _);
+            return Results.StatusCode(204);
         case ("PUT", not null, "configuration"):
             state.Count("UpdateFunctionConfiguration");
             var configured = Function(name);
@@ -237,6 +273,12 @@ async Task<string> ResolveImage(string imageUri)
     if (mediaType.Contains("index", StringComparison.Ordinal) || mediaType.Contains("manifest.list", StringComparison.Ordinal))
         throw new AwsError(400, "InvalidParameterValueException", $"The image manifest, config or layer media type for the source image {imageUri} is not supported.");
     return response.Headers.GetValues("Docker-Content-Digest").Single();
+}
+
+JsonNode? RegistryJson(string path)
+{
+    using var response = registry.Send(new HttpRequestMessage(HttpMethod.Get, $"http://{settings.Registry}{path}"));
+    return response.IsSuccessStatusCode ? JsonNode.Parse(response.Content.ReadAsStream()) : null;
 }
 
 static IResult Json(JsonNode node) => Results.Text(node.ToJsonString(), "application/x-amz-json-1.1");

@@ -20,6 +20,8 @@ public interface IAmazonECR
 {
     Task<RegistryCredentials> GetAuthorizationTokenAsync(CancellationToken cancellation);
     Task<EcrRepository?> DescribeRepositoryAsync(string name, CancellationToken cancellation);
+    Task<IReadOnlyList<string>> ListImagesAsync(string repository, CancellationToken cancellation);
+    Task BatchDeleteImageAsync(string repository, IReadOnlyList<string> digests, CancellationToken cancellation);
 }
 
 public sealed class EcrClient(AwsSettings settings, HttpMessageHandler? handler = null) : IAmazonECR, IDisposable
@@ -47,6 +49,38 @@ public sealed class EcrClient(AwsSettings settings, HttpMessageHandler? handler 
         catch (AwsServiceException e) when (e.Type == "RepositoryNotFoundException")
         {
             return null;
+        }
+    }
+
+    /// <summary>The digests of every image of the repository, across every page.</summary>
+    public async Task<IReadOnlyList<string>> ListImagesAsync(string repository, CancellationToken cancellation)
+    {
+        var digests = new SortedSet<string>(StringComparer.Ordinal);
+        string? next = null;
+        do
+        {
+            var input = new JsonObject { ["repositoryName"] = repository, ["maxResults"] = 1000 };
+            if (next is not null) input["nextToken"] = next;
+            var page = await _http.PostTargetAsync(Target, "ListImages", input, "1.1", cancellation);
+            foreach (var id in page["imageIds"]?.AsArray() ?? [])
+                if ((string?)id!["imageDigest"] is { } digest) digests.Add(digest);
+            next = (string?)page["nextToken"];
+        }
+        while (next is not null);
+        return digests.ToArray();
+    }
+
+    public async Task BatchDeleteImageAsync(string repository, IReadOnlyList<string> digests, CancellationToken cancellation)
+    {
+        foreach (var batch in digests.Chunk(100))
+        {
+            var result = await _http.PostTargetAsync(Target, "BatchDeleteImage", new JsonObject
+            {
+                ["repositoryName"] = repository,
+                ["imageIds"] = new JsonArray(batch.Select(d => (JsonNode)new JsonObject { ["imageDigest"] = d }).ToArray()),
+            }, "1.1", cancellation);
+            if (result["failures"] is JsonArray { Count: > 0 } failures)
+                throw new AwsServiceException("ecr", "BatchDeleteImage", 400, (string?)failures[0]!["failureCode"] ?? "Failure", (string?)failures[0]!["failureReason"] ?? "");
         }
     }
 

@@ -17,6 +17,7 @@ public interface IAmazonLambda
     Task CreateFunctionAsync(string name, string imageUri, FunctionSettings settings, CancellationToken cancellation);
     Task UpdateFunctionCodeAsync(string name, string imageUri, CancellationToken cancellation);
     Task UpdateFunctionConfigurationAsync(string name, FunctionSettings settings, CancellationToken cancellation);
+    Task<bool> DeleteFunctionAsync(string name, CancellationToken cancellation);
 }
 
 public sealed class LambdaClient(AwsSettings settings, HttpMessageHandler? handler = null) : IAmazonLambda, IDisposable
@@ -48,6 +49,10 @@ public sealed class LambdaClient(AwsSettings settings, HttpMessageHandler? handl
 
     public Task UpdateFunctionConfigurationAsync(string name, FunctionSettings settings, CancellationToken cancellation)
         => _http.RestAsync("UpdateFunctionConfiguration", HttpMethod.Put, $"{Functions}/{Uri.EscapeDataString(name)}/configuration", Settings(settings), cancellation);
+
+    /// <summary>Deletes the function; false when there was none.</summary>
+    public async Task<bool> DeleteFunctionAsync(string name, CancellationToken cancellation)
+        => await _http.RestAsync("DeleteFunction", HttpMethod.Delete, $"{Functions}/{Uri.EscapeDataString(name)}", null, cancellation, notFoundIsNull: true) is not null;
 
     private static JsonObject Settings(FunctionSettings settings) => new()
     {

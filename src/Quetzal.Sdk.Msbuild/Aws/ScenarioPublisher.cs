@@ -40,19 +40,7 @@ public sealed class ScenarioPublisher : IDisposable
     public ScenarioPublisher(AwsSettings settings, IPublishLog log, HttpClientFactory? httpClientFactory = null)
     {
         _log = log;
-        var endpoint = settings.CustomEndpoint(AwsService.S3);
-        var config = new AmazonS3Config { RegionEndpoint = settings.RegionEndpoint, MaxErrorRetry = 5 };
-        if (httpClientFactory is not null) config.HttpClientFactory = httpClientFactory;
-        if (endpoint is not null)
-        {
-            _customEndpoint = true;
-            config.ServiceURL = endpoint.ToString();
-            config.ForcePathStyle = true;
-            // S3-compatible servers (s3rver, older MinIO and Ceph) store aws-chunked bodies verbatim: send plain bodies.
-            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
-            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
-        }
-        _s3 = new AmazonS3Client(settings.Credentials(), config);
+        _s3 = S3Clients.Create(settings, out _customEndpoint, httpClientFactory);
     }
 
     public int Parallelism { get; init; } = 4;

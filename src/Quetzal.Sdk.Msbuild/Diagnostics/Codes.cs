@@ -193,6 +193,10 @@ public static class Codes
         "{0} is empty: terraform will ask for {1} (set the property to write it into the tfvars).",
         "A setting the Terraform needs is not set in the project");
 
+    public static readonly DiagnosticDescriptor TeardownNotConfirmed = new("QTZ4050", Error,
+        "Teardown deletes the Lambda function, every object of the bucket and every image of '{0}': confirm with -p:QuetzalConfirmTeardown={0} (or look first with -p:QuetzalDryRun=true).",
+        "Teardown without QuetzalConfirmTeardown equal to the model name");
+
     // 5xxx: local run
     public static readonly DiagnosticDescriptor StepFailed = new("QTZ5001", Error,
         "State '{0}' failed: {1}",

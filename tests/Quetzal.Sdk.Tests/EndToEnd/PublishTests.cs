@@ -186,6 +186,42 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public async Task Teardown_needs_confirmation_and_then_empties_what_terraform_destroy_cannot()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        Assert.True(Publish().Succeeded);
+        using var lambda = new LambdaClient(_aws);
+        var digest = (await lambda.GetFunctionAsync(_name, default))!.ImageUri!.Split('@')[1];
+
+        ProcessResult Teardown(params string[] extra)
+            => packages.Run(Model, ["build", "-t:QuetzalTeardown", "-nodeReuse:false", "-m:1", .. extra], LocalStack.Environment_());
+
+        var refused = Teardown();
+        Assert.False(refused.Succeeded);
+        Assert.Contains($"error QTZ4050: Teardown deletes the Lambda function, every object of the bucket and every image of '{_name}'", refused.Output);
+        var planned = Teardown("-p:QuetzalDryRun=true");
+        Assert.True(planned.Succeeded, planned.ToString());
+        Assert.Contains($"Lambda: would delete {_name}", planned.Output);
+        Assert.Contains($"S3: would delete 5 objects and versions of {_name}", planned.Output);
+        Assert.Contains($"ECR: would delete 1 images of {_name}", planned.Output);
+        Assert.NotNull(await lambda.GetFunctionAsync(_name, default));
+        Assert.Equal(5, (await Objects(_name)).Count);
+
+        var done = Teardown($"-p:QuetzalConfirmTeardown={_name}");
+        Assert.True(done.Succeeded, done.ToString());
+        Assert.Null(await lambda.GetFunctionAsync(_name, default));
+        Assert.Empty(await Objects(_name));
+        using var ecr = new EcrClient(_aws);
+        Assert.Empty(await ecr.ListImagesAsync(_name, default));
+        using var registry = new RegistryClient(await ecr.GetAuthorizationTokenAsync(default));
+        Assert.Null(await registry.HeadManifestAsync(_name, digest, default));
+        Assert.Contains("destroy -var-file=", done.Output);
+        Assert.Contains($"workspace delete {_name}", done.Output);
+    }
+
+    [StackFact]
     public void A_missing_repository_points_to_the_infra_step_and_deploys_nothing()
     {
         LocalStack.EnsureRunning();

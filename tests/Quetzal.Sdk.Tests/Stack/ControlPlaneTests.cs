@@ -41,5 +41,7 @@ public sealed class ControlPlaneTests
         Assert.Equal("Failed", S("bad_image_status"));
         Assert.Contains("does not exist", S("bad_image_reason"));
         Assert.Equal("InvalidSignatureException", S("wrong_secret"));
+        Assert.Contains("v1", f.GetProperty("listed_image_tags").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("ResourceNotFoundException", S("deleted_function"));
     }
 }

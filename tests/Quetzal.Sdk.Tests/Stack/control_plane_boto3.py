@@ -87,6 +87,14 @@ bad = lam.update_function_code(FunctionName=function, ImageUri=image.rsplit(":",
 out["bad_image_status"] = lam.get_function_configuration(FunctionName=function)["LastUpdateStatus"]
 out["bad_image_reason"] = lam.get_function_configuration(FunctionName=function).get("LastUpdateStatusReason", "")
 
+# Teardown operations: list and delete the repository's images, delete the function.
+image_repository = image.split("/", 1)[1].split(":")[0]
+ecr.create_repository(repositoryName=image_repository)  # what Terraform creates before anything is pushed
+images = ecr.list_images(repositoryName=image_repository)["imageIds"]
+out["listed_image_tags"] = sorted(i.get("imageTag", "") for i in images)
+lam.delete_function(FunctionName=function)
+out["deleted_function"] = error_code(lambda: lam.get_function(FunctionName=function))
+
 # A wrong secret is refused.
 wrong = boto3.session.Session(region_name="ca-central-1", aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
                               aws_secret_access_key="wrong").client("ecr", endpoint_url=endpoint)

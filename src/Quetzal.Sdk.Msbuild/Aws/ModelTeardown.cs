@@ -1,0 +1,99 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Sdk.Aws;
+
+public sealed record TeardownRequest(string ModelName, string BucketName, string RepositoryName, string FunctionName, bool DryRun);
+
+/// <summary>
+/// Empties what `terraform destroy` cannot delete while it holds something, in the order that lets it succeed:
+/// the Lambda function (which holds the image), every object version of the bucket, then every image of the
+/// repository. The state machine, the roles and the empty bucket and repository are Terraform's to destroy.
+/// </summary>
+public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
+{
+    public async Task<IReadOnlyList<string>> RunAsync(TeardownRequest request, CancellationToken cancellation)
+    {
+        var done = new List<string>();
+        var verb = request.DryRun ? "would delete" : "deleted";
+
+        using (var lambda = new LambdaClient(settings))
+        {
+            var exists = await Call(() => lambda.GetFunctionAsync(request.FunctionName, cancellation)) is not null;
+            if (exists && !request.DryRun) await Call(() => lambda.DeleteFunctionAsync(request.FunctionName, cancellation));
+            done.Add(exists ? $"Lambda: {verb} {request.FunctionName}" : $"Lambda: no function {request.FunctionName}");
+            log.Info(done[^1]);
+        }
+
+        using (var s3 = S3Clients.Create(settings, out _))
+        {
+            var objects = await ListAllVersionsAsync(s3, request.BucketName, cancellation);
+            if (!request.DryRun)
+                foreach (var batch in objects.Chunk(1000))
+                    await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = request.BucketName, Objects = batch.ToList() }, cancellation);
+            done.Add($"S3: {verb} {objects.Count} objects and versions of {request.BucketName}");
+            log.Info(done[^1]);
+        }
+
+        using (var ecr = new EcrClient(settings))
+        {
+            if (await Call(() => ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation)) is null)
+            {
+                done.Add($"ECR: no repository {request.RepositoryName}");
+            }
+            else
+            {
+                var images = await Call(() => ecr.ListImagesAsync(request.RepositoryName, cancellation));
+                if (!request.DryRun && images.Count > 0) await Call(async () => { await ecr.BatchDeleteImageAsync(request.RepositoryName, images, cancellation); return true; });
+                done.Add($"ECR: {verb} {images.Count} images of {request.RepositoryName}");
+            }
+            log.Info(done[^1]);
+        }
+        return done;
+    }
+
+    /// <summary>Every version and delete marker where the bucket keeps versions; every object where the server has no versions.</summary>
+    private static async Task<List<KeyVersion>> ListAllVersionsAsync(IAmazonS3 s3, string bucket, CancellationToken cancellation)
+    {
+        var result = new List<KeyVersion>();
+        try
+        {
+            var request = new ListVersionsRequest { BucketName = bucket };
+            ListVersionsResponse page;
+            do
+            {
+                page = await s3.ListVersionsAsync(request, cancellation);
+                result.AddRange((page.Versions ?? []).Select(v => new KeyVersion { Key = v.Key, VersionId = v.VersionId is null or "null" ? null : v.VersionId }));
+                request.KeyMarker = page.NextKeyMarker;
+                request.VersionIdMarker = page.NextVersionIdMarker;
+            }
+            while (page.IsTruncated == true);
+            return result;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode is "NotImplemented" or "MethodNotAllowed")
+        {
+            result.Clear();
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
+        {
+            return result;
+        }
+        var list = new ListObjectsV2Request { BucketName = bucket };
+        ListObjectsV2Response objects;
+        do
+        {
+            objects = await s3.ListObjectsV2Async(list, cancellation);
+            result.AddRange((objects.S3Objects ?? []).Select(o => new KeyVersion { Key = o.Key }));
+            list.ContinuationToken = objects.NextContinuationToken;
+        }
+        while (objects.IsTruncated == true);
+        return result;
+    }
+
+    private static async Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try { return await call(); }
+        catch (AwsServiceException e) { throw e.ToQuetzal(); }
+    }
+}
