@@ -7,7 +7,8 @@
 #   dockerd          Debian docker.io, unix:///var/run/docker.sock (reused if one answers)
 #   registry         Debian docker-registry on 127.0.0.1:5001, htpasswd basic auth (user AWS, the ECR token)
 #   s3rver           npm s3rver on 127.0.0.1:4568
-#   control plane    tests/Quetzal.LocalAws on 127.0.0.1:4599: ECR, Lambda and Step Functions APIs with SigV4 checks
+#   control plane    tests/Quetzal.LocalAws on 127.0.0.1:4599: ECR, Lambda and Step Functions APIs with SigV4 checks;
+#                    on 127.0.0.1:4569 it fronts s3rver with S3's conditional writes (If-Match, If-None-Match), which s3rver lacks
 # A base image for tests (quetzal-test/lambda-python:local: busybox + the host's Python) is built once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -108,7 +109,7 @@ start_control_plane() {
   log "building and starting the control plane on 127.0.0.1:4599"
   dotnet build "$root/tests/Quetzal.LocalAws/Quetzal.LocalAws.csproj" -c Release -nodeReuse:false -v:q -o "$state/localaws" >/dev/null
   QUETZAL_LOCAL_ACCESS_KEY=$access_key QUETZAL_LOCAL_SECRET_KEY=$secret_key QUETZAL_LOCAL_REGISTRY_TOKEN=$registry_token \
-    QUETZAL_LOCAL_REGISTRY=127.0.0.1:5001 nohup dotnet "$state/localaws/Quetzal.LocalAws.dll" --urls http://127.0.0.1:4599 > "$state/localaws.log" 2>&1 &
+    QUETZAL_LOCAL_REGISTRY=127.0.0.1:5001 nohup dotnet "$state/localaws/Quetzal.LocalAws.dll" --urls "http://127.0.0.1:4599;http://127.0.0.1:4569" > "$state/localaws.log" 2>&1 &
   echo $! > "$state/localaws.pid"
   wait_for "control plane" 60 curl -fs -o /dev/null http://127.0.0.1:4599/_local/health
 }
@@ -131,6 +132,8 @@ export AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:4599
 export AWS_ENDPOINT_URL_SFN=http://127.0.0.1:4599
 export DOCKER_HOST=unix:///var/run/docker.sock
 export QUETZAL_TEST_BASE_IMAGE=$base_image
+# S3 with conditional writes (s3rver behind the control plane), for QuetzalGrantAccess / QuetzalRevokeAccess.
+export QUETZAL_TEST_S3_CONDITIONAL=http://127.0.0.1:4569
 ENV
 }
 

@@ -13,12 +13,14 @@ var settings = new Settings(
     Registry: Environment.GetEnvironmentVariable("QUETZAL_LOCAL_REGISTRY") ?? "127.0.0.1:5001",
     AccountId: Environment.GetEnvironmentVariable("QUETZAL_LOCAL_ACCOUNT_ID") ?? "123456789012",
     PageSize: int.TryParse(Environment.GetEnvironmentVariable("QUETZAL_LOCAL_PAGE_SIZE"), out var pageSize) ? pageSize : 2,
-    UpdateDelay: TimeSpan.FromMilliseconds(int.TryParse(Environment.GetEnvironmentVariable("QUETZAL_LOCAL_UPDATE_DELAY_MS"), out var delay) ? delay : 600));
+    UpdateDelay: TimeSpan.FromMilliseconds(int.TryParse(Environment.GetEnvironmentVariable("QUETZAL_LOCAL_UPDATE_DELAY_MS"), out var delay) ? delay : 600),
+    ConditionalS3Port: int.TryParse(Environment.GetEnvironmentVariable("QUETZAL_LOCAL_CONDITIONAL_S3_PORT"), out var s3Port) ? s3Port : 4569);
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var app = builder.Build();
 var state = new State(settings);
+var conditionalS3 = new ConditionalS3(new Uri(Environment.GetEnvironmentVariable("QUETZAL_LOCAL_S3_UPSTREAM") ?? "http://127.0.0.1:4568"));
 var verifier = new SigV4Verifier(settings.AccessKey, settings.SecretKey);
 var registry = new HttpClient();
 registry.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"AWS:{settings.RegistryToken}")));
@@ -33,6 +35,11 @@ app.Map("/{**path}", async (HttpContext http) =>
     using var buffer = new MemoryStream();
     await http.Request.Body.CopyToAsync(buffer);
     var body = buffer.ToArray();
+    if (http.Connection.LocalPort == settings.ConditionalS3Port)
+    {
+        await conditionalS3.ForwardAsync(http, body);
+        return Results.Empty;
+    }
     var check = verifier.Verify(http.Request, body);
     var target = http.Request.Headers["X-Amz-Target"].ToString();
     if (!check.Ok) return Error(check.Service == "lambda" ? Protocol.Rest : Protocol.Json, 403, check.ErrorType!, check.Message!);
@@ -292,7 +299,7 @@ static IResult Error(Protocol protocol, int status, string type, string message)
 
 internal enum Protocol { Json, Rest }
 
-internal sealed record Settings(string AccessKey, string SecretKey, string RegistryToken, string Registry, string AccountId, int PageSize, TimeSpan UpdateDelay);
+internal sealed record Settings(string AccessKey, string SecretKey, string RegistryToken, string Registry, string AccountId, int PageSize, TimeSpan UpdateDelay, int ConditionalS3Port);
 
 internal sealed class AwsError(int status, string type, string message) : Exception(message)
 {

@@ -197,6 +197,16 @@ public static class Codes
         "Teardown deletes the Lambda function, every object of the bucket and every image of '{0}': confirm with -p:QuetzalConfirmTeardown={0} (or look first with -p:QuetzalDryRun=true).",
         "Teardown without QuetzalConfirmTeardown equal to the model name");
 
+    public static readonly DiagnosticDescriptor GroupMissing = new("QTZ4060", Error,
+        "Name the Cognito group: -p:QuetzalCognitoGroup=<group>.",
+        "Grant or revoke access without QuetzalCognitoGroup");
+    public static readonly DiagnosticDescriptor AccessFileInvalid = new("QTZ4061", Error,
+        "s3://{0}/{1} is not a JSON object of group names to bucket lists: {2}",
+        "The access file of the config bucket is not in its format");
+    public static readonly DiagnosticDescriptor AccessConflict = new("QTZ4062", Error,
+        "s3://{0}/{1} kept changing under {2} attempts; try again.",
+        "The access file changed on every attempt (others writing it at the same time)");
+
     // 5xxx: local run
     public static readonly DiagnosticDescriptor StepFailed = new("QTZ5001", Error,
         "State '{0}' failed: {1}",

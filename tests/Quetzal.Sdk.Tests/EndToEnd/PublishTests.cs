@@ -222,6 +222,33 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public async Task Two_admins_granting_access_at_once_both_land_and_revoke_takes_one_out()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        var config = $"cfg-{_name}";
+        using (var s3 = S3()) await s3.PutBucketAsync(config);
+        var env = LocalStack.Environment_();
+        env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4569";
+
+        var missing = packages.Run(Model, ["build", "-t:QuetzalGrantAccess", "-nodeReuse:false", $"-p:QuetzalConfigBucket={config}"], env);
+        Assert.Contains("error QTZ4060: Name the Cognito group", missing.Output);
+
+        ProcessResult Change(string target, string bucket) => packages.Run(Model,
+            ["build", $"-t:{target}", "-nodeReuse:false", $"-p:QuetzalConfigBucket={config}", "-p:QuetzalCognitoGroup=planners", $"-p:QuetzalBucketName={bucket}"], env);
+        var grants = await Task.WhenAll(Task.Run(() => Change("QuetzalGrantAccess", $"{_name}-a")), Task.Run(() => Change("QuetzalGrantAccess", $"{_name}-b")));
+        Assert.All(grants, g => Assert.True(g.Succeeded, g.ToString()));
+        var revoke = Change("QuetzalRevokeAccess", $"{_name}-a");
+        Assert.True(revoke.Succeeded, revoke.ToString());
+        Assert.Contains($"revoked group 'planners''s access to {_name}-a", revoke.Output);
+
+        using var client = S3();
+        using var file = await client.GetObjectAsync(config, "cognito_group_access.json");
+        var document = JsonNode.Parse(await new StreamReader(file.ResponseStream).ReadToEndAsync())!;
+        Assert.Equal([$"{_name}-b"], document["planners"]!.AsArray().Select(n => (string?)n));
+    }
+
+    [StackFact]
     public void A_missing_repository_points_to_the_infra_step_and_deploys_nothing()
     {
         LocalStack.EnsureRunning();

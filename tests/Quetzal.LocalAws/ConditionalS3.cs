@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace Quetzal.LocalAws;
+
+/// <summary>
+/// S3's conditional writes (PUT with If-Match or If-None-Match: *) in front of s3rver, which ignores them.
+/// Every request is forwarded unchanged (the Host header too, so SigV4 signatures stay valid); a conditional PUT
+/// checks the object's current ETag and writes under one lock per key, so that check and write are atomic,
+/// and answers 412 PreconditionFailed as S3 does when the condition does not hold.
+/// </summary>
+public sealed class ConditionalS3(Uri upstream)
+{
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase) { "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Host", "Content-Length" };
+    private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = TimeSpan.FromMinutes(10) };
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+
+    public async Task ForwardAsync(HttpContext http, byte[] body)
+    {
+        var request = http.Request;
+        var path = request.Path.ToUriComponent();
+        var ifMatch = request.Headers.IfMatch.ToString();
+        var ifNoneMatch = request.Headers.IfNoneMatch.ToString();
+        var conditional = request.Method == "PUT" && (ifMatch.Length > 0 || ifNoneMatch.Length > 0) && !request.Query.ContainsKey("uploadId");
+        if (!conditional)
+        {
+            await SendAsync(http, body);
+            return;
+        }
+
+        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try
+        {
+            using var head = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Head, new Uri(upstream, path)));
+            var exists = head.StatusCode == HttpStatusCode.OK;
+            var etag = head.Headers.ETag?.Tag;
+            var holds = ifNoneMatch == "*" ? !exists : exists && string.Equals(etag?.Trim('"'), ifMatch.Trim('"'), StringComparison.Ordinal);
+            if (!holds)
+            {
+                http.Response.StatusCode = 412;
+                http.Response.ContentType = "application/xml";
+                await http.Response.WriteAsync("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PreconditionFailed</Code>"
+                    + "<Message>At least one of the pre-conditions you specified did not hold</Message><Condition>" + (ifNoneMatch == "*" ? "If-None-Match" : "If-Match") + "</Condition></Error>");
+                return;
+            }
+            await SendAsync(http, body);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task SendAsync(HttpContext http, byte[] body)
+    {
+        var request = http.Request;
+        using var forward = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(upstream, request.Path.ToUriComponent() + request.QueryString.Value));
+        forward.Headers.Host = request.Host.Value;
+        if (body.Length > 0 || request.Method is "PUT" or "POST") forward.Content = new ByteArrayContent(body);
+        foreach (var (name, values) in request.Headers)
+        {
+            if (HopByHop.Contains(name)) continue;
+            if (!forward.Headers.TryAddWithoutValidation(name, values.ToArray())) forward.Content?.Headers.TryAddWithoutValidation(name, values.ToArray());
+        }
+        using var response = await _http.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead);
+        http.Response.StatusCode = (int)response.StatusCode;
+        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+            if (!HopByHop.Contains(name)) http.Response.Headers[name] = values.ToArray();
+        await response.Content.CopyToAsync(http.Response.Body);
+    }
+}
