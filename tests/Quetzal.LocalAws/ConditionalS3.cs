@@ -7,7 +7,9 @@ namespace Quetzal.LocalAws;
 /// S3's conditional writes (PUT with If-Match or If-None-Match: *) in front of s3rver, which ignores them.
 /// Every request is forwarded unchanged (the Host header too, so SigV4 signatures stay valid); a conditional PUT
 /// checks the object's current ETag and writes under one lock per key, so that check and write are atomic,
-/// and answers 412 PreconditionFailed as S3 does when the condition does not hold.
+/// and answers 412 PreconditionFailed as S3 does when the condition does not hold. Reads of a key wait for a
+/// conditional write to it in progress: s3rver writes an object and its ETag in two steps, and S3 never shows
+/// a half-written object.
 /// </summary>
 public sealed class ConditionalS3(Uri upstream)
 {
@@ -22,13 +24,16 @@ public sealed class ConditionalS3(Uri upstream)
         var ifMatch = request.Headers.IfMatch.ToString();
         var ifNoneMatch = request.Headers.IfNoneMatch.ToString();
         var conditional = request.Method == "PUT" && (ifMatch.Length > 0 || ifNoneMatch.Length > 0) && !request.Query.ContainsKey("uploadId");
+        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
         if (!conditional)
         {
-            await SendAsync(http, body);
+            var read = request.Method is "GET" or "HEAD";
+            if (read) await gate.WaitAsync();
+            try { await SendAsync(http, body); }
+            finally { if (read) gate.Release(); }
             return;
         }
 
-        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync();
         try
         {

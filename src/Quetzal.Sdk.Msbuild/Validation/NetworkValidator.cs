@@ -43,12 +43,12 @@ public sealed class NetworkValidator
     private readonly string _path;
     private readonly NetworkLayer _layer;
     private readonly bool _isPt;
-    private readonly IReadOnlyDictionary<string, int>? _nodes;
+    private readonly NodeIndex? _nodes;
     private readonly string? _nodesFile;
     private readonly DiagnosticBag _bag;
     private readonly Frame[] _frames = new Frame[MaxDepth + 2];
     private readonly Prop[] _props = new Prop[MaxDepth + 2];
-    private readonly Dictionary<string, int> _indexes = new(StringComparer.Ordinal);
+    private readonly NodeIndex _indexes = new();
     private readonly LineTracker _lines = new();
     private readonly Offenders _wrongGeometry, _badCoordinates, _missingIndex, _duplicateIndex, _missingEndpoint, _danglingEndpoint, _missingPt;
     private readonly Display _expectedDisplay;
@@ -66,15 +66,14 @@ public sealed class NetworkValidator
     private (int Line, int Column) _at;
     private bool _hasGeometry, _geometryNull, _hasCoordinates, _coordinatesBad;
     private string? _geometryType;
-    private string? _index, _a, _b;
+    private Identifier _index = new(), _a = new(), _b = new();
     private bool _hasTripId, _hasLinkSequence;
     private Display _display;
     private int _coordinatesDepth, _positionLevel, _positions, _numbersInPosition;
     private ulong _levelHasNumbers, _levelHasArrays;
-    private double _lon;
     private string? _coordinateProblem;
 
-    private NetworkValidator(string path, NetworkLayer layer, bool isPt, IReadOnlyDictionary<string, int>? nodes, string? nodesFile, DiagnosticBag bag)
+    private NetworkValidator(string path, NetworkLayer layer, bool isPt, NodeIndex? nodes, string? nodesFile, DiagnosticBag bag)
     {
         _path = path;
         _layer = layer;
@@ -95,14 +94,14 @@ public sealed class NetworkValidator
     }
 
     /// <summary>Validates a nodes file; returns its indexes (feature number by index) when the file could be read to the end.</summary>
-    public static IReadOnlyDictionary<string, int>? ValidateNodes(string path, bool isPt, DiagnosticBag bag, CancellationToken cancellation = default)
+    public static NodeIndex? ValidateNodes(string path, bool isPt, DiagnosticBag bag, CancellationToken cancellation = default)
     {
         var validator = new NetworkValidator(path, NetworkLayer.Nodes, isPt, null, null, bag);
         return validator.Run(cancellation) ? validator._indexes : null;
     }
 
     /// <summary>Validates a links file; <paramref name="nodes"/> (null when the nodes could not be read) are what a and b may name.</summary>
-    public static bool ValidateLinks(string path, bool isPt, IReadOnlyDictionary<string, int>? nodes, string nodesFile, DiagnosticBag bag, CancellationToken cancellation = default)
+    public static bool ValidateLinks(string path, bool isPt, NodeIndex? nodes, string nodesFile, DiagnosticBag bag, CancellationToken cancellation = default)
         => new NetworkValidator(path, NetworkLayer.Links, isPt, nodes, nodesFile, bag).Run(cancellation);
 
     private string Noun => _layer == NetworkLayer.Nodes ? "node" : "link";
@@ -276,20 +275,32 @@ public sealed class NetworkValidator
         Frame.Root => r.ValueTextEquals("type"u8) ? Prop.Type : r.ValueTextEquals("features"u8) ? Prop.Features : r.ValueTextEquals("crs"u8) ? Prop.Crs : Prop.Other,
         Frame.Feature => r.ValueTextEquals("geometry"u8) ? Prop.Geometry : r.ValueTextEquals("properties"u8) ? Prop.Properties : Prop.Other,
         Frame.Geometry => r.ValueTextEquals("type"u8) ? Prop.Type : r.ValueTextEquals("coordinates"u8) ? Prop.Coordinates : Prop.Other,
-        Frame.Properties =>
-            r.ValueTextEquals("index"u8) ? Prop.Index :
-            r.ValueTextEquals("a"u8) ? Prop.A :
-            r.ValueTextEquals("b"u8) ? Prop.B :
-            r.ValueTextEquals("trip_id"u8) ? Prop.TripId :
-            r.ValueTextEquals("link_sequence"u8) ? Prop.LinkSequence :
-            r.ValueTextEquals("time"u8) ? Prop.Time :
-            r.ValueTextEquals("headway"u8) ? Prop.Headway :
-            r.ValueTextEquals("length"u8) ? Prop.Length :
-            r.ValueTextEquals("speed"u8) ? Prop.Speed : Prop.Other,
+        Frame.Properties => r.ValueIsEscaped || r.HasValueSequence ? ClassifyEscaped(ref r) : ClassifyProperty(r.ValueSpan),
         Frame.Crs => r.ValueTextEquals("properties"u8) ? Prop.Properties : Prop.Other,
         Frame.CrsProperties => r.ValueTextEquals("name"u8) ? Prop.Name : Prop.Other,
         _ => Prop.Other,
     };
+
+    /// <summary>The hot path: most property names are attributes the rules ignore; their length alone rules them out.</summary>
+    private static Prop ClassifyProperty(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        1 => name[0] == (byte)'a' ? Prop.A : name[0] == (byte)'b' ? Prop.B : Prop.Other,
+        4 => name.SequenceEqual("time"u8) ? Prop.Time : Prop.Other,
+        5 => name.SequenceEqual("index"u8) ? Prop.Index : name.SequenceEqual("speed"u8) ? Prop.Speed : Prop.Other,
+        6 => name.SequenceEqual("length"u8) ? Prop.Length : Prop.Other,
+        7 => name.SequenceEqual("trip_id"u8) ? Prop.TripId : name.SequenceEqual("headway"u8) ? Prop.Headway : Prop.Other,
+        13 => name.SequenceEqual("link_sequence"u8) ? Prop.LinkSequence : Prop.Other,
+        _ => Prop.Other,
+    };
+
+    private static Prop ClassifyEscaped(ref Utf8JsonReader r)
+    {
+        // An escaped name is never shorter than its text: a long one is none of ours.
+        var length = r.HasValueSequence ? r.ValueSequence.Length : r.ValueSpan.Length;
+        if (length > 64) return Prop.Other;
+        Span<byte> name = stackalloc byte[64];
+        return ClassifyProperty(name[..r.CopyString(name)]);
+    }
 
     private void OnStart(ref Utf8JsonReader reader, Frame frame, int depth, bool isArray, byte[] buffer, long bufferStart, long tokenStart, DiagnosticBag local)
     {
@@ -445,20 +456,39 @@ public sealed class NetworkValidator
 
         _numbersInPosition++;
         if (_numbersInPosition > 2) return;
+        var longitude = _numbersInPosition == 1;
+        var limit = longitude ? 180 : 90;
+        if (!reader.HasValueSequence && WithinBounds(reader.ValueSpan, limit)) return;
         if (!reader.TryGetDouble(out var value) || !double.IsFinite(value))
         {
             _coordinateProblem ??= $"coordinate {Encoding.UTF8.GetString(reader.ValueSpan)} is not a finite number";
             return;
         }
-        if (_numbersInPosition == 1)
-        {
-            _lon = value;
-        }
-        else if (_coordinateProblem is null && (_lon is < -180 or > 180 || value is < -90 or > 90))
+        if (_coordinateProblem is null && Math.Abs(value) > limit)
         {
             _coordinateProblem = string.Create(CultureInfo.InvariantCulture,
-                $"position ({_lon}, {value}) is outside longitude/latitude bounds; the network looks projected (metres): reproject it to EPSG:4326");
+                $"{(longitude ? "longitude" : "latitude")} {value} is outside [-{limit}, {limit}]; the network looks projected (metres): reproject it to EPSG:4326");
         }
+    }
+
+    /// <summary>
+    /// Decides "finite and within ±limit" from the text of a plain decimal (what GeoJSON writers produce) without
+    /// parsing it: an integer part below the limit is enough. Exponents and edge values go to the full parse.
+    /// </summary>
+    private static bool WithinBounds(ReadOnlySpan<byte> number, int limit)
+    {
+        var i = number.Length > 0 && number[0] == (byte)'-' ? 1 : 0;
+        var integer = 0;
+        var digits = 0;
+        for (; i < number.Length && number[i] is >= (byte)'0' and <= (byte)'9'; i++)
+        {
+            integer = integer * 10 + (number[i] - '0');
+            if (++digits > 3) return false;
+        }
+        if (i < number.Length && number[i] != (byte)'.') return false;
+        for (i++; i < number.Length; i++)
+            if (number[i] is < (byte)'0' or > (byte)'9') return false;
+        return integer < limit;
     }
 
     private void OnProperty(ref Utf8JsonReader reader, Prop prop)
@@ -466,9 +496,9 @@ public sealed class NetworkValidator
         var present = reader.TokenType != JsonTokenType.Null;
         switch (prop)
         {
-            case Prop.Index: _index = Identifier(ref reader); break;
-            case Prop.A: _a = Identifier(ref reader); break;
-            case Prop.B: _b = Identifier(ref reader); break;
+            case Prop.Index: _index.Read(ref reader); break;
+            case Prop.A: _a.Read(ref reader); break;
+            case Prop.B: _b.Read(ref reader); break;
             case Prop.TripId: _hasTripId = present; break;
             case Prop.LinkSequence: _hasLinkSequence = present; break;
             case Prop.Time when present: _display |= Display.Time; break;
@@ -478,13 +508,43 @@ public sealed class NetworkValidator
         }
     }
 
-    /// <summary>An index or a node reference: a string, or a number by its text, as pandas writes either.</summary>
-    private static string? Identifier(ref Utf8JsonReader reader) => reader.TokenType switch
+    /// <summary>
+    /// An index or a node reference of the feature being read: a string (unescaped) or a number (as written), kept as
+    /// a hash and its bytes, which become text only if a message needs them. Reused from feature to feature.
+    /// </summary>
+    private sealed class Identifier
     {
-        JsonTokenType.String => reader.GetString(),
-        JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
-        _ => null,
-    };
+        private byte[] _bytes = new byte[64];
+        private int _length;
+
+        public bool Present { get; private set; }
+        public ulong Hash { get; private set; }
+
+        public void Clear() => Present = false;
+
+        public void Read(ref Utf8JsonReader reader)
+        {
+            Present = reader.TokenType is JsonTokenType.String or JsonTokenType.Number;
+            if (!Present) return;
+            var length = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+            if (length > _bytes.Length) _bytes = new byte[Math.Max(length, _bytes.Length * 2)];
+            _length = reader.TokenType == JsonTokenType.String ? reader.CopyString(_bytes) : CopyRaw(ref reader, _bytes);
+            Hash = NodeIndex.Hash(_bytes.AsSpan(0, _length));
+        }
+
+        private static int CopyRaw(ref Utf8JsonReader reader, byte[] target)
+        {
+            if (!reader.HasValueSequence)
+            {
+                reader.ValueSpan.CopyTo(target);
+                return reader.ValueSpan.Length;
+            }
+            reader.ValueSequence.CopyTo(target);
+            return (int)reader.ValueSequence.Length;
+        }
+
+        public override string ToString() => Encoding.UTF8.GetString(_bytes, 0, _length);
+    }
 
     private void CheckCrs(string? name, (int Line, int Column) at, DiagnosticBag local)
     {
@@ -497,7 +557,9 @@ public sealed class NetworkValidator
     {
         _hasGeometry = _geometryNull = _hasCoordinates = _coordinatesBad = false;
         _geometryType = null;
-        _index = _a = _b = null;
+        _index.Clear();
+        _a.Clear();
+        _b.Clear();
         _hasTripId = _hasLinkSequence = false;
         _display = Display.None;
         _positionLevel = _positions = _numbersInPosition = 0;
@@ -507,46 +569,45 @@ public sealed class NetworkValidator
     private void EndFeature()
     {
         var (line, column) = _at;
-        var name = _index is null ? $"{Noun} {_featureCount}" : $"{Noun} '{_index}'";
+        string Name() => _index.Present ? $"{Noun} '{_index}'" : $"{Noun} {_featureCount}";
         var expected = _layer == NetworkLayer.Nodes ? "Point" : "LineString";
 
         if (!_hasGeometry || _geometryNull)
-            _wrongGeometry.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}) has no geometry; {Noun}s must be {expected}s.");
+            _wrongGeometry.Add(line, column, $"{Capitalised(Name())} (feature {_featureCount}) has no geometry; {Noun}s must be {expected}s.");
         else if (_geometryType != expected)
-            _wrongGeometry.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}) is a {_geometryType ?? "geometry without type"}; {Noun}s must be {expected}s.");
+            _wrongGeometry.Add(line, column, $"{Capitalised(Name())} (feature {_featureCount}) is a {_geometryType ?? "geometry without type"}; {Noun}s must be {expected}s.");
         else if (!_hasCoordinates || _coordinatesBad || !ShapeMatches(expected))
-            _badCoordinates.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}): coordinates are not a valid {expected} ({Shape(expected)}).");
+            _badCoordinates.Add(line, column, $"{Capitalised(Name())} (feature {_featureCount}): coordinates are not a valid {expected} ({Shape(expected)}).");
         else if (_coordinateProblem is not null)
-            _badCoordinates.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}): {_coordinateProblem}.");
+            _badCoordinates.Add(line, column, $"{Capitalised(Name())} (feature {_featureCount}): {_coordinateProblem}.");
 
-        if (_index is null)
+        if (!_index.Present)
         {
             _missingIndex.Add(line, column, $"Feature {_featureCount} has no properties.index (a string or number, unique in the file).");
         }
-        else if (!_indexes.TryAdd(_index, _featureCount))
+        else if (_indexes.Add(_index.Hash, _featureCount) is var first and > 0)
         {
-            _duplicateIndex.Add(line, column, $"Feature {_featureCount} has index '{_index}', already used by feature {_indexes[_index]}.");
+            _duplicateIndex.Add(line, column, $"Feature {_featureCount} has index '{_index}', already used by feature {first}.");
         }
 
         if (_layer != NetworkLayer.Links) return;
 
-        if (_a is null || _b is null)
+        if (!_a.Present || !_b.Present)
         {
-            var missing = _a is null && _b is null ? "'a' and 'b'" : _a is null ? "'a'" : "'b'";
-            _missingEndpoint.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}) has no {missing}: the indexes of the nodes it joins.");
+            var missing = !_a.Present && !_b.Present ? "'a' and 'b'" : !_a.Present ? "'a'" : "'b'";
+            _missingEndpoint.Add(line, column, $"{Capitalised(Name())} (feature {_featureCount}) has no {missing}: the indexes of the nodes it joins.");
         }
         if (_nodes is not null)
         {
-            foreach (var (end, node) in new[] { ("a", _a), ("b", _b) })
-            {
-                if (node is not null && !_nodes.ContainsKey(node))
-                    _danglingEndpoint.Add(line, column, $"{Capitalised(name)} (feature {_featureCount}): {end} = '{node}' is not a node of {_nodesFile}.");
-            }
+            if (_a.Present && !_nodes.Contains(_a.Hash))
+                _danglingEndpoint.Add(line, column, $"{Capitalised(Name())} (feature {_featureCount}): a = '{_a}' is not a node of {_nodesFile}.");
+            if (_b.Present && !_nodes.Contains(_b.Hash))
+                _danglingEndpoint.Add(line, column, $"{Capitalised(Name())} (feature {_featureCount}): b = '{_b}' is not a node of {_nodesFile}.");
         }
         if (_isPt && (!_hasTripId || !_hasLinkSequence))
         {
             var missing = !_hasTripId && !_hasLinkSequence ? "'trip_id' and 'link_sequence'" : !_hasTripId ? "'trip_id'" : "'link_sequence'";
-            _missingPt.Add(line, column, $"Pt {name} (feature {_featureCount}) has no {missing}.");
+            _missingPt.Add(line, column, $"Pt {Name()} (feature {_featureCount}) has no {missing}.");
         }
         for (var bit = 0; bit < 4; bit++)
         {

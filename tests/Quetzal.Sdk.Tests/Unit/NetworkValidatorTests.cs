@@ -12,7 +12,7 @@ public sealed class NetworkValidatorTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private (IReadOnlyList<Diagnostic> Diagnostics, IReadOnlyDictionary<string, int>? Nodes) Nodes(string content, bool isPt = false)
+    private (IReadOnlyList<Diagnostic> Diagnostics, NodeIndex? Nodes) Nodes(string content, bool isPt = false)
     {
         var bag = new DiagnosticBag();
         var nodes = NetworkValidator.ValidateNodes(_dir.Write("nodes.geojson", content), isPt, bag);
@@ -22,7 +22,9 @@ public sealed class NetworkValidatorTests : IDisposable
     private IReadOnlyList<Diagnostic> Links(string content, bool isPt = false, params string[] nodes)
     {
         var bag = new DiagnosticBag();
-        var known = (nodes.Length == 0 ? ["n1", "n2"] : nodes).Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
+        var known = new NodeIndex();
+        foreach (var (node, i) in (nodes.Length == 0 ? ["n1", "n2"] : nodes).Select((n, i) => (n, i)))
+            known.Add(NodeIndex.Hash(System.Text.Encoding.UTF8.GetBytes(node)), i + 1);
         NetworkValidator.ValidateLinks(_dir.Write("links.geojson", content), isPt, known, "nodes.geojson", bag);
         return bag.Items;
     }
@@ -52,8 +54,9 @@ public sealed class NetworkValidatorTests : IDisposable
     {
         var (diagnostics, nodes) = Nodes(Collection(Node("a"), "{\"type\":\"Feature\",\"properties\":{\"index\":7},\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}}"));
         Assert.Empty(diagnostics);
-        Assert.True(nodes!.ContainsKey("a"));
-        Assert.True(nodes.ContainsKey("7"));
+        Assert.True(nodes!.Contains("a"));
+        Assert.True(nodes.Contains("7"));
+        Assert.False(nodes.Contains("b"));
     }
 
     [Fact]
@@ -147,8 +150,30 @@ public sealed class NetworkValidatorTests : IDisposable
     public void Coordinates_in_metres_say_the_network_looks_projected()
     {
         var error = Single(Nodes(Collection(Node("a", 652000.5, 6862000.25))).Diagnostics, "QTZ1205");
-        Assert.Contains("(652000.5, 6862000.25)", error.Message);
+        Assert.Contains("longitude 652000.5 is outside [-180, 180]", error.Message);
         Assert.Contains("projected", error.Message);
+    }
+
+    [Theory]
+    [InlineData("[-180.0,-90]", false)]
+    [InlineData("[179.9999,89.99]", false)]
+    [InlineData("[180.5,0]", true)]
+    [InlineData("[0,90.001]", true)]
+    [InlineData("[-73.5e0,4.55e1]", false)]
+    [InlineData("[-7.35e1,4.55e2]", true)]
+    [InlineData("[12345.5,45]", true)]
+    [InlineData("[1.5E+2,-8.9E1]", false)]
+    public void Bounds_hold_for_every_way_of_writing_a_number(string coordinates, bool outside)
+    {
+        var diagnostics = Nodes(Collection("{\"type\":\"Feature\",\"properties\":{\"index\":\"a\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":" + coordinates + "}}")).Diagnostics;
+        Assert.Equal(outside, diagnostics.Any(d => d.Code == "QTZ1205" && d.Message.Contains(" is outside [-")));
+    }
+
+    [Fact]
+    public void Escaped_property_names_are_still_recognised()
+    {
+        var link = "{\"type\":\"Feature\",\"properties\":{\"ind\\u0065x\":\"l\",\"\\u0061\":\"n1\",\"b\":\"ghost\",\"length\":1,\"time\":1,\"speed\":1},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[1,2],[3,4]]}}";
+        Assert.Contains("Link 'l' (feature 1): b = 'ghost'", Single(Links(Collection(link)), "QTZ1210").Message);
     }
 
     [Fact]
@@ -277,6 +302,6 @@ public sealed class NetworkValidatorTests : IDisposable
             + "]}";
         var (diagnostics, nodes) = Nodes(content);
         Assert.Empty(diagnostics);
-        Assert.Single(nodes!);
+        Assert.Equal(1, nodes!.Count);
     }
 }
