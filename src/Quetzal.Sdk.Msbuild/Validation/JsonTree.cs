@@ -62,6 +62,12 @@ public sealed class JsonTree
         {
             throw JsonSyntaxException.From(e);
         }
+        catch (InvalidOperationException)
+        {
+            // The reader checks structure, not the UTF-8 inside strings: reading such a string throws.
+            var (line, column) = lines.Locate(start + (int)reader.TokenStartIndex);
+            throw new JsonSyntaxException("a string here is not valid UTF-8; save the file as UTF-8", line, column);
+        }
     }
 
     public static JsonTree Load(string path) => Parse(File.ReadAllBytes(path));

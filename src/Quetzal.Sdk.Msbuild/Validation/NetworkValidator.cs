@@ -162,11 +162,13 @@ public sealed class NetworkValidator
             while (true)
             {
                 var reader = new Utf8JsonReader(buffer.AsSpan(offset, length - offset), final, state);
+                long tokenStart = bufferStart;
                 try
                 {
                     while (!_stop && reader.Read())
                     {
-                        OnToken(ref reader, buffer, bufferStart, bufferStart + offset + reader.TokenStartIndex, local);
+                        tokenStart = bufferStart + offset + reader.TokenStartIndex;
+                        OnToken(ref reader, buffer, bufferStart, tokenStart, local);
                         if ((++tokens & 0xFFFF) == 0) cancellation.ThrowIfCancellationRequested();
                     }
                 }
@@ -174,6 +176,13 @@ public sealed class NetworkValidator
                 {
                     var syntax = JsonSyntaxException.From(e);
                     local.Add(Codes.InvalidJson, _path, syntax.Line, syntax.Column, syntax.Message);
+                    return false;
+                }
+                catch (InvalidOperationException)
+                {
+                    // The reader checks structure, not the UTF-8 inside strings: reading such a string throws.
+                    var (line, column) = _lines.Locate(buffer, bufferStart, tokenStart);
+                    local.Add(Codes.InvalidJson, _path, line, column, "a string here is not valid UTF-8; save the file as UTF-8");
                     return false;
                 }
                 if (_stop) return false;

@@ -113,6 +113,21 @@ public sealed class NetworkValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Invalid_utf8_inside_a_string_is_invalid_json_at_that_value()
+    {
+        var bytes = Encoding.UTF8.GetBytes(Collection(Node("a"), Node("b")));
+        var at = Array.IndexOf(bytes, (byte)'b', Encoding.UTF8.GetBytes(Collection(Node("a"))).Length - 10);
+        bytes[at] = 0xFF;
+        var path = Path.Combine(_dir.Path, "latin1.geojson");
+        File.WriteAllBytes(path, bytes);
+        var bag = new DiagnosticBag();
+        Assert.Null(NetworkValidator.ValidateNodes(path, false, bag));
+        var error = Single(bag.Items, "QTZ1201");
+        Assert.Contains("not valid UTF-8", error.Message);
+        Assert.Equal(3, error.Line);
+    }
+
+    [Fact]
     public void NaN_is_not_json_and_the_error_says_where_it_comes_from()
         => Assert.Contains("json.dump", Single(Nodes(Collection("{\"type\":\"Feature\",\"properties\":{\"index\":\"a\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[NaN,1]}}")).Diagnostics, "QTZ1201").Message);
 

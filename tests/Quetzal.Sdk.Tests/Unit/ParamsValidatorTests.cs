@@ -35,6 +35,19 @@ public sealed class ParamsValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Invalid_utf8_inside_a_string_is_invalid_json()
+    {
+        var path = Path.Combine(_dir.Path, "params.json");
+        File.WriteAllBytes(path, [.. "[{\"category\":\"g\",\n\"params\":[{\"name\":\"caf"u8, 0xE9, .. "\",\"value\":1}]}]"u8]);
+        var bag = new DiagnosticBag();
+        Assert.Null(ParamsValidator.Validate(path, bag));
+        var error = Assert.Single(bag.Items);
+        Assert.Equal("QTZ1201", error.Code);
+        Assert.Contains("not valid UTF-8", error.Message);
+        Assert.Equal(2, error.Line);
+    }
+
+    [Fact]
     public void An_object_instead_of_a_list_is_reported_at_the_root()
         => Assert.Contains("params.json at $: expected a list of categories, found an object", Assert.Single(Validate("{}")).Message);
 

@@ -1,0 +1,86 @@
+using Quetzal.Sdk.Diagnostics;
+using Quetzal.Sdk.Tests.Infrastructure;
+using Quetzal.Sdk.Validation;
+
+namespace Quetzal.Sdk.Tests.Unit;
+
+/// <summary>Mutated valid files (fixed seed, so a failure replays): whatever the bytes, a validator answers with diagnostics, never an exception.</summary>
+public sealed class FuzzTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("fuzz");
+
+    public void Dispose() => _dir.Dispose();
+
+    private const string JsonBytes = "{}[],:\"0-.e\\";
+
+    private static byte[] Mutate(Random random, byte[] original, byte[] donor)
+    {
+        var bytes = new List<byte>(original);
+        var edits = random.Next(1, 4);
+        for (var e = 0; e < edits && bytes.Count > 0; e++)
+        {
+            var at = random.Next(bytes.Count);
+            switch (random.Next(5))
+            {
+                case 0: bytes[at] = (byte)random.Next(256); break;                                   // flip a byte
+                case 1: bytes.RemoveRange(at, bytes.Count - at); break;                              // truncate
+                case 2: bytes.InsertRange(at, donor.Skip(random.Next(donor.Length)).Take(random.Next(1, 200))); break; // splice
+                case 3: bytes.RemoveRange(at, Math.Min(bytes.Count - at, random.Next(1, 40))); break; // delete a run
+                default: bytes.Insert(at, (byte)JsonBytes[random.Next(JsonBytes.Length)]); break;     // a JSON-ish byte
+            }
+        }
+        return bytes.ToArray();
+    }
+
+    [Fact]
+    public void Ten_thousand_mutations_never_make_a_validator_throw()
+    {
+        var template = Repository.TemplateContent;
+        var inputs = Path.Combine(template, "scenarios", "base", "inputs");
+        var samples = new (string Kind, byte[] Bytes)[]
+        {
+            ("road-nodes", File.ReadAllBytes(Path.Combine(inputs, "road", "nodes.geojson"))),
+            ("road-links", File.ReadAllBytes(Path.Combine(inputs, "road", "links.geojson"))),
+            ("pt-links", File.ReadAllBytes(Path.Combine(inputs, "pt", "links.geojson"))),
+            ("params", File.ReadAllBytes(Path.Combine(inputs, "params.json"))),
+            ("states", File.ReadAllBytes(Path.Combine(template, "step-functions.json"))),
+        };
+        var donor = samples.SelectMany(s => s.Bytes).ToArray();
+        var random = new Random(20261127);
+        var path = _dir.Combine("mutant.json");
+        var nodes = new NodeIndex();
+        var original = NetworkValidator.InitialBufferSize;
+        try
+        {
+            for (var i = 0; i < 10_000; i++)
+            {
+                var (kind, bytes) = samples[i % samples.Length];
+                var mutant = Mutate(random, bytes, donor);
+                File.WriteAllBytes(path, mutant);
+                // Small buffers now and then, so that mutations also land across buffer refills.
+                NetworkValidator.InitialBufferSize = i % 7 == 0 ? 16 : 1 << 20;
+                var bag = new DiagnosticBag();
+                try
+                {
+                    switch (kind)
+                    {
+                        case "road-nodes": NetworkValidator.ValidateNodes(path, false, bag); break;
+                        case "road-links": NetworkValidator.ValidateLinks(path, false, nodes, "nodes.geojson", bag); break;
+                        case "pt-links": NetworkValidator.ValidateLinks(path, true, null, "nodes.geojson", bag); break;
+                        case "params": ParamsValidator.Validate(path, bag); break;
+                        default: StateMachineValidator.Validate(path, _dir.Path, bag); break;
+                    }
+                }
+                catch (Exception e)
+                {
+                    File.WriteAllBytes(_dir.Combine($"failing-{i}.json"), mutant);
+                    Assert.Fail($"mutation {i} of {kind} threw {e.GetType().Name}: {e.Message}\n{Convert.ToBase64String(mutant)}");
+                }
+            }
+        }
+        finally
+        {
+            NetworkValidator.InitialBufferSize = original;
+        }
+    }
+}
