@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Amazon.Runtime;
+using Amazon.S3;
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Container;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Bench;
+
+/// <summary>A bare System.Text.Json token pass: the speed limit of reading a file, the yardstick of validation.</summary>
+public static class Bare
+{
+    public static long Tokens(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var buffer = new byte[1 << 20];
+        var length = stream.Read(buffer);
+        var state = new JsonReaderState();
+        var final = length == 0;
+        long tokens = 0;
+        while (true)
+        {
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, length), final, state);
+            while (reader.Read()) tokens++;
+            if (final) return tokens;
+            state = reader.CurrentState;
+            var consumed = (int)reader.BytesConsumed;
+            Buffer.BlockCopy(buffer, consumed, buffer, 0, length - consumed);
+            length -= consumed;
+            var read = stream.Read(buffer, length, buffer.Length - length);
+            length += read;
+            final = read == 0;
+        }
+    }
+}
+
+public sealed record Row(string Benchmark, string Measured, string Target, bool? Met);
+
+public static class Benchmarks
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static async Task<int> RunAsync(string repository, string work, int links, int runs)
+    {
+        Directory.CreateDirectory(work);
+        var rows = new List<Row>();
+        var bench = typeof(Benchmarks).Assembly.Location;
+
+        // 1. Network validation against a bare token pass and Python's json.load, on the same files.
+        var network = Path.Combine(work, $"network-{links}");
+        if (!File.Exists(Path.Combine(network, "links.geojson")))
+        {
+            Console.WriteLine($"generating a {links:N0}-link road network in {network}");
+            NetworkGenerator.Road(network, links);
+        }
+        var megabytes = (new FileInfo(Path.Combine(network, "nodes.geojson")).Length + new FileInfo(Path.Combine(network, "links.geojson")).Length) / 1048576.0;
+        var bare = Median(runs, () => Child("dotnet", bench, "measure", "bare", network));
+        var validate = Median(runs, () => Child("dotnet", bench, "measure", "validate", network));
+        var python = Median(runs, () => Child("/usr/bin/python3", "-c",
+            "import json,resource,sys,time\nt=time.perf_counter()\nfor f in sys.argv[1:]: json.load(open(f))\nprint(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)",
+            Path.Combine(network, "nodes.geojson"), Path.Combine(network, "links.geojson")));
+        var share = bare.Seconds / validate.Seconds;
+        var faster = python.Seconds / validate.Seconds;
+        rows.Add(new($"bare Utf8JsonReader pass ({megabytes:F0} MB, {links:N0} links + nodes)", $"{bare.Seconds:F2} s ({megabytes / bare.Seconds:F0} MB/s)", "", null));
+        rows.Add(new("network validation, all rules", $"{validate.Seconds:F2} s ({megabytes / validate.Seconds:F0} MB/s), peak {validate.PeakMb:F0} MB", "", null));
+        rows.Add(new("Python json.load of the same files", $"{python.Seconds:F2} s, peak {python.PeakMb:F0} MB", "", null));
+        rows.Add(new("validation throughput / bare pass", $"{share:P0}", ">= 60%", share >= 0.60));
+        rows.Add(new("validation speed / Python json.load", $"{faster:F1}x", ">= 8x", faster >= 8));
+        rows.Add(new("validation peak memory", $"{validate.PeakMb:F0} MB", "< 300 MB", validate.PeakMb < 300));
+
+        // 2. A no-op build against a project whose Build target is empty.
+        var model = Model(repository, work);
+        Run("dotnet", model, "build", "-nodeReuse:false");
+        var noop = Median(runs, () => Timed("dotnet", model, "build", "--no-restore", "-nodeReuse:false"));
+        var emptyFolder = Path.Combine(work, "empty");
+        Directory.CreateDirectory(emptyFolder);
+        File.WriteAllText(Path.Combine(emptyFolder, "empty.proj"), "<Project><Target Name=\"Build\" /></Project>\n");
+        var empty = Median(runs, () => Timed("dotnet", emptyFolder, "build", "empty.proj", "--no-restore", "-nodeReuse:false"));
+        var skipped = Run("dotnet", model, "build", "--no-restore", "-nodeReuse:false", "-v:n").Contains("Skipping target \"QuetzalValidate\"", StringComparison.Ordinal);
+        rows.Add(new("no-op dotnet build of a model", $"{noop.Seconds:F2} s (validation skipped: {(skipped ? "yes" : "NO")})", "", null));
+        rows.Add(new("dotnet build of an empty Build target", $"{empty.Seconds:F2} s", "", null));
+        rows.Add(new("no-op build / empty build", $"{noop.Seconds / empty.Seconds:F2}x", "<= 1.5x", skipped && noop.Seconds / empty.Seconds <= 1.5));
+
+        // 3. Build context: what the SDK sends, against the parent folder the original flow sent.
+        var context = BuildContext.Create(model, Path.Combine(repository, "src", "Quetzal.Sdk.Msbuild", "handler"), null);
+        var parent = Directory.EnumerateFiles(work, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        rows.Add(new("build context sent to the engine", $"{context.Entries.Count} files, {Bytes.Format(context.FileBytes)}", "", null));
+        rows.Add(new("parent folder (what the original flow sent)", $"{Bytes.Format(parent)}", "", null));
+
+        // 4. S3 upload of a fresh scenario, and publishing, against the local stack.
+        if (await StackAnswersAsync())
+        {
+            await S3Async(rows, work, runs);
+            PublishBenchmarks(rows, model, runs);
+        }
+        else
+        {
+            rows.Add(new("S3 upload and publish", "not measured: the local stack is not running (eng/stack.sh up)", "", false));
+        }
+
+        Print(rows);
+        return rows.Any(r => r.Met == false) ? 1 : 0;
+    }
+
+    private static async Task S3Async(List<Row> rows, string work, int runs)
+    {
+        var scenario = Path.Combine(work, "s3-scenario", "base");
+        var inputs = Path.Combine(scenario, "inputs", "road");
+        if (!File.Exists(Path.Combine(inputs, "links.geojson"))) NetworkGenerator.Road(inputs, 100_000, seed: 2);
+        var bytes = Directory.EnumerateFiles(scenario, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / 1048576.0;
+        var env = StackEnvironment();
+        var settings = new AwsSettings("ca-central-1", null, n => env.GetValueOrDefault(n), new BasicAWSCredentials("S3RVER", "S3RVER"));
+        using var s3 = new AmazonS3Client("S3RVER", "S3RVER", new AmazonS3Config { ServiceURL = "http://127.0.0.1:4568", ForcePathStyle = true });
+
+        var sdk = new List<double>();
+        var cli = new List<double>();
+        for (var i = 0; i <= runs; i++)
+        {
+            var bucket = $"bench-sdk-{Guid.NewGuid():N}"[..24];
+            await s3.PutBucketAsync(bucket);
+            var clock = Stopwatch.StartNew();
+            using (var publisher = new ScenarioPublisher(settings, NullPublishLog.Instance))
+                await publisher.ApplyAsync(bucket, await publisher.PlanAsync(bucket, Path.GetDirectoryName(scenario)!, ["base"], false, default), default);
+            if (i > 0) sdk.Add(clock.Elapsed.TotalSeconds);
+
+            var cliBucket = $"bench-cli-{Guid.NewGuid():N}"[..24];
+            await s3.PutBucketAsync(cliBucket);
+            clock.Restart();
+            Run("aws", work, new Dictionary<string, string>(env) { ["AWS_DEFAULT_REGION"] = "ca-central-1" }, "--endpoint-url", "http://127.0.0.1:4568", "s3", "sync", scenario, $"s3://{cliBucket}/base/", "--only-show-errors");
+            if (i > 0) cli.Add(clock.Elapsed.TotalSeconds);
+        }
+        var sdkSeconds = Median(sdk);
+        var cliSeconds = Median(cli);
+        rows.Add(new($"S3 upload of a fresh scenario ({bytes:F0} MB) by the SDK", $"{sdkSeconds:F2} s ({bytes / sdkSeconds:F0} MB/s)", "", null));
+        rows.Add(new("the same by aws s3 sync (Debian awscli)", $"{cliSeconds:F2} s ({bytes / cliSeconds:F0} MB/s)", "", null));
+        rows.Add(new("SDK upload throughput / aws s3 sync", $"{cliSeconds / sdkSeconds:F2}x", ">= 1x", cliSeconds / sdkSeconds >= 1));
+    }
+
+    private static void PublishBenchmarks(List<Row> rows, string model, int runs)
+    {
+        var env = StackEnvironment();
+        var name = $"bench-{Guid.NewGuid():N}"[..18];
+        var image = Run("bash", model, "-c", "eval \"$(bash " + Path.Combine(RepositoryRoot(model), "eng", "stack.sh") + " env)\" && echo $QUETZAL_TEST_BASE_IMAGE").Trim();
+        Run("aws", model, new Dictionary<string, string>(env) { ["AWS_DEFAULT_REGION"] = "ca-central-1" }, "ecr", "create-repository", "--repository-name", name, "--endpoint-url", "http://127.0.0.1:4599");
+        Run("aws", model, new Dictionary<string, string>(env) { ["AWS_DEFAULT_REGION"] = "ca-central-1" }, "s3", "mb", $"s3://{name}", "--endpoint-url", "http://127.0.0.1:4568");
+        string[] publish = ["build", "-t:Publish", "--no-restore", "-nodeReuse:false", $"-p:QuetzalModelName={name}", $"-p:QuetzalBaseImage={image}"];
+        var clock = Stopwatch.StartNew();
+        Run("dotnet", model, env, publish);
+        var first = clock.Elapsed.TotalSeconds;
+        var again = Median(runs, () => Timed("dotnet", model, env, publish));
+        rows.Add(new("first publish to the local stack", $"{first:F2} s", "", null));
+        rows.Add(new("no-op publish (nothing changed)", $"{again.Seconds:F2} s", "", null));
+        rows.Add(new("no-op publish / first publish", $"{again.Seconds / first:P0}", "<= 25%", again.Seconds / first <= 0.25));
+    }
+
+    private static string RepositoryRoot(string model) => File.ReadAllText(Directory.GetFiles(model, "*.quetzalproj")[0]).Split("<Import Project=\"")[1].Split("/src/Quetzal.Sdk.Msbuild")[0];
+
+    /// <summary>The template's model, importing the SDK from source with the tasks built for this harness.</summary>
+    private static string Model(string repository, string work)
+    {
+        var model = Path.Combine(work, "bench-model");
+        if (Directory.Exists(model)) Directory.Delete(model, recursive: true);
+        var template = Path.Combine(repository, "src", "Quetzal.Templates", "content", "quetzal-model");
+        foreach (var file in Directory.EnumerateFiles(template, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(template, file);
+            if (relative.StartsWith(".template.config", StringComparison.Ordinal) || relative.EndsWith(".quetzalproj", StringComparison.Ordinal)) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(model, relative))!);
+            File.Copy(file, Path.Combine(model, relative));
+        }
+        var sdk = Path.Combine(repository, "src", "Quetzal.Sdk.Msbuild", "Sdk");
+        var tasks = Path.Combine(AppContext.BaseDirectory, "Quetzal.Sdk.Msbuild.dll");
+        File.WriteAllText(Path.Combine(model, "bench-model.quetzalproj"),
+            $"<Project>\n  <Import Project=\"{sdk}/Sdk.props\" />\n  <PropertyGroup><QuetzalTasksAssembly>{tasks}</QuetzalTasksAssembly></PropertyGroup>\n  <Import Project=\"{sdk}/Sdk.targets\" />\n</Project>\n");
+        File.WriteAllText(Path.Combine(work, "nuget.config"), "<configuration><packageSources><clear /></packageSources></configuration>\n");
+        return model;
+    }
+
+    private static Dictionary<string, string> StackEnvironment() => new()
+    {
+        ["AWS_ACCESS_KEY_ID"] = "S3RVER", ["AWS_SECRET_ACCESS_KEY"] = "S3RVER", ["AWS_REGION"] = "ca-central-1",
+        ["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4568", ["AWS_ENDPOINT_URL_ECR"] = "http://127.0.0.1:4599",
+        ["AWS_ENDPOINT_URL_LAMBDA"] = "http://127.0.0.1:4599", ["AWS_ENDPOINT_URL_SFN"] = "http://127.0.0.1:4599",
+    };
+
+    private static async Task<bool> StackAnswersAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            await http.GetAsync("http://127.0.0.1:4599/_local/health");
+            await http.GetAsync("http://127.0.0.1:4568/");
+            return true;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private sealed record Sample(double Seconds, double PeakMb);
+
+    /// <summary>One warm-up, then the median of <paramref name="runs"/> (and the largest peak memory seen).</summary>
+    private static Sample Median(int runs, Func<Sample> measure)
+    {
+        measure();
+        var samples = Enumerable.Range(0, runs).Select(_ => measure()).ToList();
+        return new Sample(Median(samples.Select(s => s.Seconds).ToList()), samples.Max(s => s.PeakMb));
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
+    }
+
+    private static Sample Child(string program, params string[] arguments)
+    {
+        var output = Run(program, Directory.GetCurrentDirectory(), arguments).Trim().Split('\n')[^1].Split(' ');
+        return new Sample(double.Parse(output[0], Invariant), double.Parse(output[1], Invariant));
+    }
+
+    private static Sample Timed(string program, string directory, params string[] arguments) => Timed(program, directory, null, arguments);
+
+    private static Sample Timed(string program, string directory, IDictionary<string, string>? environment, params string[] arguments)
+    {
+        var clock = Stopwatch.StartNew();
+        Run(program, directory, environment, arguments);
+        return new Sample(clock.Elapsed.TotalSeconds, 0);
+    }
+
+    private static string Run(string program, string directory, params string[] arguments) => Run(program, directory, null, arguments);
+
+    private static string Run(string program, string directory, IDictionary<string, string>? environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        if (environment is not null) foreach (var (k, v) in environment) start.Environment[k] = v;
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{stdout}\n{stderr.Result}");
+        return stdout;
+    }
+
+    private static void Print(List<Row> rows)
+    {
+        Console.WriteLine();
+        Console.WriteLine("| benchmark | measured | target | met |");
+        Console.WriteLine("| --- | --- | --- | --- |");
+        foreach (var row in rows)
+            Console.WriteLine($"| {row.Benchmark} | {row.Measured} | {row.Target} | {(row.Met is null ? "" : row.Met.Value ? "yes" : "**no**")} |");
+        Console.WriteLine();
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1073741824.0:F0} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+    }
+}

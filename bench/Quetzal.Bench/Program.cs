@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Amazon.Runtime;
+using Amazon.S3;
+using Quetzal.Bench;
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Container;
+using Quetzal.Sdk.Diagnostics;
+using Quetzal.Sdk.Validation;
+
+// Quetzal.Bench generate <folder> <links>          writes a synthetic road network
+// Quetzal.Bench measure bare|validate <folder>      one timed pass in this process: prints "<seconds> <peak MB>"
+// Quetzal.Bench run <repo> <work> [links] [runs]    every benchmark, a table, exit code 1 when a target is missed
+var culture = CultureInfo.InvariantCulture;
+switch (args.FirstOrDefault())
+{
+    case "generate":
+        NetworkGenerator.Road(args[1], int.Parse(args[2], culture));
+        return 0;
+    case "measure":
+        return Measure(args[1], args[2]);
+    case "run":
+        return await Benchmarks.RunAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3], culture) : 1_000_000, args.Length > 4 ? int.Parse(args[4], culture) : 5);
+    default:
+        Console.Error.WriteLine("usage: Quetzal.Bench generate <folder> <links> | measure bare|validate <folder> | run <repo> <work> [links] [runs]");
+        return 2;
+}
+
+static int Measure(string what, string folder)
+{
+    var nodes = Path.Combine(folder, "nodes.geojson");
+    var links = Path.Combine(folder, "links.geojson");
+    var clock = Stopwatch.StartNew();
+    if (what == "bare")
+    {
+        long tokens = 0;
+        foreach (var file in new[] { nodes, links }) tokens += Bare.Tokens(file);
+        if (tokens == 0) return 1;
+    }
+    else
+    {
+        var bag = new DiagnosticBag();
+        var index = NetworkValidator.ValidateNodes(nodes, false, bag);
+        NetworkValidator.ValidateLinks(links, false, index, nodes, bag);
+        if (bag.HasErrors) { Console.Error.WriteLine(string.Join("\n", bag.Items.Take(5))); return 1; }
+    }
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clock.Elapsed.TotalSeconds:F3} {PeakMegabytes():F0}"));
+    return 0;
+}
+
+static double PeakMegabytes()
+{
+    // The operating system's high-water mark of this process.
+    if (File.Exists("/proc/self/status"))
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    return Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+}
