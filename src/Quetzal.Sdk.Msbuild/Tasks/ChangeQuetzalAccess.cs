@@ -5,7 +5,7 @@ using Quetzal.Sdk.Diagnostics;
 namespace Quetzal.Sdk.Tasks;
 
 /// <summary>Grants (or revokes) a Cognito group's access to the model's bucket in the config bucket's access file.</summary>
-public sealed class ChangeQuetzalAccess : QuetzalTask, IPublishLog
+public sealed class ChangeQuetzalAccess : QuetzalTask
 {
     [Required] public string Region { get; set; } = "";
     public string? Profile { get; set; }
@@ -33,7 +33,4 @@ public sealed class ChangeQuetzalAccess : QuetzalTask, IPublishLog
         }
     }
 
-    public void Info(string message) => Log.LogMessage(MessageImportance.High, message);
-    public void Detail(string message) => Log.LogMessage(MessageImportance.Low, message);
-    public void Warning(Diagnostic diagnostic) => Report(diagnostic);
 }

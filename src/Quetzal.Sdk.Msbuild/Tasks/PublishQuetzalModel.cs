@@ -7,7 +7,7 @@ using Quetzal.Sdk.Validation;
 namespace Quetzal.Sdk.Tasks;
 
 /// <summary>Runs <see cref="ModelPublisher"/>: the steps named by <see cref="Steps"/>, or all of them.</summary>
-public sealed class PublishQuetzalModel : QuetzalTask, IPublishLog
+public sealed class PublishQuetzalModel : QuetzalTask
 {
     [Required] public string ModelDirectory { get; set; } = "";
     [Required] public string ModelName { get; set; } = "";
@@ -71,7 +71,4 @@ public sealed class PublishQuetzalModel : QuetzalTask, IPublishLog
         if (Log.HasLoggedErrors) Info("  stopped at the error above; nothing after it was changed. Publishing again resumes from there.");
     }
 
-    public void Info(string message) => Log.LogMessage(MessageImportance.High, message);
-    public void Detail(string message) => Log.LogMessage(MessageImportance.Low, message);
-    public void Warning(Diagnostic diagnostic) => Report(diagnostic);
 }

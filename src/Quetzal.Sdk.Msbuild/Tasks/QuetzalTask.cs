@@ -11,7 +11,7 @@ namespace Quetzal.Sdk.Tasks;
 /// makes sure nothing ends in MSBuild's "task failed unexpectedly": an unforeseen exception becomes QTZ9001, with
 /// the stack trace at low importance only.
 /// </summary>
-public abstract class QuetzalTask : MSBuildTask, ICancelableTask
+public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
 {
     private readonly CancellationTokenSource _cancellation = new();
 
@@ -64,4 +64,9 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask
     }
 
     protected static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    // The plain C# layers report through IPublishLog: what a user reads shows at the default verbosity.
+    public void Info(string message) => Log.LogMessage(MessageImportance.High, message);
+    public void Detail(string message) => Log.LogMessage(MessageImportance.Low, message);
+    public void Warning(Diagnostic diagnostic) => Report(diagnostic);
 }

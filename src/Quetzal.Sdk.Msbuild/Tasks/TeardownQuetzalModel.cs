@@ -5,7 +5,7 @@ using Quetzal.Sdk.Diagnostics;
 namespace Quetzal.Sdk.Tasks;
 
 /// <summary>Runs <see cref="ModelTeardown"/> once the user confirmed with the model's name, then prints the destroy commands.</summary>
-public sealed class TeardownQuetzalModel : QuetzalTask, IPublishLog
+public sealed class TeardownQuetzalModel : QuetzalTask
 {
     [Required] public string ModelName { get; set; } = "";
     [Required] public string Region { get; set; } = "";
@@ -44,7 +44,4 @@ public sealed class TeardownQuetzalModel : QuetzalTask, IPublishLog
         Info($"  {chdir} workspace delete {ModelName}");
     }
 
-    public void Info(string message) => Log.LogMessage(MessageImportance.High, message);
-    public void Detail(string message) => Log.LogMessage(MessageImportance.Low, message);
-    public void Warning(Diagnostic diagnostic) => Report(diagnostic);
 }

@@ -15,7 +15,8 @@ public sealed class ControlPlaneTests
         var script = Path.Combine(Repository.Root, "tests", "Quetzal.Sdk.Tests", "Stack", "control_plane_boto3.py");
         var result = Processes.Run("/usr/bin/python3", [script, LocalStack.ControlPlane, image], LocalStack.Environment_());
         Assert.True(result.ExitCode == 0, result.ToString());
-        using var findings = JsonDocument.Parse(result.Output.Trim().Split('\n')[^1]);
+        const string marker = "QUETZAL-ANSWER:";
+        using var findings = JsonDocument.Parse(result.Output.Split('\n').Single(l => l.StartsWith(marker, StringComparison.Ordinal))[marker.Length..]);
         var f = findings.RootElement;
         string S(string name) => f.GetProperty(name).ToString();
 

@@ -53,7 +53,9 @@ public sealed class HandlerTests : IDisposable
         env["LAMBDA_TASK_ROOT"] = _taskRoot;
         var result = Processes.Run("/usr/bin/python3", [Path.Combine(Repository.Root, "tests", "Quetzal.Sdk.Tests", "Stack", "run_handler.py"), _taskRoot, JsonSerializer.Serialize(evt)], env);
         Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Output.Trim().Split('\n')[^1]).RootElement.Clone();
+        const string marker = "QUETZAL-ANSWER:";
+        var answer = result.Output.Split('\n').Single(l => l.StartsWith(marker, StringComparison.Ordinal));
+        return JsonDocument.Parse(answer[marker.Length..]).RootElement.Clone();
     }
 
     private async Task<string> Read(string key)

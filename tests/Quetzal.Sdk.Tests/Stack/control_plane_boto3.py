@@ -99,4 +99,4 @@ out["deleted_function"] = error_code(lambda: lam.get_function(FunctionName=funct
 wrong = boto3.session.Session(region_name="ca-central-1", aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
                               aws_secret_access_key="wrong").client("ecr", endpoint_url=endpoint)
 out["wrong_secret"] = error_code(lambda: wrong.get_authorization_token())
-print(json.dumps(out))
+print("QUETZAL-ANSWER:" + json.dumps(out))
