@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
+using Quetzal.Sdk.Diagnostics;
 
 namespace Quetzal.Sdk.Container;
 
@@ -12,6 +13,9 @@ namespace Quetzal.Sdk.Container;
 public sealed class BuildContext
 {
     private static readonly DateTimeOffset FixedTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The secret patterns of the generated .dockerignore, applied even to a .dockerignore the user took over.</summary>
+    private static readonly DockerIgnore Secrets = new(ContainerFiles.SecretPatterns);
 
     private BuildContext(byte[] tar, IReadOnlyList<string> entries, long fileBytes)
     {
@@ -39,6 +43,10 @@ public sealed class BuildContext
             if (relative.StartsWith(ContainerFiles.SdkContextFolder + "/", StringComparison.Ordinal)) continue;
             files[relative] = path;
         }
+        // Whatever the .dockerignore says, secrets never go into an image.
+        var secret = files.Keys.FirstOrDefault(Secrets.IsExcluded);
+        if (secret is not null) throw new QuetzalException(Codes.SecretInContext, secret);
+
         foreach (var (path, relative) in Walk(handlerDirectory))
             if (relative.EndsWith(".py", StringComparison.Ordinal)) files[$"{ContainerFiles.SdkContextFolder}/handler/{relative}"] = path;
         if (!string.IsNullOrEmpty(libraryDirectory))

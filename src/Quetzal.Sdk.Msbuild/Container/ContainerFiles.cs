@@ -39,6 +39,13 @@ public static class ContainerFiles
         return text.ToString();
     }
 
+    /// <summary>Files that hold secrets: never in an image, whatever a .dockerignore says (see <see cref="BuildContext"/>).</summary>
+    public static readonly IReadOnlyList<string> SecretPatterns =
+    [
+        "**/.env", "**/.env.*", "**/.aws", "**/.docker", "**/.ssh", "**/.netrc", "**/.npmrc", "**/.pypirc", "**/.git-credentials",
+        "**/credentials", "**/credentials.*", "**/*.pem", "**/*.key", "**/*.p12", "**/*.pfx", "**/id_rsa*", "**/id_ecdsa*", "**/id_ed25519*",
+    ];
+
     /// <summary>What never goes into an image: data (it comes from S3 at run time), build output, VCS, caches and secrets.</summary>
     public static readonly IReadOnlyList<string> IgnoredPatterns =
     [
@@ -51,8 +58,7 @@ public static class ContainerFiles
         "# Caches and environments.",
         "**/__pycache__", "**/*.pyc", "**/.ipynb_checkpoints", "**/.pytest_cache", "**/.mypy_cache", ".venv", "venv", "env",
         "# Secrets and credentials.",
-        "**/.env", "**/.env.*", "**/.aws", "**/.docker", "**/.ssh", "**/.netrc", "**/.npmrc", "**/.pypirc", "**/.git-credentials",
-        "**/credentials", "**/credentials.*", "**/*.pem", "**/*.key", "**/*.p12", "**/*.pfx", "**/id_rsa*", "**/id_ecdsa*", "**/id_ed25519*",
+        .. SecretPatterns,
     ];
 
     public static string DockerIgnore(ContainerSettings settings)

@@ -160,6 +160,10 @@ public static class Codes
         "Pushing the image to {0} failed: {1}",
         "The registry refused or dropped the image push");
 
+    public static readonly DiagnosticDescriptor SecretInContext = new("QTZ3006", Error,
+        "'{0}' looks like a secret (credentials, keys or environment) and would be copied into the image: keep it out with the .dockerignore the SDK generates, or move it out of the model folder.",
+        "A credentials, key or .env file would go into the image");
+
     // 4xxx: AWS
     public static readonly DiagnosticDescriptor NoCredentials = new("QTZ4001", Error,
         "No AWS credentials: {0}. Run 'aws configure', or 'aws sso login --profile NAME' with QuetzalAwsProfile=NAME, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.",
@@ -206,6 +210,10 @@ public static class Codes
     public static readonly DiagnosticDescriptor AccessConflict = new("QTZ4062", Error,
         "s3://{0}/{1} kept changing under {2} attempts; try again.",
         "The access file changed on every attempt (others writing it at the same time)");
+
+    public static readonly DiagnosticDescriptor PublishLocked = new("QTZ4070", Error,
+        "Another publish or teardown of '{0}' still held {1} after {2} s; nothing was changed. Publish again when it ends.",
+        "Another publish of the same model is running");
 
     // 5xxx: local run
     public static readonly DiagnosticDescriptor StepFailed = new("QTZ5001", Error,

@@ -11,6 +11,8 @@ public sealed class PublishQuetzalModel : QuetzalTask
 {
     [Required] public string ModelDirectory { get; set; } = "";
     [Required] public string ModelName { get; set; } = "";
+    [Required] public string LockFile { get; set; } = "";
+    public int LockTimeout { get; set; } = 600;
     [Required] public string Region { get; set; } = "";
     public string? Profile { get; set; }
     [Required] public string BucketName { get; set; } = "";
@@ -60,6 +62,7 @@ public sealed class PublishQuetzalModel : QuetzalTask
         Info(DryRun ? $"Quetzal: publish plan for {ModelName} (dry run: nothing is written)" : $"Quetzal: publishing {ModelName} to {Region}");
         try
         {
+            using var exclusive = PublishLock.Acquire(LockFile, ModelName, TimeSpan.FromSeconds(LockTimeout), this, Cancellation);
             publisher.PublishAsync(request, Cancellation).GetAwaiter().GetResult();
         }
         catch (QuetzalException e)

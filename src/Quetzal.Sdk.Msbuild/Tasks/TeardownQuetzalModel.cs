@@ -8,6 +8,8 @@ namespace Quetzal.Sdk.Tasks;
 public sealed class TeardownQuetzalModel : QuetzalTask
 {
     [Required] public string ModelName { get; set; } = "";
+    [Required] public string LockFile { get; set; } = "";
+    public int LockTimeout { get; set; } = 600;
     [Required] public string Region { get; set; } = "";
     public string? Profile { get; set; }
     [Required] public string BucketName { get; set; } = "";
@@ -28,6 +30,7 @@ public sealed class TeardownQuetzalModel : QuetzalTask
         Info(DryRun ? $"Quetzal: teardown plan for {ModelName} (dry run: nothing is deleted)" : $"Quetzal: tearing down {ModelName} in {Region}");
         try
         {
+            using var exclusive = PublishLock.Acquire(LockFile, ModelName, TimeSpan.FromSeconds(LockTimeout), this, Cancellation);
             new ModelTeardown(new AwsSettings(Region, NullIfEmpty(Profile)), this)
                 .RunAsync(new TeardownRequest(ModelName, BucketName, RepositoryName, FunctionName, DryRun), Cancellation).GetAwaiter().GetResult();
         }

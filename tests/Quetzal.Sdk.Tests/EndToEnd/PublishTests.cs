@@ -249,6 +249,29 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public async Task A_second_publish_of_the_same_model_waits_and_then_stops_without_changing_anything()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        var lockFile = Path.Combine(Model, "obj", "quetzal", "publish.lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
+        using (new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            // This test holds the lock, as a publish running in another window would.
+            var blocked = Publish("-p:QuetzalPublishLockTimeout=2");
+            Assert.False(blocked.Succeeded);
+            Assert.Contains($"another publish or teardown of {_name} is running; waiting for it", blocked.Output);
+            Assert.Contains($"error QTZ4070: Another publish or teardown of '{_name}' still held", blocked.Output);
+            using var lambda = new LambdaClient(_aws);
+            Assert.Null(await lambda.GetFunctionAsync(_name, default));
+            Assert.Empty(await Objects(_name));
+        }
+        var after = Publish();
+        Assert.True(after.Succeeded, after.ToString());
+    }
+
+    [StackFact]
     public void A_missing_repository_points_to_the_infra_step_and_deploys_nothing()
     {
         LocalStack.EnsureRunning();

@@ -73,6 +73,24 @@ public sealed class BuildContextTests : IDisposable
         Assert.Equal(context.Entries, names);
     }
 
+    [Theory]
+    [InlineData(".env")]
+    [InlineData("steps/.env.production")]
+    [InlineData(".aws/credentials")]
+    [InlineData("deploy/id_rsa")]
+    [InlineData("certs/server.key")]
+    [InlineData("credentials.json")]
+    public void A_secret_that_a_taken_over_dockerignore_lets_through_fails_with_its_name(string secret)
+    {
+        var model = Model();
+        File.WriteAllText(Path.Combine(model, ".dockerignore"), "scenarios\nbin\nobj\n");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(model, secret))!);
+        File.WriteAllText(Path.Combine(model, secret), "AWS_SECRET_ACCESS_KEY=canary");
+        var error = Assert.Throws<Quetzal.Sdk.Diagnostics.QuetzalException>(() => BuildContext.Create(model, Handler, null));
+        Assert.Equal("QTZ3006", error.Diagnostic.Code);
+        Assert.Contains($"'{secret}'", error.Message);
+    }
+
     [Fact]
     public void The_same_files_give_the_same_tag_and_a_change_gives_another()
     {
