@@ -11,7 +11,7 @@ namespace Quetzal.LocalAws;
 /// conditional write to it in progress: s3rver writes an object and its ETag in two steps, and S3 never shows
 /// a half-written object.
 /// </summary>
-public sealed class ConditionalS3(Uri upstream)
+public sealed class ConditionalS3(Uri upstream, Action<string> count)
 {
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase) { "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Host", "Content-Length" };
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = TimeSpan.FromMinutes(10) };
@@ -21,6 +21,8 @@ public sealed class ConditionalS3(Uri upstream)
     {
         var request = http.Request;
         var path = request.Path.ToUriComponent();
+        if (request.Method == "DELETE" && request.Query.ContainsKey("uploadId")) count("S3.AbortMultipartUpload");
+        if (request.Method == "POST" && request.Query.ContainsKey("uploads")) count("S3.CreateMultipartUpload");
         var ifMatch = request.Headers.IfMatch.ToString();
         var ifNoneMatch = request.Headers.IfNoneMatch.ToString();
         var conditional = request.Method == "PUT" && (ifMatch.Length > 0 || ifNoneMatch.Length > 0) && !request.Query.ContainsKey("uploadId");

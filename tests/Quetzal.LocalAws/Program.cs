@@ -20,7 +20,7 @@ var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var app = builder.Build();
 var state = new State(settings);
-var conditionalS3 = new ConditionalS3(new Uri(Environment.GetEnvironmentVariable("QUETZAL_LOCAL_S3_UPSTREAM") ?? "http://127.0.0.1:4568"));
+var conditionalS3 = new ConditionalS3(new Uri(Environment.GetEnvironmentVariable("QUETZAL_LOCAL_S3_UPSTREAM") ?? "http://127.0.0.1:4568"), state.Count);
 var verifier = new SigV4Verifier(settings.AccessKey, settings.SecretKey);
 var registry = new HttpClient();
 registry.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"AWS:{settings.RegistryToken}")));

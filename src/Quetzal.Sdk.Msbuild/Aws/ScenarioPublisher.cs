@@ -172,7 +172,15 @@ public sealed class ScenarioPublisher : IDisposable
         }
         catch
         {
-            await _s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = file.Key, UploadId = start.UploadId }, CancellationToken.None);
+            try
+            {
+                await _s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = file.Key, UploadId = start.UploadId }, CancellationToken.None);
+            }
+            catch (Exception abort) when (abort is AmazonServiceException or HttpRequestException)
+            {
+                // The first failure is the one to report; the parts stay invisible and S3 lifecycle rules expire them.
+                _log.Detail($"  could not abort the upload of {file.Key} ({abort.Message})");
+            }
             throw;
         }
     }

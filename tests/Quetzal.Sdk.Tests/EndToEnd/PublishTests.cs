@@ -272,6 +272,65 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public async Task Cancelling_during_an_upload_stops_within_two_seconds_and_leaves_nothing_partial()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        var big = Path.Combine(Model, "scenarios", "base", "inputs", "raster", "big.bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(big)!);
+        using (var file = File.Create(big))
+        {
+            var chunk = new byte[1 << 20];
+            new Random(3).NextBytes(chunk);
+            for (var i = 0; i < 1024; i++) { chunk[0] = (byte)i; file.Write(chunk); }
+        }
+
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = Model, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "build", "-t:QuetzalPublishScenarios", "-nodeReuse:false", "-m:1" }) start.ArgumentList.Add(argument);
+        foreach (var (k, v) in packages.Environment) start.Environment[k] = v;
+        foreach (var (k, v) in LocalStack.Environment_()) start.Environment[k] = v;
+        // Through the stack's S3 front, which counts multipart aborts (s3rver itself does not implement them).
+        start.Environment["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4569";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        await ResetStats();
+        using var publish = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        publish.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        publish.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        publish.BeginOutputReadLine();
+        publish.BeginErrorReadLine();
+
+        // Wait until the big file's multipart upload is under way at the server.
+        var uploads = Path.Combine(LocalStack.StateDirectory, "s3-data", _name, "._S3rver_uploads");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(Directory.Exists(uploads) && Directory.EnumerateFiles(uploads, "*", SearchOption.AllDirectories).Any(f => Path.GetFileName(f) == "1")))
+        {
+            Assert.False(publish.HasExited, "the publish ended before its upload could be cancelled:\n" + output);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "no multipart upload started:\n" + output);
+            await Task.Delay(20);
+        }
+
+        // What Ctrl+C sends.
+        clock.Restart();
+        Assert.True(Processes.Run("kill", ["-INT", publish.Id.ToString()]).Succeeded);
+        Assert.True(publish.WaitForExit(10_000), "the publish did not stop");
+        var stopped = clock.Elapsed;
+        publish.WaitForExit();
+        Assert.True(stopped < TimeSpan.FromSeconds(2), $"stopped after {stopped.TotalSeconds:F1} s:\n{output}");
+        Assert.NotEqual(0, publish.ExitCode);
+
+        using var s3 = S3();
+        var head = await Assert.ThrowsAsync<AmazonS3Exception>(() => s3.GetObjectMetadataAsync(_name, "base/inputs/raster/big.bin"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, head.StatusCode);
+        using var http = new HttpClient();
+        var stats = JsonNode.Parse(await http.GetStringAsync($"{LocalStack.ControlPlane}/_local/stats"))!.AsObject();
+        Assert.Equal(1, (int?)stats["S3.CreateMultipartUpload"]);
+        Assert.Equal(1, (int?)stats["S3.AbortMultipartUpload"]);
+        Assert.Contains("QTZ9002", output.ToString());
+    }
+
+    [StackFact]
     public void A_missing_repository_points_to_the_infra_step_and_deploys_nothing()
     {
         LocalStack.EnsureRunning();
