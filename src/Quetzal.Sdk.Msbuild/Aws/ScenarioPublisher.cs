@@ -129,29 +129,40 @@ public sealed class ScenarioPublisher : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Uploads a file; an answer without an ETag (which S3 always returns for a stored object) does not confirm the
+    /// upload: the file is sent again, up to <see cref="UploadAttempts"/> times.
+    /// </summary>
     private async Task UploadAsync(string bucket, PlannedFile file, CancellationToken cancellation)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            if (file.Bytes < MultipartThreshold)
+            string? etag;
+            try
             {
-                await _s3.PutObjectAsync(new PutObjectRequest
-                {
-                    BucketName = bucket, Key = file.Key, FilePath = file.LocalPath, ContentType = ContentType(file.Key),
-                    UseChunkEncoding = !_customEndpoint,
-                }, cancellation);
-                return;
+                etag = file.Bytes < MultipartThreshold
+                    ? (await _s3.PutObjectAsync(new PutObjectRequest
+                    {
+                        BucketName = bucket, Key = file.Key, FilePath = file.LocalPath, ContentType = ContentType(file.Key),
+                        UseChunkEncoding = !_customEndpoint,
+                    }, cancellation)).ETag
+                    : await UploadInPartsAsync(bucket, file, cancellation);
             }
-            await UploadInPartsAsync(bucket, file, cancellation);
-        }
-        catch (AmazonServiceException e)
-        {
-            throw new QuetzalException(Codes.UploadFailed, file.LocalPath, bucket, file.Key, $"{e.ErrorCode}: {e.Message}");
+            catch (AmazonServiceException e)
+            {
+                throw new QuetzalException(Codes.UploadFailed, file.LocalPath, bucket, file.Key, $"{e.ErrorCode}: {e.Message}");
+            }
+            if (!string.IsNullOrWhiteSpace(etag?.Trim('"'))) return;
+            if (attempt >= UploadAttempts)
+                throw new QuetzalException(Codes.UploadFailed, file.LocalPath, bucket, file.Key, $"the server answered {attempt} times without confirming the object (no ETag)");
+            _log.Detail($"  {file.Key}: the answer confirmed no object (no ETag); sending it again");
         }
     }
 
+    public int UploadAttempts { get; init; } = 3;
+
     /// <summary>Parts are uploaded, then completed; on any failure or cancellation the upload is aborted, so no partial object is ever visible.</summary>
-    private async Task UploadInPartsAsync(string bucket, PlannedFile file, CancellationToken cancellation)
+    private async Task<string?> UploadInPartsAsync(string bucket, PlannedFile file, CancellationToken cancellation)
     {
         var start = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = file.Key, ContentType = ContentType(file.Key) }, cancellation);
         try
@@ -168,7 +179,7 @@ public sealed class ScenarioPublisher : IDisposable
                 }, cancellation);
                 parts.Add(new PartETag(number, response.ETag));
             }
-            await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = bucket, Key = file.Key, UploadId = start.UploadId, PartETags = parts }, cancellation);
+            return (await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = bucket, Key = file.Key, UploadId = start.UploadId, PartETags = parts }, cancellation)).ETag;
         }
         catch
         {

@@ -330,6 +330,109 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.Contains("QTZ9002", output.ToString());
     }
 
+    private Dictionary<string, string> Through(FaultProxy controlPlane, FaultProxy s3)
+    {
+        var env = LocalStack.Environment_();
+        env["AWS_ENDPOINT_URL_ECR"] = env["AWS_ENDPOINT_URL_LAMBDA"] = env["AWS_ENDPOINT_URL_SFN"] = controlPlane.Url;
+        env["AWS_ENDPOINT_URL_S3"] = s3.Url;
+        return env;
+    }
+
+    private ProcessResult PublishWith(IDictionary<string, string> env)
+        => packages.Run(Model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", $"-p:QuetzalBaseImage={LocalStack.BaseImage}"], env);
+
+    private async Task AllObjectsEqualTheirFiles()
+    {
+        var objects = await Objects(_name);
+        var files = ScenarioPublisher.LocalFiles(Path.Combine(Model, "scenarios", "base")).ToList();
+        Assert.True(files.Count == objects.Count, $"local: {string.Join(", ", files.Select(f => f.Relative))}; remote: {string.Join(", ", objects.Keys)}");
+        foreach (var (path, relative) in files) Assert.Equal(await File.ReadAllBytesAsync(path), objects["base/" + relative]);
+    }
+
+    [StackFact]
+    public async Task Transient_faults_of_every_kind_are_retried_and_the_publish_succeeds()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        using var controlPlane = new FaultProxy(LocalStack.ControlPlane);
+        using var s3 = new FaultProxy(LocalStack.S3);
+        controlPlane
+            .Add(new(_ => true, new FaultProxy.Status(503, "ServiceUnavailableException"), Times: 2))
+            .Add(new(r => r.Headers["X-Amz-Target"]?.EndsWith("ListStateMachines") == true, new FaultProxy.Reset(), Times: 2))
+            .Add(new(r => r.HttpMethod == "POST" && r.Url!.AbsolutePath == "/2015-03-31/functions", new FaultProxy.Status(429, "TooManyRequestsException"), Times: 1))
+            .Add(new(r => r.Headers["X-Amz-Target"]?.EndsWith("GetAuthorizationToken") == true, new FaultProxy.Status(400, "ThrottlingException"), Times: 1))
+            .Add(new(r => r.Url!.AbsolutePath.EndsWith("/configuration"), new FaultProxy.Stall(TimeSpan.FromSeconds(1)), Times: 1));
+        s3
+            .Add(new(r => r.HttpMethod == "PUT" && r.Url!.AbsolutePath.EndsWith("params.json"), new FaultProxy.Status(500, "InternalError"), Times: 2))
+            .Add(new(r => r.HttpMethod == "GET", new FaultProxy.Status(503, "SlowDown"), Times: 1))
+            .Add(new(r => r.HttpMethod == "PUT", new FaultProxy.Reset(), Times: 1));
+
+        var result = PublishWith(Through(controlPlane, s3));
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.True(controlPlane.Faults.Count >= 6, string.Join("\n", controlPlane.Faults));
+        Assert.True(s3.Faults.Count >= 4, string.Join("\n", s3.Faults));
+        await AllObjectsEqualTheirFiles();
+        using var lambda = new LambdaClient(_aws);
+        Assert.Equal("Successful", (await lambda.GetFunctionAsync(_name, default))!.LastUpdateStatus);
+    }
+
+    [StackFact]
+    public async Task A_persistent_s3_failure_is_a_coded_error_with_no_partial_object_and_publishing_again_converges()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        using var controlPlane = new FaultProxy(LocalStack.ControlPlane);
+        using var s3 = new FaultProxy(LocalStack.S3);
+        s3.Add(new(r => r.HttpMethod == "PUT" && r.Url!.AbsolutePath.EndsWith("params.json"), new FaultProxy.Status(500, "InternalError")));
+
+        var failed = PublishWith(Through(controlPlane, s3));
+        Assert.False(failed.Succeeded);
+        Assert.Contains("error QTZ4031: Uploading", failed.Output);
+        Assert.Contains("params.json", failed.Output);
+        Assert.DoesNotContain("base/inputs/params.json", (await Objects(_name)).Keys);
+
+        s3.Clear();
+        var again = PublishWith(Through(controlPlane, s3));
+        Assert.True(again.Succeeded, again.ToString());
+        await AllObjectsEqualTheirFiles();
+    }
+
+    [StackFact]
+    public async Task A_persistent_lambda_failure_keeps_the_old_image_and_the_old_state_machine_until_a_publish_succeeds()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        Assert.True(Publish().Succeeded);
+        using var lambda = new LambdaClient(_aws);
+        using var sfn = new StepFunctionsClient(_aws);
+        var before = (await lambda.GetFunctionAsync(_name, default))!.ImageUri;
+        var arn = (await sfn.FindStateMachineArnAsync(_name, default))!;
+        var definition = (await sfn.DescribeStateMachineAsync(arn, default)).Definition;
+
+        // A new image and a new workflow, while Lambda keeps failing to take new code.
+        File.AppendAllText(Path.Combine(Model, "steps", "loaded_links.py"), "\n# version 2\n");
+        var machineFile = Path.Combine(Model, "step-functions.json");
+        File.WriteAllText(machineFile, File.ReadAllText(machineFile).Replace("The model's workflow", "The model's workflow, version 2"));
+        using var controlPlane = new FaultProxy(LocalStack.ControlPlane);
+        using var s3 = new FaultProxy(LocalStack.S3);
+        controlPlane.Add(new(r => r.HttpMethod == "PUT" && r.Url!.AbsolutePath.EndsWith("/code"), new FaultProxy.Status(500, "ServiceException")));
+
+        var failed = PublishWith(Through(controlPlane, s3));
+        Assert.False(failed.Succeeded);
+        Assert.Contains("error QTZ4004: lambda UpdateFunctionCode failed", failed.Output);
+        Assert.Equal(before, (await lambda.GetFunctionAsync(_name, default))!.ImageUri);
+        Assert.Equal(definition, (await sfn.DescribeStateMachineAsync(arn, default)).Definition);
+
+        controlPlane.Clear();
+        var again = PublishWith(Through(controlPlane, s3));
+        Assert.True(again.Succeeded, again.ToString());
+        Assert.NotEqual(before, (await lambda.GetFunctionAsync(_name, default))!.ImageUri);
+        Assert.Contains("version 2", (await sfn.DescribeStateMachineAsync(arn, default)).Definition);
+    }
+
     [StackFact]
     public void A_missing_repository_points_to_the_infra_step_and_deploys_nothing()
     {
