@@ -23,6 +23,22 @@ public sealed class AwsServiceException(string service, string operation, int st
             : new QuetzalException(Codes.AwsCallFailed, Service, Operation, Message);
 }
 
+/// <summary>Runs an AWS call: an error AWS answered becomes the coded error a user reads.</summary>
+public static class AwsCall
+{
+    public static async Task<T> Run<T>(Func<Task<T>> call)
+    {
+        try { return await call(); }
+        catch (AwsServiceException e) { throw e.ToQuetzal(); }
+    }
+
+    public static async Task Run(Func<Task> call)
+    {
+        try { await call(); }
+        catch (AwsServiceException e) { throw e.ToQuetzal(); }
+    }
+}
+
 /// <summary>
 /// Signed requests to the AWS services that have no official client package here (ECR, Lambda, Step Functions):
 /// SigV4 by AWSSDK.Core's public signer, retries with exponential backoff and jitter on throttling, 5xx and

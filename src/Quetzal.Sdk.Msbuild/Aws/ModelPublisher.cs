@@ -46,7 +46,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
     public async Task PublishAsync(PublishRequest request, CancellationToken cancellation)
     {
         using var ecr = new EcrClient(settings);
-        var repository = await Call(() => ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation))
+        var repository = await AwsCall.Run(() => ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation))
             ?? throw new QuetzalException(Codes.RepositoryMissing, request.RepositoryName);
         var account = repository.RegistryId;
         var partition = settings.Region.StartsWith("cn-", StringComparison.Ordinal) ? "aws-cn" : settings.Region.StartsWith("us-gov-", StringComparison.Ordinal) ? "aws-us-gov" : "aws";
@@ -71,7 +71,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
     {
         if ((request.Steps & (PublishSteps.Image | PublishSteps.Lambda)) == 0) return null;
         var context = BuildContext.Create(request.ModelDirectory, request.HandlerDirectory, request.LibraryPath);
-        var login = await Call(() => ecr.GetAuthorizationTokenAsync(cancellation));
+        var login = await AwsCall.Run(() => ecr.GetAuthorizationTokenAsync(cancellation));
         using var registry = new RegistryClient(login);
         var repositoryPath = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];
         var existing = await registry.HeadManifestAsync(repositoryPath, context.ContentTag, cancellation);
@@ -120,7 +120,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
     private async Task<string> PublishLambdaAsync(PublishRequest request, string? imageUri, string role, string functionArn, CancellationToken cancellation)
     {
         using var lambda = new LambdaClient(settings);
-        var current = await Call(() => lambda.GetFunctionAsync(request.FunctionName, cancellation));
+        var current = await AwsCall.Run(() => lambda.GetFunctionAsync(request.FunctionName, cancellation));
         var environment = new Dictionary<string, string>(current?.Settings.Environment ?? new Dictionary<string, string>()) { ["BUCKET_NAME"] = request.BucketName };
         var wanted = new FunctionSettings(request.MemorySize, request.Timeout, request.EphemeralStorage, role, environment);
 
@@ -132,7 +132,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
                 return functionArn;
             }
             log.Info($"Creating Lambda function {request.FunctionName}");
-            await Call(() => lambda.CreateFunctionAsync(request.FunctionName, imageUri, wanted, cancellation));
+            await AwsCall.Run(() => lambda.CreateFunctionAsync(request.FunctionName, imageUri, wanted, cancellation));
             await WaitAsync(lambda, request, cancellation);
             Report($"Lambda: created {request.FunctionName} on {imageUri}");
             return functionArn;
@@ -149,13 +149,13 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
         if (codeChanged)
         {
             log.Info($"Updating {request.FunctionName} to {imageUri}");
-            await Call(() => lambda.UpdateFunctionCodeAsync(request.FunctionName, imageUri!, cancellation));
+            await AwsCall.Run(() => lambda.UpdateFunctionCodeAsync(request.FunctionName, imageUri!, cancellation));
             await WaitAsync(lambda, request, cancellation);
         }
         if (differences.Count > 0)
         {
             log.Info($"Updating {request.FunctionName} configuration: {string.Join("; ", differences)}");
-            await Call(() => lambda.UpdateFunctionConfigurationAsync(request.FunctionName, wanted, cancellation));
+            await AwsCall.Run(() => lambda.UpdateFunctionConfigurationAsync(request.FunctionName, wanted, cancellation));
             await WaitAsync(lambda, request, cancellation);
         }
         Report(!codeChanged && differences.Count == 0 ? $"Lambda: unchanged ({request.FunctionName})"
@@ -187,7 +187,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
         var delay = TimeSpan.FromMilliseconds(500);
         while (true)
         {
-            var state = await Call(() => lambda.GetFunctionConfigurationAsync(request.FunctionName, cancellation));
+            var state = await AwsCall.Run(() => lambda.GetFunctionConfigurationAsync(request.FunctionName, cancellation));
             if (state.LastUpdateStatus == "Failed" || state.State == "Failed")
                 throw new QuetzalException(Codes.LambdaUpdateFailed, request.FunctionName, state.LastUpdateStatusReason ?? "no reason given");
             if (state.LastUpdateStatus == "Successful" && state.State == "Active") return;
@@ -202,22 +202,22 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
     {
         var definition = StateMachineRenderer.Render(await File.ReadAllTextAsync(request.StateMachinePath, cancellation), values);
         using var sfn = new StepFunctionsClient(settings);
-        var arn = await Call(() => sfn.FindStateMachineArnAsync(request.StateMachineName, cancellation));
+        var arn = await AwsCall.Run(() => sfn.FindStateMachineArnAsync(request.StateMachineName, cancellation));
         if (arn is null)
         {
             if (request.DryRun) { Report($"State machine: would create {request.StateMachineName}"); return; }
-            await Call(() => sfn.CreateStateMachineAsync(request.StateMachineName, definition, role, cancellation));
+            await AwsCall.Run(() => sfn.CreateStateMachineAsync(request.StateMachineName, definition, role, cancellation));
             Report($"State machine: created {request.StateMachineName}");
             return;
         }
-        var current = await Call(() => sfn.DescribeStateMachineAsync(arn, cancellation));
+        var current = await AwsCall.Run(() => sfn.DescribeStateMachineAsync(arn, cancellation));
         if (JsonNode.DeepEquals(JsonNode.Parse(current.Definition), JsonNode.Parse(definition)))
         {
             Report($"State machine: unchanged ({request.StateMachineName})");
             return;
         }
         if (request.DryRun) { Report($"State machine: would update {request.StateMachineName}"); return; }
-        await Call(() => sfn.UpdateStateMachineAsync(arn, definition, cancellation));
+        await AwsCall.Run(() => sfn.UpdateStateMachineAsync(arn, definition, cancellation));
         Report($"State machine: updated {request.StateMachineName}");
     }
 
@@ -235,15 +235,4 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
         log.Info(line);
     }
 
-    private static async Task<T> Call<T>(Func<Task<T>> call)
-    {
-        try { return await call(); }
-        catch (AwsServiceException e) { throw e.ToQuetzal(); }
-    }
-
-    private static async Task Call(Func<Task> call)
-    {
-        try { await call(); }
-        catch (AwsServiceException e) { throw e.ToQuetzal(); }
-    }
 }

@@ -20,8 +20,8 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
 
         using (var lambda = new LambdaClient(settings))
         {
-            var exists = await Call(() => lambda.GetFunctionAsync(request.FunctionName, cancellation)) is not null;
-            if (exists && !request.DryRun) await Call(() => lambda.DeleteFunctionAsync(request.FunctionName, cancellation));
+            var exists = await AwsCall.Run(() => lambda.GetFunctionAsync(request.FunctionName, cancellation)) is not null;
+            if (exists && !request.DryRun) await AwsCall.Run(() => lambda.DeleteFunctionAsync(request.FunctionName, cancellation));
             done.Add(exists ? $"Lambda: {verb} {request.FunctionName}" : $"Lambda: no function {request.FunctionName}");
             log.Info(done[^1]);
         }
@@ -38,14 +38,14 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
 
         using (var ecr = new EcrClient(settings))
         {
-            if (await Call(() => ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation)) is null)
+            if (await AwsCall.Run(() => ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation)) is null)
             {
                 done.Add($"ECR: no repository {request.RepositoryName}");
             }
             else
             {
-                var images = await Call(() => ecr.ListImagesAsync(request.RepositoryName, cancellation));
-                if (!request.DryRun && images.Count > 0) await Call(async () => { await ecr.BatchDeleteImageAsync(request.RepositoryName, images, cancellation); return true; });
+                var images = await AwsCall.Run(() => ecr.ListImagesAsync(request.RepositoryName, cancellation));
+                if (!request.DryRun && images.Count > 0) await AwsCall.Run(() => ecr.BatchDeleteImageAsync(request.RepositoryName, images, cancellation));
                 done.Add($"ECR: {verb} {images.Count} images of {request.RepositoryName}");
             }
             log.Info(done[^1]);
@@ -89,11 +89,5 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
         }
         while (objects.IsTruncated == true);
         return result;
-    }
-
-    private static async Task<T> Call<T>(Func<Task<T>> call)
-    {
-        try { return await call(); }
-        catch (AwsServiceException e) { throw e.ToQuetzal(); }
     }
 }

@@ -19,9 +19,13 @@ public sealed class ImageBuilder : IDisposable
     public ImageBuilder(IPublishLog log, string? dockerHost = null)
     {
         _log = log;
-        _endpoint = dockerHost ?? Environment.GetEnvironmentVariable("DOCKER_HOST") ?? (OperatingSystem.IsWindows() ? "npipe://./pipe/docker_engine" : "unix:///var/run/docker.sock");
+        _endpoint = dockerHost ?? DefaultEndpoint;
         _docker = new DockerClientConfiguration(new Uri(_endpoint), defaultTimeout: TimeSpan.FromMinutes(30)).CreateClient();
     }
+
+    /// <summary>The engine the Docker CLI would use: DOCKER_HOST, else the platform's default socket or pipe.</summary>
+    public static string DefaultEndpoint => Environment.GetEnvironmentVariable("DOCKER_HOST")
+        ?? (OperatingSystem.IsWindows() ? "npipe://./pipe/docker_engine" : "unix:///var/run/docker.sock");
 
     public async Task EnsureAvailableAsync(CancellationToken cancellation)
     {

@@ -70,8 +70,7 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
                 var image = options.Image ?? $"{options.ModelName}:local-{context.ContentTag}";
                 output($"building {image} ({context.Entries.Count} files)");
                 await builder.BuildAsync(context, image, cancellation);
-                _docker = new DockerClientConfiguration(new Uri(Environment.GetEnvironmentVariable("DOCKER_HOST")
-                    ?? (OperatingSystem.IsWindows() ? "npipe://./pipe/docker_engine" : "unix:///var/run/docker.sock"))).CreateClient();
+                _docker = new DockerClientConfiguration(new Uri(ImageBuilder.DefaultEndpoint)).CreateClient();
                 var port = FreePort();
                 var created = await _docker.Containers.CreateContainerAsync(new CreateContainerParameters
                 {

@@ -24,8 +24,10 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
 
     private string Model => _workspace.Combine(_name);
 
-    private ProcessResult Publish(params string[] extra)
-        => packages.Run(Model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", .. extra], LocalStack.Environment_());
+    private ProcessResult Publish(params string[] extra) => PublishWith(LocalStack.Environment_(), extra);
+
+    private ProcessResult PublishWith(IDictionary<string, string> env, params string[] extra)
+        => packages.Run(Model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", .. extra], env);
 
     /// <summary>What the servers hold on disk: any write, even of identical bytes, changes a size or a time here.</summary>
     private static Dictionary<string, (long, DateTime)> Storage()
@@ -337,9 +339,6 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         env["AWS_ENDPOINT_URL_S3"] = s3.Url;
         return env;
     }
-
-    private ProcessResult PublishWith(IDictionary<string, string> env)
-        => packages.Run(Model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", $"-p:QuetzalBaseImage={LocalStack.BaseImage}"], env);
 
     private async Task AllObjectsEqualTheirFiles()
     {

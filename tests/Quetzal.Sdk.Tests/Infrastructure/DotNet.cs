@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Quetzal.Sdk.Tests.Infrastructure;
 
 public sealed record ProcessResult(int ExitCode, string Output)
@@ -14,37 +11,17 @@ public static class DotNet
 {
     public static ProcessResult Run(string workingDirectory, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var variables = new Dictionary<string, string>
         {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["DOTNET_NOLOGO"] = "1",
+            ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
+            ["MSBUILDDISABLENODEREUSE"] = "1",
         };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        if (environment is not null) foreach (var (name, value) in environment) variables[name] = value;
         // Keep the test host's own MSBuild settings out of the child build.
-        foreach (var name in new[] { "MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH", "DOTNET_HOST_PATH", "VSTEST_HOST_DEBUG" })
-            start.Environment.Remove(name);
-        if (environment is not null)
-            foreach (var (name, value) in environment) start.Environment[name] = value;
-
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(timeout ?? TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish:\n{output}");
-        }
-        process.WaitForExit();
-        lock (output) return new ProcessResult(process.ExitCode, output.ToString());
+        return Processes.Run("dotnet", arguments, variables, workingDirectory, timeout,
+            unset: ["MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH", "DOTNET_HOST_PATH", "VSTEST_HOST_DEBUG"]);
     }
 
     /// <summary>A build as the tests want it: one node, no node reuse, normal verbosity so skipped targets show.</summary>

@@ -5,10 +5,13 @@ namespace Quetzal.Sdk.Tests.Infrastructure;
 
 public static class Processes
 {
-    public static ProcessResult Run(string program, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null, TimeSpan? timeout = null)
+    /// <param name="unset">Variables of this process the child must not inherit.</param>
+    public static ProcessResult Run(string program, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null,
+        TimeSpan? timeout = null, IEnumerable<string>? unset = null)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var name in unset ?? []) start.Environment.Remove(name);
         if (environment is not null) foreach (var (k, v) in environment) start.Environment[k] = v;
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
