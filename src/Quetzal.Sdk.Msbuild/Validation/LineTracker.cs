@@ -4,10 +4,10 @@ namespace Quetzal.Sdk.Validation;
 /// Turns absolute byte offsets of a streamed file into line and column. Each byte is counted once
 /// (vectorised), as the buffer moves forward, so locating every feature costs one pass over the file.
 /// </summary>
-internal sealed class LineTracker
+internal sealed class LineTracker(long start = 0)
 {
-    private long _countedTo;
-    private long _lineStart;
+    private long _countedTo = start;
+    private long _lineStart = start;
     private int _line = 1;
 
     /// <summary>Counts the lines in <paramref name="buffer"/> (which starts at absolute offset <paramref name="bufferStart"/>) up to <paramref name="to"/>.</summary>

@@ -7,19 +7,82 @@ namespace Quetzal.Sdk.Validation;
 /// The indexes of a network file's features, kept as 64-bit hashes of their text (strings unescaped, numbers as
 /// written, so 7 and "7" are the same node, as pandas reads them). A million indexes take a few tens of MB instead
 /// of a string each; two different indexes share a hash with a probability of about 10^-8 in a 10^6-feature file.
+/// An open-addressing table (one array of keys, probed linearly): a lookup is one cache miss, where a
+/// Dictionary takes two; links look up two nodes each, so this is on the hot path of validation.
 /// </summary>
 public sealed class NodeIndex
 {
-    private readonly Dictionary<ulong, int> _features = new();
+    private const ulong Empty = 0;
+    private ulong[] _keys;
+    private int[] _features;
+    private int _mask;
 
-    public int Count => _features.Count;
+    public NodeIndex(int capacity = 0)
+    {
+        var size = 16;
+        while (size < capacity * 2L && size < 1 << 30) size <<= 1;
+        _keys = new ulong[size];
+        _features = new int[size];
+        _mask = size - 1;
+    }
+
+    public int Count { get; private set; }
 
     public static ulong Hash(ReadOnlySpan<byte> utf8) => XxHash64.HashToUInt64(utf8);
 
     /// <summary>Adds an index; returns the feature that already had it, or 0.</summary>
-    public int Add(ulong hash, int feature) => _features.TryAdd(hash, feature) ? 0 : _features[hash];
+    public int Add(ulong hash, int feature)
+    {
+        var key = Key(hash);
+        if (Count * 2 >= _keys.Length) Grow();
+        var slot = (int)key & _mask;
+        while (true)
+        {
+            var found = _keys[slot];
+            if (found == Empty)
+            {
+                _keys[slot] = key;
+                _features[slot] = feature;
+                Count++;
+                return 0;
+            }
+            if (found == key) return _features[slot];
+            slot = (slot + 1) & _mask;
+        }
+    }
 
-    public bool Contains(ulong hash) => _features.ContainsKey(hash);
+    public bool Contains(ulong hash)
+    {
+        var key = Key(hash);
+        var slot = (int)key & _mask;
+        while (true)
+        {
+            var found = _keys[slot];
+            if (found == key) return true;
+            if (found == Empty) return false;
+            slot = (slot + 1) & _mask;
+        }
+    }
 
     public bool Contains(string index) => Contains(Hash(Encoding.UTF8.GetBytes(index)));
+
+    // Zero marks an empty slot: the one hash equal to it shares a key with another (one chance in 2^64).
+    private static ulong Key(ulong hash) => hash == Empty ? 0x9E3779B97F4A7C15UL : hash;
+
+    private void Grow()
+    {
+        var keys = _keys;
+        var features = _features;
+        _keys = new ulong[keys.Length * 2];
+        _features = new int[keys.Length * 2];
+        _mask = _keys.Length - 1;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (keys[i] == Empty) continue;
+            var slot = (int)keys[i] & _mask;
+            while (_keys[slot] != Empty) slot = (slot + 1) & _mask;
+            _keys[slot] = keys[i];
+            _features[slot] = features[i];
+        }
+    }
 }

@@ -83,4 +83,41 @@ public sealed class FuzzTests : IDisposable
             NetworkValidator.InitialBufferSize = original;
         }
     }
+
+    [Fact]
+    public void Mutated_networks_read_in_parts_get_the_answer_of_one_pass()
+    {
+        // Large files are read in parallel parts cut at guessed feature boundaries; mutations put syntax errors,
+        // broken features and false boundaries anywhere, and the answer must still be the sequential one.
+        var inputs = Path.Combine(Repository.TemplateContent, "scenarios", "base", "inputs");
+        var samples = new[]
+        {
+            (Layer: NetworkLayer.Nodes, IsPt: false, Bytes: File.ReadAllBytes(Path.Combine(inputs, "road", "nodes.geojson"))),
+            (Layer: NetworkLayer.Links, IsPt: false, Bytes: File.ReadAllBytes(Path.Combine(inputs, "road", "links.geojson"))),
+            (Layer: NetworkLayer.Links, IsPt: true, Bytes: File.ReadAllBytes(Path.Combine(inputs, "pt", "links.geojson"))),
+        };
+        var donor = samples.SelectMany(s => s.Bytes).ToArray();
+        var random = new Random(20261128);
+        var path = _dir.Combine("mutant.geojson");
+        var nodes = NetworkValidator.ValidateNodes(Path.Combine(inputs, "road", "nodes.geojson"), false, new DiagnosticBag());
+        for (var i = 0; i < 2_000; i++)
+        {
+            var (layer, isPt, bytes) = samples[i % samples.Length];
+            var mutant = Mutate(random, bytes, donor);
+            File.WriteAllBytes(path, mutant);
+            var rules = new NetworkValidator.FileRules(path, layer, isPt, layer == NetworkLayer.Links ? nodes : null, "nodes.geojson");
+            var one = new DiagnosticBag();
+            var oneIndex = NetworkValidator.Validate(rules, one, 1, default);
+            var parts = 2 + i % 4;
+            var many = new DiagnosticBag();
+            var manyIndex = NetworkValidator.Validate(rules, many, parts, default);
+            var expected = one.Items.Select(d => d.ToString()).ToList();
+            var actual = many.Items.Select(d => d.ToString()).ToList();
+            if (!expected.SequenceEqual(actual) || (oneIndex is null) != (manyIndex is null))
+            {
+                File.WriteAllBytes(_dir.Combine($"failing-parts-{i}.geojson"), mutant);
+                Assert.Fail($"mutation {i} read in {parts} parts:\n{string.Join("\n", actual)}\n--- one pass:\n{string.Join("\n", expected)}\n{Convert.ToBase64String(mutant)}");
+            }
+        }
+    }
 }
