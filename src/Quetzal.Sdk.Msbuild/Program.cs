@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Quetzal.Sdk.Diagnostics;
+using Quetzal.Sdk.Validation;
 using Quetzal.Sdk.Workflow;
 
 namespace Quetzal.Sdk;
@@ -47,7 +49,20 @@ public static class Program
             if (parse.GetValue(python) is { Length: > 0 } interpreter) options = options with { Python = interpreter };
             return new LocalRun(options, Console.Out).ExecuteAsync(cancellation);
         });
-        var root = new RootCommand("Quetzal.Sdk tools.") { run };
+        // The worker that validates large networks for the build (see NetworkCheck): diagnostics as JSON lines.
+        var nodes = new Option<string>("--nodes") { Required = true };
+        var links = new Option<string?>("--links");
+        var isPt = new Option<bool>("--pt");
+        var validate = new Command(NetworkCheck.WorkerCommand, "Validates one network; prints its diagnostics as JSON lines.") { nodes, links, isPt };
+        validate.Hidden = true;
+        validate.SetAction((parse, cancellation) =>
+        {
+            var bag = new DiagnosticBag();
+            NetworkCheck.InProcess(parse.GetValue(nodes)!, parse.GetValue(links), parse.GetValue(isPt), bag, cancellation);
+            NetworkCheck.Write(bag.Items, Console.Out);
+            return Task.FromResult(0);
+        });
+        var root = new RootCommand("Quetzal.Sdk tools.") { run, validate };
         // No response files: "--input @file" is ours.
         return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke();
     }

@@ -126,12 +126,8 @@ public static class ModelValidator
                         work.Add((new DiagnosticBag(), b => NetworkValidator.ValidateLinks(links, isPt, null, nodes, b, cancellation)));
                     continue;
                 }
-                work.Add((new DiagnosticBag(), b =>
-                {
-                    var indexes = NetworkValidator.ValidateNodes(nodes, isPt, b, cancellation);
-                    if (File.Exists(links) && !Escapes(links))
-                        NetworkValidator.ValidateLinks(links, isPt, indexes, nodes, b, cancellation);
-                }));
+                var withLinks = File.Exists(links) && !Escapes(links) ? links : null;
+                work.Add((new DiagnosticBag(), b => NetworkCheck.Validate(nodes, withLinks, isPt, b, cancellation)));
             }
         }
 
