@@ -45,6 +45,27 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
 
     public async Task PublishAsync(PublishRequest request, CancellationToken cancellation)
     {
+        // The scenario plan only reads (the bucket's listing, the local files' hashes): it starts now, beside the
+        // image, Lambda and state machine steps (most of a no-op publish is the S3 client's first use), and is
+        // applied after them, so the order of the writes, and what a failure leaves untouched, are unchanged.
+        using var scenarios = request.Steps.HasFlag(PublishSteps.Scenarios) ? new ScenarioPublisher(settings, log) : null;
+        var plan = scenarios is null ? null
+            : Task.Run(() => scenarios.PlanAsync(request.BucketName, request.ScenariosDirectory, request.Scenarios, request.Prune, cancellation), cancellation);
+        try
+        {
+            await PublishServicesAsync(request, cancellation);
+        }
+        catch
+        {
+            // The first failure is the one reported; the plan's own outcome no longer matters.
+            if (plan is not null) await plan.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+        if (scenarios is not null) await PublishScenariosAsync(request, scenarios, await plan!, cancellation);
+    }
+
+    private async Task PublishServicesAsync(PublishRequest request, CancellationToken cancellation)
+    {
         using var ecr = new EcrClient(settings);
         var repository = await AwsCall.Run(() => ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation))
             ?? throw new QuetzalException(Codes.RepositoryMissing, request.RepositoryName);
@@ -62,8 +83,6 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
                 ["EcrRepositoryName"] = request.RepositoryName, ["LambdaFunctionArn"] = functionArn, ["LambdaFunctionName"] = request.FunctionName,
                 ["ModelName"] = request.ModelName, ["StateMachineName"] = request.StateMachineName,
             }, $"arn:{partition}:iam::{account}:role/{ResourceNames.StateMachineRole(request.ModelName)}", cancellation);
-        if (request.Steps.HasFlag(PublishSteps.Scenarios))
-            await PublishScenariosAsync(request, cancellation);
     }
 
     /// <summary>Returns repository@digest of the image the model's current files make (built and pushed when the registry lacks it).</summary>
@@ -221,10 +240,8 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
         Report($"State machine: updated {request.StateMachineName}");
     }
 
-    private async Task PublishScenariosAsync(PublishRequest request, CancellationToken cancellation)
+    private async Task PublishScenariosAsync(PublishRequest request, ScenarioPublisher publisher, IReadOnlyList<ScenarioPlan> plans, CancellationToken cancellation)
     {
-        using var publisher = new ScenarioPublisher(settings, log);
-        var plans = await publisher.PlanAsync(request.BucketName, request.ScenariosDirectory, request.Scenarios, request.Prune, cancellation);
         foreach (var plan in plans) Report((request.DryRun ? "S3 (plan) " : "S3 ") + plan.Summary);
         if (!request.DryRun) await publisher.ApplyAsync(request.BucketName, plans, cancellation);
     }
