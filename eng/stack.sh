@@ -140,7 +140,10 @@ ENV
 stop() {
   for name in localaws s3rver registry dockerd; do
     if [ -s "$state/$name.pid" ]; then
-      kill "$(cat "$state/$name.pid")" 2>/dev/null && log "stopped $name" || true
+      pid=$(cat "$state/$name.pid")
+      kill "$pid" 2>/dev/null && log "stopping $name" || true
+      # Wait for the exit (dockerd takes a few seconds and keeps its pid file until then): "down; up" must work.
+      for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
       rm -f "$state/$name.pid"
     fi
   done
