@@ -28,6 +28,14 @@ registry.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Ba
 app.MapGet("/_local/health", () => Results.Ok("ok"));
 app.MapGet("/_local/stats", () => Results.Json(state.Counts.ToDictionary(p => p.Key, p => p.Value)));
 app.MapPost("/_local/reset-stats", () => { state.Counts.Clear(); return Results.Ok(); });
+// Tests put a fault-injecting proxy between the Docker engine and the registry: the repository's URI then names the
+// proxy (the engine pushes where the URI says), while this control plane keeps reading the registry directly.
+app.MapPost("/_local/repository-host", (string repository, string host) =>
+{
+    if (!state.Repositories.TryGetValue(repository, out var found)) return Results.NotFound();
+    found["repositoryUri"] = $"{host}/{repository}";
+    return Results.Ok();
+});
 
 // Every AWS call: verify the signature, count it, dispatch by protocol.
 app.Map("/{**path}", async (HttpContext http) =>
