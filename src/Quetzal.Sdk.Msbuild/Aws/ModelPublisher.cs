@@ -29,6 +29,8 @@ public sealed record PublishRequest
     public bool DryRun { get; init; }
     public PublishSteps Steps { get; init; } = PublishSteps.All;
     public TimeSpan LambdaWait { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>How long to wait for another publish of the model (another folder or machine) to release the bucket lease.</summary>
+    public TimeSpan LeaseTimeout { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>
@@ -43,7 +45,49 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
 
     public IReadOnlyList<string> Summary => _summary;
 
+    private BucketLease? _lease;
+    private bool _leaseTaken;
+
+    /// <summary>What another publish, which held the bucket lease while this one read, may have changed: read again.</summary>
+    private sealed class ReadAgainException : Exception;
+
     public async Task PublishAsync(PublishRequest request, CancellationToken cancellation)
+    {
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    await PublishOnceAsync(request, cancellation);
+                    return;
+                }
+                catch (ReadAgainException)
+                {
+                    log.Info($"Quetzal: the other publish of {request.ModelName} ended; reading the deployment again");
+                    _summary.Clear();
+                }
+            }
+        }
+        finally
+        {
+            if (_lease is not null) await _lease.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Called before each write: the first one takes the model's bucket lease (so a publish that finds nothing to
+    /// change writes nothing, not even a lease). If another publish held it, this one starts again, holding it.
+    /// </summary>
+    private async Task BeforeWriteAsync(PublishRequest request, CancellationToken cancellation)
+    {
+        if (_leaseTaken) return;
+        _leaseTaken = true;
+        _lease = await BucketLease.AcquireAsync(settings, request.BucketName, request.ModelName, request.LeaseTimeout, log, cancellation);
+        if (_lease?.Waited == true) throw new ReadAgainException();
+    }
+
+    private async Task PublishOnceAsync(PublishRequest request, CancellationToken cancellation)
     {
         // The scenario plan only reads (the bucket's listing, the local files' hashes): it starts now, beside the
         // image, Lambda and state machine steps (most of a no-op publish is the S3 client's first use), and is
@@ -103,6 +147,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
                 Report($"Image: new ({repository.Uri}:{context.ContentTag}, {context.Entries.Count} files, {Bytes.Format(context.FileBytes)} of context); would build and push.");
                 return null;
             }
+            await BeforeWriteAsync(request, cancellation);
             using var builder = new ImageBuilder(log);
             await builder.EnsureAvailableAsync(cancellation);
             var local = $"{request.RepositoryName}:{context.ContentTag}";
@@ -125,6 +170,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
             if (!string.IsNullOrEmpty(request.ImageTag) && request.Steps.HasFlag(PublishSteps.Image) && !request.DryRun
                 && (await registry.HeadManifestAsync(repositoryPath, request.ImageTag, cancellation))?.Digest != existing.Digest)
             {
+                await BeforeWriteAsync(request, cancellation);
                 using var builder = new ImageBuilder(log);
                 await builder.EnsureAvailableAsync(cancellation);
                 await builder.PushAsync($"{repository.Uri}:{context.ContentTag}", repository.Uri, request.ImageTag, login, cancellation);
@@ -150,6 +196,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
                 Report($"Lambda: would create {request.FunctionName} (memory {wanted.MemorySize} MB, timeout {wanted.Timeout} s, storage {wanted.EphemeralStorage} MB, role {role})");
                 return functionArn;
             }
+            await BeforeWriteAsync(request, cancellation);
             log.Info($"Creating Lambda function {request.FunctionName}");
             await AwsCall.Run(() => lambda.CreateFunctionAsync(request.FunctionName, imageUri, wanted, cancellation));
             await WaitAsync(lambda, request, cancellation);
@@ -165,6 +212,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
                 : $"Lambda: would update {request.FunctionName}: {string.Join("; ", (codeChanged ? ["image"] : Array.Empty<string>()).Concat(differences))}");
             return current.Arn;
         }
+        if (codeChanged || differences.Count > 0) await BeforeWriteAsync(request, cancellation);
         if (codeChanged)
         {
             log.Info($"Updating {request.FunctionName} to {imageUri}");
@@ -225,6 +273,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
         if (arn is null)
         {
             if (request.DryRun) { Report($"State machine: would create {request.StateMachineName}"); return; }
+            await BeforeWriteAsync(request, cancellation);
             await AwsCall.Run(() => sfn.CreateStateMachineAsync(request.StateMachineName, definition, role, cancellation));
             Report($"State machine: created {request.StateMachineName}");
             return;
@@ -236,6 +285,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
             return;
         }
         if (request.DryRun) { Report($"State machine: would update {request.StateMachineName}"); return; }
+        await BeforeWriteAsync(request, cancellation);
         await AwsCall.Run(() => sfn.UpdateStateMachineAsync(arn, definition, cancellation));
         Report($"State machine: updated {request.StateMachineName}");
     }
@@ -243,7 +293,9 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
     private async Task PublishScenariosAsync(PublishRequest request, ScenarioPublisher publisher, IReadOnlyList<ScenarioPlan> plans, CancellationToken cancellation)
     {
         foreach (var plan in plans) Report((request.DryRun ? "S3 (plan) " : "S3 ") + plan.Summary);
-        if (!request.DryRun) await publisher.ApplyAsync(request.BucketName, plans, cancellation);
+        if (request.DryRun || !plans.Any(p => p.HasWrites)) return;
+        await BeforeWriteAsync(request, cancellation);
+        await publisher.ApplyAsync(request.BucketName, plans, cancellation);
     }
 
     private void Report(string line)

@@ -214,6 +214,12 @@ public static class Codes
     public static readonly DiagnosticDescriptor PublishLocked = new("QTZ4070", Error,
         "Another publish or teardown of '{0}' still held {1} after {2} s; nothing was changed. Publish again when it ends.",
         "Another publish of the same model is running");
+    public static readonly DiagnosticDescriptor PublishLeaseHeld = new("QTZ4071", Error,
+        "{1} has been publishing '{0}' since {2} (lease s3://{3}/{4}); gave up waiting after {5} s and changed nothing. Publish again when it ends; if it no longer runs, its lease expires at {6}, or delete that object.",
+        "Another machine or folder is publishing the same model");
+    public static readonly DiagnosticDescriptor PublishLeaseFailed = new("QTZ4072", Error,
+        "Could not take the publish lease s3://{0}/{1}: {2}. Nothing was changed.",
+        "The bucket refused the publish lease");
 
     // 5xxx: local run
     public static readonly DiagnosticDescriptor StepFailed = new("QTZ5001", Error,

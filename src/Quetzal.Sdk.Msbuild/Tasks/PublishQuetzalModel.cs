@@ -56,7 +56,7 @@ public sealed class PublishQuetzalModel : QuetzalTask
             MemorySize = int.Parse(MemorySize), Timeout = int.Parse(Timeout), EphemeralStorage = int.Parse(StorageSize),
             StateMachinePath = StateMachinePath, ScenariosDirectory = Path.Combine(ModelDirectory, ScenariosDirectory), Scenarios = scenarios,
             HandlerDirectory = HandlerDirectory, LibraryPath = NullIfEmpty(LibraryPath) is { } library ? Path.GetFullPath(Path.Combine(ModelDirectory, library)) : null,
-            ImageTag = NullIfEmpty(ImageTag), Prune = Prune, DryRun = DryRun, Steps = steps,
+            ImageTag = NullIfEmpty(ImageTag), Prune = Prune, DryRun = DryRun, Steps = steps, LeaseTimeout = TimeSpan.FromSeconds(LockTimeout),
         };
         var publisher = new ModelPublisher(new AwsSettings(Region, NullIfEmpty(Profile)), this);
         Info(DryRun ? $"Quetzal: publish plan for {ModelName} (dry run: nothing is written)" : $"Quetzal: publishing {ModelName} to {Region}");
