@@ -288,20 +288,12 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
             for (var i = 0; i < 1024; i++) { chunk[0] = (byte)i; file.Write(chunk); }
         }
 
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = Model, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "build", "-t:QuetzalPublishScenarios", "-nodeReuse:false", "-m:1" }) start.ArgumentList.Add(argument);
-        foreach (var (k, v) in packages.Environment) start.Environment[k] = v;
-        foreach (var (k, v) in LocalStack.Environment_()) start.Environment[k] = v;
         // Through the stack's S3 front, which counts multipart aborts (s3rver itself does not implement them).
-        start.Environment["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4569";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        var env = LocalStack.Environment_();
+        env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4569";
         await ResetStats();
-        using var publish = System.Diagnostics.Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        publish.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        publish.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        publish.BeginOutputReadLine();
-        publish.BeginErrorReadLine();
+        var (publish, output) = StartPublish("QuetzalPublishScenarios", env);
+        using var _ = publish;
 
         // Wait until the big file's multipart upload is under way at the server.
         var uploads = Path.Combine(LocalStack.StateDirectory, "s3-data", _name, "._S3rver_uploads");
@@ -313,12 +305,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
             await Task.Delay(20);
         }
 
-        // What Ctrl+C sends.
-        clock.Restart();
-        Assert.True(Processes.Run("kill", ["-INT", publish.Id.ToString()]).Succeeded);
-        Assert.True(publish.WaitForExit(10_000), "the publish did not stop");
-        var stopped = clock.Elapsed;
-        publish.WaitForExit();
+        var stopped = Interrupt(publish);
         Assert.True(stopped < TimeSpan.FromSeconds(2), $"stopped after {stopped.TotalSeconds:F1} s:\n{output}");
         Assert.NotEqual(0, publish.ExitCode);
 
@@ -330,6 +317,192 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.Equal(1, (int?)stats["S3.CreateMultipartUpload"]);
         Assert.Equal(1, (int?)stats["S3.AbortMultipartUpload"]);
         Assert.Contains("QTZ9002", output.ToString());
+    }
+
+    /// <summary>Starts a publish target as a process of its own, to be interrupted while it runs.</summary>
+    private (System.Diagnostics.Process Process, System.Text.StringBuilder Output) StartPublish(string target, IDictionary<string, string> env)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = Model, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "build", $"-t:{target}", "-nodeReuse:false", "-m:1", $"-p:QuetzalBaseImage={LocalStack.BaseImage}" }) start.ArgumentList.Add(argument);
+        foreach (var (k, v) in packages.Environment) start.Environment[k] = v;
+        foreach (var (k, v) in env) start.Environment[k] = v;
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        var process = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return (process, output);
+    }
+
+    /// <summary>Sends what Ctrl+C sends; returns how long the process took to exit.</summary>
+    private static TimeSpan Interrupt(System.Diagnostics.Process process)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(Processes.Run("kill", ["-INT", process.Id.ToString()]).Succeeded);
+        Assert.True(process.WaitForExit(10_000), "the publish did not stop");
+        var stopped = clock.Elapsed;
+        process.WaitForExit();
+        return stopped;
+    }
+
+    /// <summary>Makes the Docker engine push this model's images through <paramref name="proxy"/>: the repository's URI names it.</summary>
+    private async Task PushThrough(FaultProxy proxy)
+    {
+        using var http = new HttpClient();
+        (await http.PostAsync($"{LocalStack.ControlPlane}/_local/repository-host?repository={_name}&host=127.0.0.1:{proxy.Port}", null)).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The tags the registry holds for this model (read directly, not through a proxy).</summary>
+    private async Task<string[]> RegistryTags()
+    {
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"AWS:{LocalStack.RegistryToken}")));
+        using var response = await http.GetAsync($"http://{LocalStack.Registry}/v2/{_name}/tags/list");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return [];
+        var tags = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["tags"]?.AsArray();
+        return tags?.Select(t => (string)t!).Order().ToArray() ?? [];
+    }
+
+    private static bool IsLayerUpload(System.Net.HttpListenerRequest r) => r.HttpMethod is "PATCH" or "PUT" && r.Url!.AbsolutePath.Contains("/blobs/uploads/", StringComparison.Ordinal);
+
+    [StackFact]
+    public async Task Faults_between_the_engine_and_the_registry_are_retried_and_the_publish_succeeds()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        using var registry = new FaultProxy($"http://{LocalStack.Registry}");
+        await PushThrough(registry);
+        // The first layer upload loses its connection, the next is answered 503: the engine retries both.
+        registry.Add(new(IsLayerUpload, new FaultProxy.Reset(), Times: 1));
+        registry.Add(new(IsLayerUpload, new FaultProxy.Status(503, "UNAVAILABLE"), Times: 1));
+
+        var result = Publish();
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Equal(2, registry.Faults.Count);
+        using var lambda = new LambdaClient(_aws);
+        var image = (await lambda.GetFunctionAsync(_name, default))!.ImageUri;
+        Assert.StartsWith($"127.0.0.1:{registry.Port}/{_name}@sha256:", image);
+        Assert.Single(await RegistryTags());
+    }
+
+    [StackFact]
+    public async Task A_registry_that_keeps_refusing_the_image_is_a_coded_error_and_the_lambda_keeps_its_image_until_a_push_succeeds()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        Assert.True(Publish().Succeeded);
+        using var lambda = new LambdaClient(_aws);
+        using var sfn = new StepFunctionsClient(_aws);
+        var before = (await lambda.GetFunctionAsync(_name, default))!.ImageUri;
+        var arn = (await sfn.FindStateMachineArnAsync(_name, default))!;
+        var definition = (await sfn.DescribeStateMachineAsync(arn, default)).Definition;
+        var tags = await RegistryTags();
+
+        // A new image and a new workflow, while the registry takes the layers and refuses every manifest.
+        File.AppendAllText(Path.Combine(Model, "steps", "loaded_links.py"), "\n# version 2\n");
+        var machineFile = Path.Combine(Model, "step-functions.json");
+        File.WriteAllText(machineFile, File.ReadAllText(machineFile).Replace("The model's workflow", "The model's workflow, version 2"));
+        using var registry = new FaultProxy($"http://{LocalStack.Registry}");
+        await PushThrough(registry);
+        registry.Add(new(r => r.HttpMethod == "PUT" && r.Url!.AbsolutePath.Contains("/manifests/", StringComparison.Ordinal), new FaultProxy.Status(500, "UNKNOWN")));
+
+        var failed = Publish();
+        Assert.False(failed.Succeeded);
+        Assert.Contains($"error QTZ3005: Pushing the image to 127.0.0.1:{registry.Port}/{_name} failed", failed.Output);
+        Assert.Equal(before, (await lambda.GetFunctionAsync(_name, default))!.ImageUri);
+        Assert.Equal(definition, (await sfn.DescribeStateMachineAsync(arn, default)).Definition);
+        Assert.Equal(tags, await RegistryTags());
+
+        registry.Clear();
+        var again = Publish();
+        Assert.True(again.Succeeded, again.ToString());
+        Assert.StartsWith($"127.0.0.1:{registry.Port}/{_name}@sha256:", (await lambda.GetFunctionAsync(_name, default))!.ImageUri);
+        Assert.Contains("version 2", (await sfn.DescribeStateMachineAsync(arn, default)).Definition);
+    }
+
+    [StackFact]
+    public async Task Cancelling_during_an_image_push_stops_within_two_seconds_and_the_lambda_keeps_its_image()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        Assert.True(Publish().Succeeded);
+        using var lambda = new LambdaClient(_aws);
+        var before = (await lambda.GetFunctionAsync(_name, default))!.ImageUri;
+        var tags = await RegistryTags();
+
+        File.AppendAllText(Path.Combine(Model, "steps", "loaded_links.py"), "\n# version 2\n");
+        using var registry = new FaultProxy($"http://{LocalStack.Registry}");
+        await PushThrough(registry);
+        // Every layer upload hangs: the push is under way and cannot finish.
+        registry.Add(new(IsLayerUpload, new FaultProxy.Stall(TimeSpan.FromMinutes(2))));
+        var (publish, output) = StartPublish("Publish", LocalStack.Environment_());
+        using var _ = publish;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (registry.Faults.IsEmpty)
+        {
+            Assert.False(publish.HasExited, "the publish ended before its push could be cancelled:\n" + output);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "no layer upload started:\n" + output);
+            await Task.Delay(20);
+        }
+
+        var stopped = Interrupt(publish);
+        Assert.True(stopped < TimeSpan.FromSeconds(2), $"stopped after {stopped.TotalSeconds:F1} s:\n{output}");
+        Assert.NotEqual(0, publish.ExitCode);
+        Assert.Contains("QTZ9002", output.ToString());
+        Assert.Equal(before, (await lambda.GetFunctionAsync(_name, default))!.ImageUri);
+        Assert.Equal(tags, await RegistryTags());
+    }
+
+    [StackFact]
+    public async Task Publishes_of_the_same_model_from_two_folders_never_interleave()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        // A second clone of the model: its own folder, so its own local lock; only the bucket lease is shared.
+        var clone = _workspace.Combine("clone", _name);
+        TempDirectory.CopyDirectory(Model, clone);
+
+        // The first publish holds the lease while the control plane keeps its Lambda creation waiting.
+        using var controlPlane = new FaultProxy(LocalStack.ControlPlane);
+        controlPlane.Add(new(r => r.HttpMethod == "POST" && r.Url!.AbsolutePath == "/2015-03-31/functions", new FaultProxy.Stall(TimeSpan.FromSeconds(25)), Times: 1));
+        var env = LocalStack.Environment_();
+        env["AWS_ENDPOINT_URL_ECR"] = env["AWS_ENDPOINT_URL_LAMBDA"] = env["AWS_ENDPOINT_URL_SFN"] = controlPlane.Url;
+        env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4569"; // with S3's conditional writes
+        var (first, firstOutput) = StartPublish("Publish", env);
+        using var _ = first;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (controlPlane.Faults.IsEmpty)
+        {
+            Assert.False(first.HasExited, "the first publish ended early:\n" + firstOutput);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "the first publish did not reach its Lambda:\n" + firstOutput);
+            await Task.Delay(50);
+        }
+
+        // The second finds the image pushed and the Lambda still missing: it must write, so it waits for the lease,
+        // then gives up, naming the first, having changed nothing.
+        string[] publish = ["build", "-t:Publish", "-nodeReuse:false", "-m:1", $"-p:QuetzalBaseImage={LocalStack.BaseImage}"];
+        var second = packages.Run(clone, [.. publish, "-p:QuetzalPublishLockTimeout=3"], env);
+        Assert.False(second.Succeeded, second.ToString());
+        Assert.Contains("error QTZ4071", second.Output);
+        Assert.Contains($"(process {first.Id})", second.Output);
+        Assert.DoesNotContain("Creating Lambda function", second.Output);
+
+        Assert.True(first.WaitForExit(180_000), "the first publish did not end");
+        first.WaitForExit();
+        Assert.True(first.ExitCode == 0, firstOutput.ToString());
+        // Once it has ended, the second publishes: the first left nothing for it to change, and no lease behind.
+        var again = packages.Run(clone, publish, env);
+        Assert.True(again.Succeeded, again.ToString());
+        Assert.Contains("Lambda: unchanged", again.Output);
+        using var s3 = S3();
+        var lease = await Assert.ThrowsAsync<AmazonS3Exception>(() => s3.GetObjectMetadataAsync(_name, BucketLease.Key));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, lease.StatusCode);
     }
 
     private Dictionary<string, string> Through(FaultProxy controlPlane, FaultProxy s3)
