@@ -319,6 +319,28 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.Contains("QTZ9002", output.ToString());
     }
 
+    /// <summary>A scaffolded model, published once: the Lambda's image, the state machine and its definition then.</summary>
+    private async Task<(string Image, string Arn, string Definition)> PublishedOnce()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+        var first = Publish();
+        Assert.True(first.Succeeded, first.ToString());
+        using var lambda = new LambdaClient(_aws);
+        using var sfn = new StepFunctionsClient(_aws);
+        var arn = (await sfn.FindStateMachineArnAsync(_name, default))!;
+        return ((await lambda.GetFunctionAsync(_name, default))!.ImageUri!, arn, (await sfn.DescribeStateMachineAsync(arn, default)).Definition);
+    }
+
+    /// <summary>Version 2 of the model: a changed step (so a new image) and a changed workflow (so a new definition).</summary>
+    private void ChangeImageAndWorkflow()
+    {
+        File.AppendAllText(Path.Combine(Model, "steps", "loaded_links.py"), "\n# version 2\n");
+        var machineFile = Path.Combine(Model, "step-functions.json");
+        File.WriteAllText(machineFile, File.ReadAllText(machineFile).Replace("The model's workflow", "The model's workflow, version 2"));
+    }
+
     /// <summary>Starts a publish target as a process of its own, to be interrupted while it runs.</summary>
     private (System.Diagnostics.Process Process, System.Text.StringBuilder Output) StartPublish(string target, IDictionary<string, string> env)
     {
@@ -391,21 +413,13 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task A_registry_that_keeps_refusing_the_image_is_a_coded_error_and_the_lambda_keeps_its_image_until_a_push_succeeds()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
-        Assert.True(Publish().Succeeded);
+        var (before, arn, definition) = await PublishedOnce();
         using var lambda = new LambdaClient(_aws);
         using var sfn = new StepFunctionsClient(_aws);
-        var before = (await lambda.GetFunctionAsync(_name, default))!.ImageUri;
-        var arn = (await sfn.FindStateMachineArnAsync(_name, default))!;
-        var definition = (await sfn.DescribeStateMachineAsync(arn, default)).Definition;
         var tags = await RegistryTags();
 
         // A new image and a new workflow, while the registry takes the layers and refuses every manifest.
-        File.AppendAllText(Path.Combine(Model, "steps", "loaded_links.py"), "\n# version 2\n");
-        var machineFile = Path.Combine(Model, "step-functions.json");
-        File.WriteAllText(machineFile, File.ReadAllText(machineFile).Replace("The model's workflow", "The model's workflow, version 2"));
+        ChangeImageAndWorkflow();
         using var registry = new FaultProxy($"http://{LocalStack.Registry}");
         await PushThrough(registry);
         registry.Add(new(r => r.HttpMethod == "PUT" && r.Url!.AbsolutePath.Contains("/manifests/", StringComparison.Ordinal), new FaultProxy.Status(500, "UNKNOWN")));
@@ -427,15 +441,11 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task Cancelling_during_an_image_push_stops_within_two_seconds_and_the_lambda_keeps_its_image()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
-        Assert.True(Publish().Succeeded);
+        var (before, _, _) = await PublishedOnce();
         using var lambda = new LambdaClient(_aws);
-        var before = (await lambda.GetFunctionAsync(_name, default))!.ImageUri;
         var tags = await RegistryTags();
 
-        File.AppendAllText(Path.Combine(Model, "steps", "loaded_links.py"), "\n# version 2\n");
+        ChangeImageAndWorkflow();
         using var registry = new FaultProxy($"http://{LocalStack.Registry}");
         await PushThrough(registry);
         // Every layer upload hangs: the push is under way and cannot finish.
@@ -574,20 +584,12 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task A_persistent_lambda_failure_keeps_the_old_image_and_the_old_state_machine_until_a_publish_succeeds()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
-        Assert.True(Publish().Succeeded);
+        var (before, arn, definition) = await PublishedOnce();
         using var lambda = new LambdaClient(_aws);
         using var sfn = new StepFunctionsClient(_aws);
-        var before = (await lambda.GetFunctionAsync(_name, default))!.ImageUri;
-        var arn = (await sfn.FindStateMachineArnAsync(_name, default))!;
-        var definition = (await sfn.DescribeStateMachineAsync(arn, default)).Definition;
 
         // A new image and a new workflow, while Lambda keeps failing to take new code.
-        File.AppendAllText(Path.Combine(Model, "steps", "loaded_links.py"), "\n# version 2\n");
-        var machineFile = Path.Combine(Model, "step-functions.json");
-        File.WriteAllText(machineFile, File.ReadAllText(machineFile).Replace("The model's workflow", "The model's workflow, version 2"));
+        ChangeImageAndWorkflow();
         using var controlPlane = new FaultProxy(LocalStack.ControlPlane);
         using var s3 = new FaultProxy(LocalStack.S3);
         controlPlane.Add(new(r => r.HttpMethod == "PUT" && r.Url!.AbsolutePath.EndsWith("/code"), new FaultProxy.Status(500, "ServiceException")));
