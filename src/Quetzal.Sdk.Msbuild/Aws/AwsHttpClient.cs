@@ -106,6 +106,17 @@ public sealed class AwsHttpClient(AwsSettings settings, AwsService service, Http
             using (response)
             {
                 var text = await response.Content.ReadAsStringAsync(cancellation);
+                // Every operation the SDK calls answers a JSON body, except with 204 (No Content): an empty success is
+                // a connection or a proxy that failed mid-way, never an answer, and is sent again.
+                if (response.IsSuccessStatusCode && text.Length == 0 && response.StatusCode != HttpStatusCode.NoContent)
+                {
+                    if (attempt < MaxAttempts)
+                    {
+                        await Backoff(attempt, cancellation);
+                        continue;
+                    }
+                    throw new AwsServiceException(service.SigningName, operation, (int)response.StatusCode, "EmptyResponse", $"{uri.GetLeftPart(UriPartial.Authority)} answered {(int)response.StatusCode} with no body");
+                }
                 if (response.IsSuccessStatusCode)
                     return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)?.AsObject() ?? new JsonObject();
 

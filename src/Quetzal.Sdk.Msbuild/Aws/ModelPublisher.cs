@@ -126,7 +126,8 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
                 ["AwsAccountId"] = account, ["AwsRegion"] = settings.Region, ["BucketName"] = request.BucketName,
                 ["EcrRepositoryName"] = request.RepositoryName, ["LambdaFunctionArn"] = functionArn, ["LambdaFunctionName"] = request.FunctionName,
                 ["ModelName"] = request.ModelName, ["StateMachineName"] = request.StateMachineName,
-            }, $"arn:{partition}:iam::{account}:role/{ResourceNames.StateMachineRole(request.ModelName)}", cancellation);
+            }, $"arn:{partition}:iam::{account}:role/{ResourceNames.StateMachineRole(request.ModelName)}",
+                $"arn:{partition}:states:{settings.Region}:{account}:stateMachine:{request.StateMachineName}", cancellation);
     }
 
     /// <summary>Returns repository@digest of the image the model's current files make (built and pushed when the registry lacks it).</summary>
@@ -265,12 +266,13 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
         }
     }
 
-    private async Task PublishStateMachineAsync(PublishRequest request, IReadOnlyDictionary<string, string> values, string role, CancellationToken cancellation)
+    /// <summary>The machine is read by its ARN (known from the account, region and name): one request, however many machines the account has.</summary>
+    private async Task PublishStateMachineAsync(PublishRequest request, IReadOnlyDictionary<string, string> values, string role, string arn, CancellationToken cancellation)
     {
         var definition = StateMachineRenderer.Render(await File.ReadAllTextAsync(request.StateMachinePath, cancellation), values);
         using var sfn = new StepFunctionsClient(settings);
-        var arn = await AwsCall.Run(() => sfn.FindStateMachineArnAsync(request.StateMachineName, cancellation));
-        if (arn is null)
+        var current = await AwsCall.Run(() => sfn.TryDescribeStateMachineAsync(arn, cancellation));
+        if (current is null)
         {
             if (request.DryRun) { Report($"State machine: would create {request.StateMachineName}"); return; }
             await BeforeWriteAsync(request, cancellation);
@@ -278,7 +280,6 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
             Report($"State machine: created {request.StateMachineName}");
             return;
         }
-        var current = await AwsCall.Run(() => sfn.DescribeStateMachineAsync(arn, cancellation));
         if (JsonNode.DeepEquals(JsonNode.Parse(current.Definition), JsonNode.Parse(definition)))
         {
             Report($"State machine: unchanged ({request.StateMachineName})");

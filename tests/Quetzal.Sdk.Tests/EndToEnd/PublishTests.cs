@@ -124,7 +124,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
 
         // The state machine is the rendered file, with the real function ARN.
         using var sfn = new StepFunctionsClient(_aws);
-        var arn = await sfn.FindStateMachineArnAsync(_name, default);
+        var arn = await StateMachines.FindArnAsync(_aws, _name);
         Assert.NotNull(arn);
         var deployed = JsonNode.Parse((await sfn.DescribeStateMachineAsync(arn, default)).Definition)!;
         var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(Model, "step-functions.json")).Replace("${LambdaFunctionArn}", function.Arn))!;
@@ -329,7 +329,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.True(first.Succeeded, first.ToString());
         using var lambda = new LambdaClient(_aws);
         using var sfn = new StepFunctionsClient(_aws);
-        var arn = (await sfn.FindStateMachineArnAsync(_name, default))!;
+        var arn = (await StateMachines.FindArnAsync(_aws, _name))!;
         return ((await lambda.GetFunctionAsync(_name, default))!.ImageUri!, arn, (await sfn.DescribeStateMachineAsync(arn, default)).Definition);
     }
 
@@ -387,7 +387,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         return tags?.Select(t => (string)t!).Order().ToArray() ?? [];
     }
 
-    private static bool IsLayerUpload(System.Net.HttpListenerRequest r) => r.HttpMethod is "PATCH" or "PUT" && r.Url!.AbsolutePath.Contains("/blobs/uploads/", StringComparison.Ordinal);
+    private static bool IsLayerUpload(FaultProxy.Request r) => r.HttpMethod is "PATCH" or "PUT" && r.Url!.AbsolutePath.Contains("/blobs/uploads/", StringComparison.Ordinal);
 
     [StackFact]
     public async Task Faults_between_the_engine_and_the_registry_are_retried_and_the_publish_succeeds()
@@ -541,19 +541,25 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         using var s3 = new FaultProxy(LocalStack.S3);
         controlPlane
             .Add(new(_ => true, new FaultProxy.Status(503, "ServiceUnavailableException"), Times: 2))
-            .Add(new(r => r.Headers["X-Amz-Target"]?.EndsWith("ListStateMachines") == true, new FaultProxy.Reset(), Times: 2))
+            .Add(new(r => r.Headers["X-Amz-Target"]?.EndsWith("DescribeStateMachine") == true, new FaultProxy.Reset(), Times: 1))
+            .Add(new(r => r.Headers["X-Amz-Target"]?.EndsWith("DescribeStateMachine") == true, new FaultProxy.EmptyOk(), Times: 1))
+            .Add(new(r => r.HttpMethod == "GET" && r.Url!.AbsolutePath.StartsWith("/2015-03-31/functions/"), new FaultProxy.Reset(), Times: 1))
             .Add(new(r => r.HttpMethod == "POST" && r.Url!.AbsolutePath == "/2015-03-31/functions", new FaultProxy.Status(429, "TooManyRequestsException"), Times: 1))
             .Add(new(r => r.Headers["X-Amz-Target"]?.EndsWith("GetAuthorizationToken") == true, new FaultProxy.Status(400, "ThrottlingException"), Times: 1))
             .Add(new(r => r.Url!.AbsolutePath.EndsWith("/configuration"), new FaultProxy.Stall(TimeSpan.FromSeconds(1)), Times: 1));
         s3
             .Add(new(r => r.HttpMethod == "PUT" && r.Url!.AbsolutePath.EndsWith("params.json"), new FaultProxy.Status(500, "InternalError"), Times: 2))
             .Add(new(r => r.HttpMethod == "GET", new FaultProxy.Status(503, "SlowDown"), Times: 1))
-            .Add(new(r => r.HttpMethod == "PUT", new FaultProxy.Reset(), Times: 1));
+            .Add(new(r => r.HttpMethod == "PUT", new FaultProxy.Reset(), Times: 1))
+            .Add(new(r => r.HttpMethod == "PUT", new FaultProxy.EmptyOk(), Times: 1));
 
         var result = PublishWith(Through(controlPlane, s3));
         Assert.True(result.Succeeded, result.ToString());
-        Assert.True(controlPlane.Faults.Count >= 6, string.Join("\n", controlPlane.Faults));
-        Assert.True(s3.Faults.Count >= 4, string.Join("\n", s3.Faults));
+        Assert.True(controlPlane.Faults.Count >= 8, string.Join("\n", controlPlane.Faults));
+        Assert.Contains(controlPlane.Faults, f => f.StartsWith("reset ", StringComparison.Ordinal));
+        Assert.True(s3.Faults.Count >= 5, string.Join("\n", s3.Faults));
+        Assert.Contains(s3.Faults, f => f.StartsWith("reset PUT", StringComparison.Ordinal));
+        Assert.Contains(s3.Faults, f => f.StartsWith("empty 200 PUT", StringComparison.Ordinal));
         await AllObjectsEqualTheirFiles();
         using var lambda = new LambdaClient(_aws);
         Assert.Equal("Successful", (await lambda.GetFunctionAsync(_name, default))!.LastUpdateStatus);

@@ -47,6 +47,28 @@ public sealed class AwsHttpClientTests
     }
 
     [Fact]
+    public async Task An_empty_success_is_no_answer_and_is_sent_again_but_204_is_one()
+    {
+        // What a proxy or a connection that fails half-way can hand over: 200 and nothing.
+        var handler = new Scripted(_ => Answer(HttpStatusCode.OK, ""), _ => Answer(HttpStatusCode.OK, "{\"definition\":\"{}\"}"));
+        using var client = Client(handler);
+        var result = await client.PostTargetAsync("AWSStepFunctions", "DescribeStateMachine", new JsonObject(), "1.0", default);
+        Assert.Equal("{}", (string?)result["definition"]);
+        Assert.Equal(2, handler.Requests.Count);
+
+        var always = new Scripted(_ => Answer(HttpStatusCode.OK, ""));
+        using var failing = Client(always);
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => failing.PostTargetAsync("AWSStepFunctions", "DescribeStateMachine", new JsonObject(), "1.0", default));
+        Assert.Equal("EmptyResponse", error.Type);
+        Assert.Equal(failing.MaxAttempts, always.Requests.Count);
+
+        var deleted = new Scripted(_ => new HttpResponseMessage(HttpStatusCode.NoContent));
+        using var lambda = new AwsHttpClient(Settings, AwsService.Lambda, deleted) { BaseDelay = TimeSpan.FromMilliseconds(1) };
+        Assert.NotNull(await lambda.RestAsync("DeleteFunction", HttpMethod.Delete, "/2015-03-31/functions/f", null, default));
+        Assert.Single(deleted.Requests);
+    }
+
+    [Fact]
     public async Task A_client_error_is_not_retried_and_keeps_the_aws_type_and_message()
     {
         var handler = new Scripted(_ => Answer(HttpStatusCode.BadRequest, "{\"__type\":\"com.amazonaws.ecr#RepositoryNotFoundException\",\"message\":\"no repo\"}"));
