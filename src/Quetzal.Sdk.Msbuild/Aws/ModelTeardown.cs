@@ -4,12 +4,18 @@ using Quetzal.Sdk.Diagnostics;
 
 namespace Quetzal.Sdk.Aws;
 
-public sealed record TeardownRequest(string ModelName, string BucketName, string RepositoryName, string FunctionName, bool DryRun);
+public sealed record TeardownRequest(string ModelName, string BucketName, string RepositoryName, string FunctionName, bool DryRun)
+{
+    /// <summary>How long to wait for a publish of the model (any folder or machine) to release the bucket lease.</summary>
+    public TimeSpan LeaseTimeout { get; init; } = TimeSpan.FromMinutes(10);
+}
 
 /// <summary>
 /// Empties what `terraform destroy` cannot delete while it holds something, in the order that lets it succeed:
 /// the Lambda function (which holds the image), every object version of the bucket, then every image of the
 /// repository. The state machine, the roles and the empty bucket and repository are Terraform's to destroy.
+/// It holds the model's publish lease meanwhile, so that no publish (from any folder or machine) writes while it
+/// empties; the lease's own object and versions go last.
 /// </summary>
 public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
 {
@@ -17,6 +23,35 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
     {
         var done = new List<string>();
         var verb = request.DryRun ? "would delete" : "deleted";
+        BucketLease? lease = null;
+        try
+        {
+            if (!request.DryRun) lease = await BucketLease.AcquireAsync(settings, request.BucketName, request.ModelName, request.LeaseTimeout, log, cancellation);
+        }
+        catch (QuetzalException e) when (e.Diagnostic.Descriptor == Codes.BucketMissing)
+        {
+            // No bucket: nothing can publish into it either.
+        }
+        try
+        {
+            await EmptyAsync(request, verb, done, cancellation);
+        }
+        finally
+        {
+            if (lease is not null) await lease.DisposeAsync();
+        }
+        if (lease is not null)
+        {
+            // Deleting the lease leaves a delete marker (and older versions) where the bucket keeps versions.
+            using var s3 = S3Clients.Create(settings, out _);
+            var left = (await ListAllVersionsAsync(s3, request.BucketName, cancellation, BucketLease.Key)).Where(o => o.Key == BucketLease.Key).ToList();
+            if (left.Count > 0) await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = request.BucketName, Objects = left }, cancellation);
+        }
+        return done;
+    }
+
+    private async Task EmptyAsync(TeardownRequest request, string verb, List<string> done, CancellationToken cancellation)
+    {
 
         using (var lambda = new LambdaClient(settings))
         {
@@ -28,7 +63,7 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
 
         using (var s3 = S3Clients.Create(settings, out _))
         {
-            var objects = await ListAllVersionsAsync(s3, request.BucketName, cancellation);
+            var objects = (await ListAllVersionsAsync(s3, request.BucketName, cancellation)).Where(o => o.Key != BucketLease.Key).ToList();
             if (!request.DryRun)
                 foreach (var batch in objects.Chunk(1000))
                     await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = request.BucketName, Objects = batch.ToList() }, cancellation);
@@ -50,16 +85,15 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
             }
             log.Info(done[^1]);
         }
-        return done;
     }
 
     /// <summary>Every version and delete marker where the bucket keeps versions; every object where the server has no versions.</summary>
-    private static async Task<List<KeyVersion>> ListAllVersionsAsync(IAmazonS3 s3, string bucket, CancellationToken cancellation)
+    private static async Task<List<KeyVersion>> ListAllVersionsAsync(IAmazonS3 s3, string bucket, CancellationToken cancellation, string? prefix = null)
     {
         var result = new List<KeyVersion>();
         try
         {
-            var request = new ListVersionsRequest { BucketName = bucket };
+            var request = new ListVersionsRequest { BucketName = bucket, Prefix = prefix };
             ListVersionsResponse page;
             do
             {
@@ -79,7 +113,7 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
         {
             return result;
         }
-        var list = new ListObjectsV2Request { BucketName = bucket };
+        var list = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };
         ListObjectsV2Response objects;
         do
         {

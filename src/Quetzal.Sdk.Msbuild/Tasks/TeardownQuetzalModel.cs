@@ -32,7 +32,7 @@ public sealed class TeardownQuetzalModel : QuetzalTask
         {
             using var exclusive = PublishLock.Acquire(LockFile, ModelName, TimeSpan.FromSeconds(LockTimeout), this, Cancellation);
             new ModelTeardown(new AwsSettings(Region, NullIfEmpty(Profile)), this)
-                .RunAsync(new TeardownRequest(ModelName, BucketName, RepositoryName, FunctionName, DryRun), Cancellation).GetAwaiter().GetResult();
+                .RunAsync(new TeardownRequest(ModelName, BucketName, RepositoryName, FunctionName, DryRun) { LeaseTimeout = TimeSpan.FromSeconds(LockTimeout) }, Cancellation).GetAwaiter().GetResult();
         }
         catch (QuetzalException e)
         {

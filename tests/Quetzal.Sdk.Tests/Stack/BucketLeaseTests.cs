@@ -106,6 +106,29 @@ public sealed class BucketLeaseTests : IDisposable
     }
 
     [StackFact]
+    public async Task A_teardown_waits_for_a_publish_then_empties_the_bucket_lease_included()
+    {
+        LocalStack.EnsureRunning();
+        await _s3.PutBucketAsync(_bucket);
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "base/inputs/params.json", ContentBody = "[]", UseChunkEncoding = false });
+        var stack = LocalStack.Environment_();
+        var settings = new AwsSettings("ca-central-1", null, n => n == "AWS_ENDPOINT_URL_S3" ? ConditionalS3 : stack.GetValueOrDefault(n), new BasicAWSCredentials(LocalStack.AccessKey, LocalStack.SecretKey));
+        var teardown = new ModelTeardown(settings, NullPublishLog.Instance);
+        var request = new TeardownRequest("m", _bucket, $"{_bucket}-repo", $"{_bucket}-function", DryRun: false) { LeaseTimeout = TimeSpan.FromSeconds(2) };
+
+        var publishing = await BucketLease.AcquireAsync(settings, _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
+        Assert.NotNull(publishing);
+        var refused = await Assert.ThrowsAsync<QuetzalException>(() => teardown.RunAsync(request, default));
+        Assert.Equal("QTZ4071", refused.Diagnostic.Code);
+        await _s3.GetObjectMetadataAsync(_bucket, "base/inputs/params.json"); // untouched
+
+        await publishing.DisposeAsync();
+        await teardown.RunAsync(request, default);
+        var left = await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket });
+        Assert.Empty(left.S3Objects ?? []);
+    }
+
+    [StackFact]
     public async Task A_missing_bucket_is_its_coded_error()
     {
         LocalStack.EnsureRunning();
