@@ -297,13 +297,8 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
 
         // Wait until the big file's multipart upload is under way at the server.
         var uploads = Path.Combine(LocalStack.StateDirectory, "s3-data", _name, "._S3rver_uploads");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!(Directory.Exists(uploads) && Directory.EnumerateFiles(uploads, "*", SearchOption.AllDirectories).Any(f => Path.GetFileName(f) == "1")))
-        {
-            Assert.False(publish.HasExited, "the publish ended before its upload could be cancelled:\n" + output);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "no multipart upload started:\n" + output);
-            await Task.Delay(20);
-        }
+        await WaitWhileRunning(publish, output, "a multipart upload under way",
+            () => Directory.Exists(uploads) && Directory.EnumerateFiles(uploads, "*", SearchOption.AllDirectories).Any(f => Path.GetFileName(f) == "1"));
 
         var stopped = Interrupt(publish);
         Assert.True(stopped < TimeSpan.FromSeconds(2), $"stopped after {stopped.TotalSeconds:F1} s:\n{output}");
@@ -356,6 +351,18 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return (process, output);
+    }
+
+    /// <summary>Waits, up to two minutes, until <paramref name="reached"/>, while the publish keeps running.</summary>
+    private static async Task WaitWhileRunning(System.Diagnostics.Process process, System.Text.StringBuilder output, string what, Func<bool> reached)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!reached())
+        {
+            Assert.False(process.HasExited, $"the publish ended before {what}:\n{output}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"no {what} after two minutes:\n{output}");
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>Sends what Ctrl+C sends; returns how long the process took to exit.</summary>
@@ -452,13 +459,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         registry.Add(new(IsLayerUpload, new FaultProxy.Stall(TimeSpan.FromMinutes(2))));
         var (publish, output) = StartPublish("Publish", LocalStack.Environment_());
         using var _ = publish;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (registry.Faults.IsEmpty)
-        {
-            Assert.False(publish.HasExited, "the publish ended before its push could be cancelled:\n" + output);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "no layer upload started:\n" + output);
-            await Task.Delay(20);
-        }
+        await WaitWhileRunning(publish, output, "a layer upload under way", () => !registry.Faults.IsEmpty);
 
         var stopped = Interrupt(publish);
         Assert.True(stopped < TimeSpan.FromSeconds(2), $"stopped after {stopped.TotalSeconds:F1} s:\n{output}");
@@ -486,13 +487,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4569"; // with S3's conditional writes
         var (first, firstOutput) = StartPublish("Publish", env);
         using var _ = first;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (controlPlane.Faults.IsEmpty)
-        {
-            Assert.False(first.HasExited, "the first publish ended early:\n" + firstOutput);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "the first publish did not reach its Lambda:\n" + firstOutput);
-            await Task.Delay(50);
-        }
+        await WaitWhileRunning(first, firstOutput, "the first publish creating its Lambda", () => !controlPlane.Faults.IsEmpty);
 
         // The second finds the image pushed and the Lambda still missing: it must write, so it waits for the lease,
         // then gives up, naming the first, having changed nothing.
