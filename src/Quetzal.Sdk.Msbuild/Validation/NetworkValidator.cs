@@ -636,14 +636,7 @@ public static class NetworkValidator
                     inner = Frame.CrsProperties;
                     break;
                 case Frame.Features:
-                    if (_stopAt >= 0 && tokenStart >= _stopAt)
-                    {
-                        // The next part starts here: this part is done (and right about where it was cut) if exactly here.
-                        Stop(tokenStart == _stopAt ? Outcome.ReachedStop : Outcome.Overran, buffer, bufferStart, tokenStart);
-                        return;
-                    }
-                    _at = _lines.Locate(buffer, bufferStart, tokenStart);
-                    FeatureCount++;
+                    if (!StartFeature(buffer, bufferStart, tokenStart)) return;
                     if (isArray)
                     {
                         Offend(WrongGeometry, static (_, n, _) => $"Feature {n} is an array, not a GeoJSON Feature object.");
@@ -687,6 +680,22 @@ public static class NetworkValidator
             _props[depth + 1] = Prop.Other;
         }
 
+        /// <summary>
+        /// An element of the features array starts: counts and locates it. Returns false when the next part starts
+        /// here instead, which ends this one (and proves its cut right if exactly here: a cut is always a '{').
+        /// </summary>
+        private bool StartFeature(byte[] buffer, long bufferStart, long tokenStart)
+        {
+            if (_stopAt >= 0 && tokenStart >= _stopAt)
+            {
+                Stop(tokenStart == _stopAt ? Outcome.ReachedStop : Outcome.Overran, buffer, bufferStart, tokenStart);
+                return false;
+            }
+            _at = _lines.Locate(buffer, bufferStart, tokenStart);
+            FeatureCount++;
+            return true;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void EndPosition()
         {
@@ -726,13 +735,7 @@ public static class NetworkValidator
                     CheckCrs(token == JsonTokenType.String ? reader.GetString() : null, _lines.Locate(buffer, bufferStart, tokenStart));
                     return;
                 case Frame.Features:
-                    if (_stopAt >= 0 && tokenStart >= _stopAt)
-                    {
-                        Stop(Outcome.Overran, buffer, bufferStart, tokenStart);
-                        return;
-                    }
-                    _at = _lines.Locate(buffer, bufferStart, tokenStart);
-                    FeatureCount++;
+                    if (!StartFeature(buffer, bufferStart, tokenStart)) return;
                     Offend(WrongGeometry, static (_, n, _) => $"Feature {n} is not a GeoJSON Feature object.");
                     return;
                 case Frame.Feature when prop == Prop.Geometry && token == JsonTokenType.Null:
