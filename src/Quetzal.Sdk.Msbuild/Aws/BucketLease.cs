@@ -60,31 +60,24 @@ public sealed class BucketLease : IAsyncDisposable
     public static async Task<BucketLease?> AcquireAsync(AwsSettings settings, string bucket, string model, TimeSpan timeout, IPublishLog log, CancellationToken cancellation)
     {
         var s3 = S3Clients.Create(settings, out var customEndpoint);
+        BucketLease? lease = null;
         try
         {
-            var lease = await AcquireAsync(s3, customEndpoint, bucket, model, timeout, log, cancellation);
-            if (lease is null) s3.Dispose();
+            lease = await AcquireAsync(s3, customEndpoint, bucket, model, timeout, log, cancellation);
             return lease;
         }
-        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
+        catch (AmazonServiceException e) when (S3Clients.Coded(e, bucket) is { } coded)
         {
-            s3.Dispose();
-            throw new QuetzalException(Codes.BucketMissing, bucket);
-        }
-        catch (AmazonServiceException e) when (e.ErrorCode is "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken")
-        {
-            s3.Dispose();
-            throw new QuetzalException(Codes.CredentialsRefused, e.ErrorCode, e.Message);
+            throw coded;
         }
         catch (AmazonServiceException e)
         {
-            s3.Dispose();
             throw new QuetzalException(Codes.PublishLeaseFailed, bucket, Key, e.Message);
         }
-        catch
+        finally
         {
-            s3.Dispose();
-            throw;
+            // A lease owns the client until it is released.
+            if (lease is null) s3.Dispose();
         }
     }
 

@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using Amazon.S3;
+using Quetzal.Sdk.Diagnostics;
 
 namespace Quetzal.Sdk.Aws;
 
@@ -22,4 +23,12 @@ public static class S3Clients
         }
         return new AmazonS3Client(settings.Credentials(), config);
     }
+
+    /// <summary>What an S3 error means for any call on the model's bucket, as a coded error; null when it means nothing general.</summary>
+    public static QuetzalException? Coded(AmazonServiceException e, string bucket) => e switch
+    {
+        AmazonS3Exception { ErrorCode: "NoSuchBucket" } => new QuetzalException(Codes.BucketMissing, bucket),
+        { ErrorCode: "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken" } => new QuetzalException(Codes.CredentialsRefused, e.ErrorCode, e.Message),
+        _ => null,
+    };
 }

@@ -118,13 +118,9 @@ public sealed class ScenarioPublisher : IDisposable
             }
             while (page.IsTruncated == true);
         }
-        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
+        catch (AmazonServiceException e) when (S3Clients.Coded(e, bucket) is { } coded)
         {
-            throw new QuetzalException(Codes.BucketMissing, bucket);
-        }
-        catch (AmazonServiceException e) when (e.ErrorCode is "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken")
-        {
-            throw new QuetzalException(Codes.CredentialsRefused, e.ErrorCode, e.Message);
+            throw coded;
         }
         return result;
     }
