@@ -231,7 +231,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         var config = $"cfg-{_name}";
         using (var s3 = S3()) await s3.PutBucketAsync(config);
         var env = LocalStack.Environment_();
-        env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4569";
+        env["AWS_ENDPOINT_URL_S3"] = LocalStack.ConditionalS3;
 
         var missing = packages.Run(Model, ["build", "-t:QuetzalGrantAccess", "-nodeReuse:false", $"-p:QuetzalConfigBucket={config}"], env);
         Assert.Contains("error QTZ4060: Name the Cognito group", missing.Output);
@@ -290,7 +290,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
 
         // Through the stack's S3 front, which counts multipart aborts (s3rver itself does not implement them).
         var env = LocalStack.Environment_();
-        env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4569";
+        env["AWS_ENDPOINT_URL_S3"] = LocalStack.ConditionalS3;
         await ResetStats();
         var (publish, output) = StartPublish("QuetzalPublishScenarios", env);
         using var _ = publish;
@@ -484,7 +484,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         controlPlane.Add(new(r => r.HttpMethod == "POST" && r.Url!.AbsolutePath == "/2015-03-31/functions", new FaultProxy.Stall(TimeSpan.FromSeconds(25)), Times: 1));
         var env = LocalStack.Environment_();
         env["AWS_ENDPOINT_URL_ECR"] = env["AWS_ENDPOINT_URL_LAMBDA"] = env["AWS_ENDPOINT_URL_SFN"] = controlPlane.Url;
-        env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:4569"; // with S3's conditional writes
+        env["AWS_ENDPOINT_URL_S3"] = LocalStack.ConditionalS3; // with S3's conditional writes
         var (first, firstOutput) = StartPublish("Publish", env);
         using var _ = first;
         await WaitWhileRunning(first, firstOutput, "the first publish creating its Lambda", () => !controlPlane.Faults.IsEmpty);

@@ -13,6 +13,8 @@ public static class LocalStack
 {
     public const string S3 = "http://127.0.0.1:4568";
     public const string ControlPlane = "http://127.0.0.1:4599";
+    /// <summary>s3rver behind the control plane's front, which answers S3's conditional writes and counts multipart aborts.</summary>
+    public const string ConditionalS3 = "http://127.0.0.1:4569";
     public const string Registry = "127.0.0.1:5001";
     public static readonly string StateDirectory = Environment.GetEnvironmentVariable("QUETZAL_STACK_DIR") ?? Path.Combine(Repository.Root, "artifacts", "stack");
     public static string AccessKey => Environment.GetEnvironmentVariable("QUETZAL_STACK_ACCESS_KEY") ?? "S3RVER";
@@ -33,6 +35,14 @@ public static class LocalStack
 
     /// <summary>What is missing, or null when every server answers.</summary>
     public static string? Missing => MissingLazy.Value;
+
+    /// <summary>Settings for the SDK's own classes against the stack, with S3 through the conditional-write front.</summary>
+    public static Quetzal.Sdk.Aws.AwsSettings ConditionalSettings()
+    {
+        var stack = Environment_();
+        stack["AWS_ENDPOINT_URL_S3"] = ConditionalS3;
+        return new("ca-central-1", null, n => stack.GetValueOrDefault(n), new Amazon.Runtime.BasicAWSCredentials(AccessKey, SecretKey));
+    }
 
     /// <summary>The environment a publish against the local stack runs with.</summary>
     public static Dictionary<string, string> Environment_() => new()

@@ -13,10 +13,9 @@ namespace Quetzal.Sdk.Tests.Stack;
 [Collection(EndToEnd.PackedPackagesCollection.Name)]
 public sealed class AccessGrantsTests : IDisposable
 {
-    private const string ConditionalS3 = "http://127.0.0.1:4569";
     private readonly string _config = $"qtz-cfg-{Guid.NewGuid():N}"[..22];
     private readonly AmazonS3Client _s3 = new(LocalStack.AccessKey, LocalStack.SecretKey, new AmazonS3Config { ServiceURL = LocalStack.S3, ForcePathStyle = true });
-    private readonly AwsSettings _settings = new("ca-central-1", null, n => n == "AWS_ENDPOINT_URL_S3" ? ConditionalS3 : null, new BasicAWSCredentials(LocalStack.AccessKey, LocalStack.SecretKey));
+    private readonly AwsSettings _settings = LocalStack.ConditionalSettings();
 
     public void Dispose() => _s3.Dispose();
 
@@ -38,7 +37,7 @@ public sealed class AccessGrantsTests : IDisposable
         await _s3.PutBucketAsync(_config);
         using var conditional = new AmazonS3Client(LocalStack.AccessKey, LocalStack.SecretKey, new AmazonS3Config
         {
-            ServiceURL = ConditionalS3, ForcePathStyle = true,
+            ServiceURL = LocalStack.ConditionalS3, ForcePathStyle = true,
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         });
         await conditional.PutObjectAsync(new PutObjectRequest { BucketName = _config, Key = "f", ContentBody = "1", IfNoneMatch = "*", UseChunkEncoding = false });

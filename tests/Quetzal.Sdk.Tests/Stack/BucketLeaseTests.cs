@@ -13,10 +13,9 @@ namespace Quetzal.Sdk.Tests.Stack;
 [Collection(EndToEnd.PackedPackagesCollection.Name)]
 public sealed class BucketLeaseTests : IDisposable
 {
-    private const string ConditionalS3 = "http://127.0.0.1:4569";
     private readonly string _bucket = $"qtz-lease-{Guid.NewGuid():N}"[..22];
     private readonly AmazonS3Client _s3 = new(LocalStack.AccessKey, LocalStack.SecretKey, new AmazonS3Config { ServiceURL = LocalStack.S3, ForcePathStyle = true });
-    private readonly AwsSettings _settings = new("ca-central-1", null, n => n == "AWS_ENDPOINT_URL_S3" ? ConditionalS3 : null, new BasicAWSCredentials(LocalStack.AccessKey, LocalStack.SecretKey));
+    private readonly AwsSettings _settings = LocalStack.ConditionalSettings();
 
     public void Dispose() => _s3.Dispose();
 
@@ -111,12 +110,10 @@ public sealed class BucketLeaseTests : IDisposable
         LocalStack.EnsureRunning();
         await _s3.PutBucketAsync(_bucket);
         await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "base/inputs/params.json", ContentBody = "[]", UseChunkEncoding = false });
-        var stack = LocalStack.Environment_();
-        var settings = new AwsSettings("ca-central-1", null, n => n == "AWS_ENDPOINT_URL_S3" ? ConditionalS3 : stack.GetValueOrDefault(n), new BasicAWSCredentials(LocalStack.AccessKey, LocalStack.SecretKey));
-        var teardown = new ModelTeardown(settings, NullPublishLog.Instance);
+        var teardown = new ModelTeardown(_settings, NullPublishLog.Instance);
         var request = new TeardownRequest("m", _bucket, $"{_bucket}-repo", $"{_bucket}-function", DryRun: false) { LeaseTimeout = TimeSpan.FromSeconds(2) };
 
-        var publishing = await BucketLease.AcquireAsync(settings, _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
+        var publishing = await BucketLease.AcquireAsync(_settings, _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
         Assert.NotNull(publishing);
         var refused = await Assert.ThrowsAsync<QuetzalException>(() => teardown.RunAsync(request, default));
         Assert.Equal("QTZ4071", refused.Diagnostic.Code);
