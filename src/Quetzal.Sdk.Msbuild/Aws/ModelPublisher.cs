@@ -31,6 +31,8 @@ public sealed record PublishRequest
     public TimeSpan LambdaWait { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>How long to wait for another publish of the model (another folder or machine) to release the bucket lease.</summary>
     public TimeSpan LeaseTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>Where what is known of the scenario files' contents is kept between publishes (see <see cref="FileDigests"/>); null: nowhere.</summary>
+    public string? DigestsFile { get; init; }
 }
 
 /// <summary>
@@ -89,10 +91,12 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
 
     private async Task PublishOnceAsync(PublishRequest request, CancellationToken cancellation)
     {
-        // The scenario plan only reads (the bucket's listing, the local files' hashes): it starts now, beside the
+        // The scenario plan only reads (the bucket's listing, the local files' hashes where the record of earlier publishes does not tell): it starts now, beside the
         // image, Lambda and state machine steps (most of a no-op publish is the S3 client's first use), and is
         // applied after them, so the order of the writes, and what a failure leaves untouched, are unchanged.
-        using var scenarios = request.Steps.HasFlag(PublishSteps.Scenarios) ? new ScenarioPublisher(settings, log) : null;
+        using var scenarios = request.Steps.HasFlag(PublishSteps.Scenarios)
+            ? new ScenarioPublisher(settings, log) { Digests = request.DigestsFile is { } digests ? FileDigests.Load(digests) : FileDigests.None() }
+            : null;
         var plan = scenarios is null ? null
             : Task.Run(() => scenarios.PlanAsync(request.BucketName, request.ScenariosDirectory, request.Scenarios, request.Prune, cancellation), cancellation);
         try

@@ -8,7 +8,7 @@ namespace Quetzal.Sdk.Aws;
 
 public enum FileChange { New, Changed, Unchanged, Deleted }
 
-public sealed record PlannedFile(string Scenario, string Key, string? LocalPath, long Bytes, FileChange Change);
+public sealed record PlannedFile(string Scenario, string Key, string? LocalPath, long Bytes, FileChange Change, DateTime LastWriteUtc = default);
 
 public sealed record ScenarioPlan(string Scenario, IReadOnlyList<PlannedFile> Files)
 {
@@ -23,7 +23,7 @@ public sealed record ScenarioPlan(string Scenario, IReadOnlyList<PlannedFile> Fi
 /// <summary>
 /// Publishes scenario folders to the model's bucket: <c>scenarios/&lt;s&gt;/...</c> becomes <c>s3://bucket/&lt;s&gt;/...</c>.
 /// Only files whose content differs are uploaded (the ETag S3 computes is compared with the same digest of the
-/// local file), base first, files in parallel, large files in parts. Pruning deletes only under a declared
+/// local file, or with what <see cref="Digests"/> remembers of it), base first, files in parallel, large files in parts. Pruning deletes only under a declared
 /// scenario's prefix, always with its trailing slash, so 'base' never touches 'base 1'.
 /// </summary>
 public sealed class ScenarioPublisher : IDisposable
@@ -45,6 +45,9 @@ public sealed class ScenarioPublisher : IDisposable
 
     public int Parallelism { get; init; } = 4;
 
+    /// <summary>What earlier publishes learnt of the local files' contents; saved after planning and after uploading.</summary>
+    public FileDigests Digests { get; init; } = FileDigests.None();
+
     /// <summary>Reads only: what a publish of these scenarios would write.</summary>
     public async Task<IReadOnlyList<ScenarioPlan>> PlanAsync(string bucket, string scenariosDirectory, IReadOnlyList<string> scenarios, bool prune, CancellationToken cancellation)
     {
@@ -60,11 +63,13 @@ public sealed class ScenarioPublisher : IDisposable
             {
                 var (path, relative) = local[i];
                 var key = prefix + relative;
-                var size = new FileInfo(path).Length;
+                var info = new FileInfo(path);
+                var (size, written) = (info.Length, info.LastWriteTimeUtc);
                 var change = !remote.TryGetValue(key, out var existing) ? FileChange.New
-                    : existing.Size == size && (await ETagsAsync(path, size, token)).Contains(existing.ETag) ? FileChange.Unchanged
+                    : existing.Size != size ? FileChange.Changed
+                    : Digests.Matches(path, size, written, existing.ETag) ?? (await Digests.ComputeAsync(path, size, written, token)).Contains(existing.ETag) ? FileChange.Unchanged
                     : FileChange.Changed;
-                digests[i] = new PlannedFile(scenario, key, path, size, change);
+                digests[i] = new PlannedFile(scenario, key, path, size, change, written);
             });
             files.AddRange(digests);
             if (prune)
@@ -75,11 +80,25 @@ public sealed class ScenarioPublisher : IDisposable
             }
             plans.Add(new ScenarioPlan(scenario, files));
         }
+        Digests.Save();
         return plans;
     }
 
     /// <summary>Carries out the plans in order (base first); each scenario is complete before the next starts.</summary>
     public async Task ApplyAsync(string bucket, IReadOnlyList<ScenarioPlan> plans, CancellationToken cancellation)
+    {
+        try
+        {
+            await ApplyPlansAsync(bucket, plans, cancellation);
+        }
+        finally
+        {
+            // What was uploaded before a failure or cancellation is known too.
+            Digests.Save();
+        }
+    }
+
+    private async Task ApplyPlansAsync(string bucket, IReadOnlyList<ScenarioPlan> plans, CancellationToken cancellation)
     {
         foreach (var plan in plans)
         {
@@ -133,6 +152,7 @@ public sealed class ScenarioPublisher : IDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
+            var start = DateTime.UtcNow;
             string? etag;
             try
             {
@@ -148,7 +168,11 @@ public sealed class ScenarioPublisher : IDisposable
             {
                 throw new QuetzalException(Codes.UploadFailed, file.LocalPath, bucket, file.Key, $"{e.ErrorCode}: {e.Message}");
             }
-            if (!string.IsNullOrWhiteSpace(etag?.Trim('"'))) return;
+            if (!string.IsNullOrWhiteSpace(etag?.Trim('"')))
+            {
+                Digests.Uploaded(file.LocalPath!, file.Bytes, file.LastWriteUtc, start, etag.Trim('"'));
+                return;
+            }
             if (attempt >= UploadAttempts)
                 throw new QuetzalException(Codes.UploadFailed, file.LocalPath, bucket, file.Key, $"the server answered {attempt} times without confirming the object (no ETag)");
             _log.Detail($"  {file.Key}: the answer confirmed no object (no ETag); sending it again");

@@ -13,6 +13,8 @@ public sealed class PublishQuetzalModel : QuetzalTask
     [Required] public string ModelName { get; set; } = "";
     [Required] public string LockFile { get; set; } = "";
     public int LockTimeout { get; set; } = 600;
+    /// <summary>The record of the scenario files' contents between publishes (in obj/).</summary>
+    public string? DigestsFile { get; set; }
     [Required] public string Region { get; set; } = "";
     public string? Profile { get; set; }
     [Required] public string BucketName { get; set; } = "";
@@ -57,6 +59,7 @@ public sealed class PublishQuetzalModel : QuetzalTask
             StateMachinePath = StateMachinePath, ScenariosDirectory = Path.Combine(ModelDirectory, ScenariosDirectory), Scenarios = scenarios,
             HandlerDirectory = HandlerDirectory, LibraryPath = NullIfEmpty(LibraryPath) is { } library ? Path.GetFullPath(Path.Combine(ModelDirectory, library)) : null,
             ImageTag = NullIfEmpty(ImageTag), Prune = Prune, DryRun = DryRun, Steps = steps, LeaseTimeout = TimeSpan.FromSeconds(LockTimeout),
+            DigestsFile = NullIfEmpty(DigestsFile),
         };
         var publisher = new ModelPublisher(new AwsSettings(Region, NullIfEmpty(Profile)), this);
         Info(DryRun ? $"Quetzal: publish plan for {ModelName} (dry run: nothing is written)" : $"Quetzal: publishing {ModelName} to {Region}");

@@ -29,9 +29,9 @@ public sealed class ScenarioPublisherTests : IDisposable
         _dir.Dispose();
     }
 
-    private async Task<IReadOnlyList<ScenarioPlan>> Publish(IReadOnlyList<string> scenarios, bool prune = false, bool apply = true)
+    private async Task<IReadOnlyList<ScenarioPlan>> Publish(IReadOnlyList<string> scenarios, bool prune = false, bool apply = true, string? record = null)
     {
-        using var publisher = new ScenarioPublisher(_settings, NullPublishLog.Instance);
+        using var publisher = new ScenarioPublisher(_settings, NullPublishLog.Instance) { Digests = record is null ? FileDigests.None() : FileDigests.Load(record) };
         var plans = await publisher.PlanAsync(_bucket, _scenarios, scenarios, prune, default);
         if (apply) await publisher.ApplyAsync(_bucket, plans, default);
         return plans;
@@ -132,6 +132,75 @@ public sealed class ScenarioPublisherTests : IDisposable
         Assert.Equal(bytes, (await RemoteObjects())["base/inputs/raster/big.bin"]);
         var again = (await Publish(["base"], apply: false))[0];
         Assert.Equal(FileChange.Unchanged, again.Files.Single(f => f.Key.EndsWith("big.bin", StringComparison.Ordinal)).Change);
+    }
+
+    /// <summary>Every local file written long ago, as a model's networks are by the time they are published.</summary>
+    private List<string> SettleFiles(string scenario)
+    {
+        var files = ScenarioPublisher.LocalFiles(Path.Combine(_scenarios, scenario)).Select(f => f.Path).ToList();
+        foreach (var file in files) File.SetLastWriteTimeUtc(file, new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+        return files;
+    }
+
+    /// <summary>Holds every file so that no one may read it (the runtime's file locks): a plan that reads one fails.</summary>
+    private static IDisposable Unreadable(IEnumerable<string> files)
+    {
+        var locks = files.Select(f => new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.None)).ToList();
+        return new Disposables(locks);
+    }
+
+    private sealed class Disposables(IEnumerable<IDisposable> all) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var one in all) one.Dispose();
+        }
+    }
+
+    [StackFact]
+    public async Task After_a_publish_the_next_one_knows_every_file_unchanged_without_reading_it()
+    {
+        LocalStack.EnsureRunning();
+        await _s3.PutBucketAsync(_bucket);
+        var files = SettleFiles("base");
+        var record = _dir.Combine("obj", "scenario-digests.tsv");
+        await Publish(["base"], record: record);
+
+        using (Unreadable(files))
+        {
+            var again = (await Publish(["base"], apply: false, record: record))[0];
+            Assert.False(again.HasWrites, again.Summary);
+            Assert.Equal(files.Count, again.Count(FileChange.Unchanged));
+            // Without the record the same plan must read the files, which the locks refuse: the test can tell.
+            await Assert.ThrowsAsync<IOException>(() => Publish(["base"], apply: false));
+        }
+    }
+
+    [StackFact]
+    public async Task With_the_record_a_file_rewritten_in_place_or_an_object_replaced_on_the_server_is_still_published()
+    {
+        LocalStack.EnsureRunning();
+        await _s3.PutBucketAsync(_bucket);
+        SettleFiles("base");
+        var record = _dir.Combine("obj", "scenario-digests.tsv");
+        await Publish(["base"], record: record);
+
+        // Same size, other bytes, a later write time.
+        var paramsFile = Path.Combine(_scenarios, "base", "inputs", "params.json");
+        var text = await File.ReadAllTextAsync(paramsFile);
+        await File.WriteAllTextAsync(paramsFile, text.Replace("1.0", "2.0", StringComparison.Ordinal));
+        Assert.NotEqual(text, await File.ReadAllTextAsync(paramsFile));
+        // Same size on the server, other bytes (Quenedi or another machine wrote it).
+        var links = ScenarioPublisher.LocalFiles(Path.Combine(_scenarios, "base")).Single(f => f.Relative == "inputs/pt/links.geojson");
+        var length = new FileInfo(links.Path).Length;
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "base/inputs/pt/links.geojson", ContentBody = new string(' ', (int)length) });
+
+        var plan = (await Publish(["base"], record: record))[0];
+        Assert.Equal(["base/inputs/params.json", "base/inputs/pt/links.geojson"],
+            plan.Files.Where(f => f.Change == FileChange.Changed).Select(f => f.Key).Order(StringComparer.Ordinal));
+        var remote = await RemoteObjects();
+        foreach (var (path, relative) in ScenarioPublisher.LocalFiles(Path.Combine(_scenarios, "base")))
+            Assert.Equal(await File.ReadAllBytesAsync(path), remote["base/" + relative]);
     }
 
     [StackFact]
