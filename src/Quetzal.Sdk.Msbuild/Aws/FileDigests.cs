@@ -26,22 +26,17 @@ public sealed class FileDigests
 
     private readonly string? _path;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly Func<DateTime> _now;
     private int _changed;
 
-    private FileDigests(string? path, Func<DateTime>? now)
-    {
-        _path = path;
-        _now = now ?? (() => DateTime.UtcNow);
-    }
+    private FileDigests(string? path) => _path = path;
 
     /// <summary>Nothing remembered, nothing saved.</summary>
-    public static FileDigests None() => new(null, null);
+    public static FileDigests None() => new(null);
 
     /// <summary>The record kept at <paramref name="path"/> (empty when it is missing or unreadable).</summary>
-    public static FileDigests Load(string path, Func<DateTime>? now = null)
+    public static FileDigests Load(string path)
     {
-        var digests = new FileDigests(path, now);
+        var digests = new FileDigests(path);
         try
         {
             using var reader = new StreamReader(path, Encoding.UTF8);
@@ -78,7 +73,7 @@ public sealed class FileDigests
     /// <summary>The ETags of the file's content, read from its bytes, remembered for next time.</summary>
     public async Task<IReadOnlyList<string>> ComputeAsync(string path, long size, DateTime writtenUtc, CancellationToken cancellation)
     {
-        var start = _now();
+        var start = DateTime.UtcNow;
         var etags = await ScenarioPublisher.ETagsAsync(path, size, cancellation);
         if (Settled(path, size, writtenUtc, start)) Put(path, new Entry(size, writtenUtc.Ticks, true, etags.ToArray()));
         return etags;
