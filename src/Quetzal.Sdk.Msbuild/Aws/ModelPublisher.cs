@@ -162,9 +162,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
             await builder.PushAsync(local, repository.Uri, context.ContentTag, login, cancellation);
             existing = await registry.HeadManifestAsync(repositoryPath, context.ContentTag, cancellation)
                 ?? throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the registry does not show the pushed tag");
-            if (!string.IsNullOrEmpty(request.ImageTag))
-                await builder.PushAsync(local, repository.Uri, request.ImageTag, login, cancellation);
-            Report($"Image: pushed {repository.Uri}@{existing.Digest}");
+            Report($"Image: pushed {repository.Uri}@{existing.Digest}{await TagAsync(request, registry, repository, existing, cancellation)}");
         }
         else if (existing is null)
         {
@@ -172,19 +170,28 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
         }
         else
         {
-            if (!string.IsNullOrEmpty(request.ImageTag) && request.Steps.HasFlag(PublishSteps.Image) && !request.DryRun
-                && (await registry.HeadManifestAsync(repositoryPath, request.ImageTag, cancellation))?.Digest != existing.Digest)
-            {
-                await BeforeWriteAsync(request, cancellation);
-                using var builder = new ImageBuilder(log);
-                await builder.EnsureAvailableAsync(cancellation);
-                await builder.PushAsync($"{repository.Uri}:{context.ContentTag}", repository.Uri, request.ImageTag, login, cancellation);
-            }
-            Report($"Image: unchanged ({repository.Uri}@{existing.Digest})");
+            var tagged = request.Steps.HasFlag(PublishSteps.Image) ? await TagAsync(request, registry, repository, existing, cancellation) : "";
+            Report($"Image: unchanged ({repository.Uri}@{existing.Digest}){tagged}");
         }
         if (existing.IsIndex)
             throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the tag names an image index; Lambda needs a single-platform image manifest");
         return $"{repository.Uri}@{existing.Digest}";
+    }
+
+    /// <summary>
+    /// Makes QuetzalImageTag name the image, through the registry's API (the manifest put again under the tag), so
+    /// that it works on a machine whose engine never built the image. Returns what to add to the summary line.
+    /// </summary>
+    private async Task<string> TagAsync(PublishRequest request, RegistryClient registry, EcrRepository repository, RegistryClient.Manifest image, CancellationToken cancellation)
+    {
+        if (string.IsNullOrEmpty(request.ImageTag)) return "";
+        var repositoryPath = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];
+        if ((await registry.HeadManifestAsync(repositoryPath, request.ImageTag, cancellation))?.Digest == image.Digest) return $"; tag {request.ImageTag} names it";
+        if (request.DryRun) return $"; would tag it {request.ImageTag}";
+        await BeforeWriteAsync(request, cancellation);
+        var (tagged, refusal) = await registry.TagAsync(repositoryPath, image.Digest, request.ImageTag, cancellation);
+        if (!tagged) throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry refused the tag {request.ImageTag} ({refusal})");
+        return $"; tagged {request.ImageTag}";
     }
 
     private async Task<string> PublishLambdaAsync(PublishRequest request, string? imageUri, string role, string functionArn, CancellationToken cancellation)

@@ -5,7 +5,7 @@ using Quetzal.Sdk.Aws;
 
 namespace Quetzal.Sdk.Container;
 
-/// <summary>Reads from the registry (the Docker Registry HTTP API that ECR speaks): which digest a tag names.</summary>
+/// <summary>The registry's own HTTP API (the Docker Registry API that ECR speaks): which digest a tag names, and tagging a digest.</summary>
 public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageHandler? handler = null) : IDisposable
 {
     private static readonly string[] ManifestTypes =
@@ -24,24 +24,62 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
     /// <summary>The manifest a tag or digest names, or null when the registry does not have it.</summary>
     public async Task<Manifest?> HeadManifestAsync(string repository, string reference, CancellationToken cancellation)
     {
+        using var response = await SendAsync(() => Request(HttpMethod.Head, repository, reference), cancellation);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        response.EnsureSuccessStatusCode();
+        var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : null;
+        return digest is null ? null : new Manifest(digest, response.Content.Headers.ContentType?.MediaType ?? "");
+    }
+
+    /// <summary>
+    /// Makes <paramref name="tag"/> name the manifest <paramref name="digest"/> names, as `crane tag` does: its bytes
+    /// are put again under the tag. No layer moves and no Docker engine is needed, so it works from any machine.
+    /// Returns false when the registry refuses (the reason in <paramref name="refusal"/>).
+    /// </summary>
+    public async Task<(bool Tagged, string Refusal)> TagAsync(string repository, string digest, string tag, CancellationToken cancellation)
+    {
+        using var read = await SendAsync(() => Request(HttpMethod.Get, repository, digest), cancellation);
+        if (!read.IsSuccessStatusCode) return (false, $"reading {digest}: {(int)read.StatusCode} {read.ReasonPhrase}");
+        var bytes = await read.Content.ReadAsByteArrayAsync(cancellation);
+        var mediaType = read.Content.Headers.ContentType?.MediaType ?? ManifestTypes[0];
+        using var write = await SendAsync(() =>
+        {
+            var request = Request(HttpMethod.Put, repository, tag);
+            request.Content = new ByteArrayContent(bytes);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+            return request;
+        }, cancellation);
+        if (!write.IsSuccessStatusCode)
+            return (false, $"{(int)write.StatusCode} {write.ReasonPhrase}: {Truncate(await write.Content.ReadAsStringAsync(cancellation))}");
+        return (true, "");
+    }
+
+    private static string Truncate(string text) => text.Length <= 300 ? text.Trim() : text[..300].Trim() + "...";
+
+    private HttpRequestMessage Request(HttpMethod method, string repository, string reference)
+    {
+        var request = new HttpRequestMessage(method, new Uri(credentials.Endpoint, $"/v2/{repository}/manifests/{reference}"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.UserName}:{credentials.Password}")));
+        foreach (var type in ManifestTypes) request.Headers.Accept.ParseAdd(type);
+        return request;
+    }
+
+    /// <summary>Sends a request made afresh for each attempt; 5xx answers and dropped connections are tried up to 4 times.</summary>
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, CancellationToken cancellation)
+    {
         for (var attempt = 1; ; attempt++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Head, new Uri(credentials.Endpoint, $"/v2/{repository}/manifests/{reference}"));
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.UserName}:{credentials.Password}")));
-            foreach (var type in ManifestTypes) request.Headers.Accept.ParseAdd(type);
+            using var request = create();
             try
             {
-                using var response = await _http.SendAsync(request, cancellation);
-                if (response.StatusCode == HttpStatusCode.NotFound) return null;
-                if ((int)response.StatusCode >= 500 && attempt < 4) { await Task.Delay(300 * attempt, cancellation); continue; }
-                response.EnsureSuccessStatusCode();
-                var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : null;
-                return digest is null ? null : new Manifest(digest, response.Content.Headers.ContentType?.MediaType ?? "");
+                var response = await _http.SendAsync(request, cancellation);
+                if ((int)response.StatusCode < 500 || attempt >= 4) return response;
+                response.Dispose();
             }
             catch (HttpRequestException) when (attempt < 4)
             {
-                await Task.Delay(300 * attempt, cancellation);
             }
+            await Task.Delay(300 * attempt, cancellation);
         }
     }
 

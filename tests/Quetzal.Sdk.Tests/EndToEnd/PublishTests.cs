@@ -394,6 +394,55 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         return tags?.Select(t => (string)t!).Order().ToArray() ?? [];
     }
 
+    /// <summary>The digest a tag of this model names in the registry (read directly), or null.</summary>
+    private async Task<string?> TagDigest(string tag)
+    {
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"AWS:{LocalStack.RegistryToken}")));
+        using var request = new HttpRequestMessage(HttpMethod.Head, $"http://{LocalStack.Registry}/v2/{_name}/manifests/{tag}");
+        request.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+        request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        using var response = await http.SendAsync(request);
+        return response.IsSuccessStatusCode ? response.Headers.GetValues("Docker-Content-Digest").Single() : null;
+    }
+
+    [StackFact]
+    public async Task An_extra_image_tag_names_the_published_digest_even_from_an_engine_that_never_had_the_image()
+    {
+        var (image, _, _) = await PublishedOnce();
+        var digest = image[(image.IndexOf('@') + 1)..];
+
+        var tagged = Publish("-p:QuetzalImageTag=release-1");
+        Assert.True(tagged.Succeeded, tagged.ToString());
+        Assert.Equal(digest, await TagDigest("release-1"));
+
+        // Another machine publishing the same model files: its Docker engine holds none of this model's images.
+        var local = Processes.Run("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+        foreach (var reference in local.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(r => r.Contains(_name, StringComparison.Ordinal)))
+            Assert.True(Processes.Run("docker", ["rmi", "-f", reference]).Succeeded);
+        var moved = Publish("-p:QuetzalImageTag=release-2");
+        Assert.True(moved.Succeeded, moved.ToString());
+        Assert.Equal(digest, await TagDigest("release-2"));
+        Assert.Equal(digest, await TagDigest("release-1"));
+        Assert.Contains("release-2", moved.Output);
+
+        // Once the tag names the digest, publishing with it writes nothing.
+        var before = Storage();
+        var again = Publish("-p:QuetzalImageTag=release-2");
+        Assert.True(again.Succeeded, again.ToString());
+        Assert.Empty(Changed(before, Storage()));
+
+        // A new image: the tag moves to it with the Lambda; the older tag stays where it was.
+        ChangeImageAndWorkflow();
+        var next = Publish("-p:QuetzalImageTag=release-2");
+        Assert.True(next.Succeeded, next.ToString());
+        using var lambda = new LambdaClient(_aws);
+        var image2 = (await lambda.GetFunctionAsync(_name, default))!.ImageUri!;
+        Assert.NotEqual(image, image2);
+        Assert.Equal(image2[(image2.IndexOf('@') + 1)..], await TagDigest("release-2"));
+        Assert.Equal(digest, await TagDigest("release-1"));
+    }
+
     private static bool IsLayerUpload(FaultProxy.Request r) => r.HttpMethod is "PATCH" or "PUT" && r.Url!.AbsolutePath.Contains("/blobs/uploads/", StringComparison.Ordinal);
 
     [StackFact]
