@@ -36,10 +36,14 @@ need_apt() {
   [ -d /usr/lib/python3/dist-packages/pip ] || missing+=(python3-pip)
   command -v aws >/dev/null || missing+=(awscli)
   command -v node >/dev/null || missing+=(nodejs npm)
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]}"
+  # nbconvert runs notebook steps (the handler converts them); without its recommends (pandoc, 100 MB).
+  local plain=()
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import nbconvert' 2>/dev/null || plain+=(python3-nbconvert)
+  if [ ${#missing[@]} -gt 0 ] || [ ${#plain[@]} -gt 0 ]; then
+    log "installing ${missing[*]} ${plain[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    [ ${#plain[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${plain[@]}" >/dev/null
   fi
 }
 

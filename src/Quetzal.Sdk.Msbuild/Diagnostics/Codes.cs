@@ -141,6 +141,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor InvalidStep = new("QTZ2010", Error,
         "QuetzalStep '{0}': {1}.",
         "A QuetzalStep item names no model file or repeats a state name");
+    public static readonly DiagnosticDescriptor NotebookNeedsNbconvert = new("QTZ2011", Warning,
+        "State '{0}' runs the notebook '{1}': the handler converts notebooks to scripts with nbconvert, which requirements.txt does not list, so the step would fail in Lambda. Add a line 'nbconvert' to requirements.txt (or, if your base image has it, silence QTZ2011 with MSBuildWarningsAsMessages).",
+        "A step is a notebook and requirements.txt does not list nbconvert");
 
     // 3xxx: container
     public static readonly DiagnosticDescriptor UserOwnedFile = new("QTZ3001", Message,

@@ -35,7 +35,10 @@ public static partial class StateMachineValidator
             bag.Add(Codes.UnreadableFile, path, 0, 0, e.Message);
             return null;
         }
-        new Walker(path, modelDirectory, bag).Machine(root, "The state machine");
+        var walker = new Walker(path, modelDirectory, bag);
+        walker.Machine(root, "The state machine");
+        if (walker.FirstNotebook is var (state, notebook) && !Requirements.ProvideNbconvert(modelDirectory))
+            bag.Add(Codes.NotebookNeedsNbconvert, path, notebook.Line, notebook.Column, state, notebook.String!);
         CheckPlaceholders(root, path, bag);
         return root;
     }
@@ -60,6 +63,9 @@ public static partial class StateMachineValidator
 
     private sealed class Walker(string path, string modelDirectory, DiagnosticBag bag)
     {
+        /// <summary>The first Task that runs a Jupyter notebook (the handler converts those with nbconvert).</summary>
+        public (string State, JsonTree Path)? FirstNotebook { get; private set; }
+
         private void Structure(JsonTree at, string message) => bag.Add(Codes.StateMachineStructure, path, at.Line, at.Column, message);
 
         public void Machine(JsonTree machine, string label)
@@ -230,6 +236,8 @@ public static partial class StateMachineValidator
                     var root = Path.GetFullPath(modelDirectory).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
                     if (Path.IsPathRooted(relative) || !full.StartsWith(root, StringComparison.Ordinal) || !File.Exists(full))
                         bag.Add(Codes.NotebookMissing, path, value.Line, value.Column, state, relative, full);
+                    else if (relative.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase))
+                        FirstNotebook ??= (state, value);
                 }
                 else
                 {

@@ -142,27 +142,48 @@ def upload_changes(s3, bucket, prefix, folder, before, metadata):
     return uploaded
 
 
-def _command(notebook, folder):
-    if notebook.endswith(".ipynb"):
-        script = os.path.join(folder, os.path.basename(notebook)[: -len(".ipynb")] + "_quetzal_run.py")
-        subprocess.run(
-            [sys.executable, "-m", "nbconvert", "--to", "script", notebook, "--output", os.path.splitext(script)[0]],
-            check=True, cwd=os.path.dirname(notebook), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        return [sys.executable, script]
-    return [sys.executable, notebook]
+def _command(notebook):
+    """The command that runs the step, and the program text to send to its standard input (a notebook's).
+
+    A notebook is converted by nbconvert to a script held in memory and run from standard input, in the notebook's
+    folder: no file is written where the step's outputs are collected (the training folder, /tmp in Lambda, is
+    uploaded), the task root stays read-only, and the notebook's folder is first on sys.path, as in Jupyter.
+    """
+    if not notebook.endswith(".ipynb"):
+        return [sys.executable, notebook], None
+    converted = subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "script", "--stdout", notebook],
+        cwd=os.path.dirname(notebook), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        errors="replace",
+    )
+    if converted.returncode != 0:
+        tail = "".join(collections.deque(converted.stderr.splitlines(keepends=True), maxlen=STDERR_TAIL_LINES))
+        raise StepFailed(
+            f"{os.path.basename(notebook)} could not be converted to a script (nbconvert exited with code "
+            f"{converted.returncode}); notebooks need nbconvert: list it in requirements.txt (and install it in "
+            f"the Python of local runs):\n{tail}")
+    return [sys.executable, "-"], converted.stdout
 
 
 def run_step(notebook, launcher_arg, log_path):
     """Runs the step, streaming its output to stdout and to the log file; raises StepFailed on a non-zero exit."""
-    command = _command(notebook, os.path.dirname(log_path))
     tail = collections.deque(maxlen=STDERR_TAIL_LINES)
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log:
+        try:
+            command, program = _command(notebook)
+        except StepFailed as failure:
+            log.write(f"{failure}\n")  # the log is what a modeller reads first
+            raise
         process = subprocess.Popen(
             command + [json.dumps(launcher_arg)], cwd=os.path.dirname(notebook),
+            stdin=subprocess.PIPE if program is not None else None,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace", bufsize=1,
         )
+        if program is not None:
+            # Python reads its whole program before it runs a line of it: written at once, then closed.
+            process.stdin.write(program)
+            process.stdin.close()
         for line in process.stdout:  # read as it comes: a chatty step never fills a pipe
             sys.stdout.write(line)
             log.write(line)

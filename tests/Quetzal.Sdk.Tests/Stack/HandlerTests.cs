@@ -106,6 +106,60 @@ public sealed class HandlerTests : IDisposable
         Assert.Contains("assignment diverged", await Read("base/logs/broken.txt"));
     }
 
+    /// <summary>A Jupyter notebook (nbformat 4) of these code cells, with a markdown cell between the first two.</summary>
+    internal static string Notebook(params string[] cells)
+    {
+        var all = cells.Select(c => (object)new { cell_type = "code", execution_count = (int?)null, metadata = new { }, outputs = Array.Empty<object>(), source = c }).ToList();
+        all.Insert(Math.Min(1, all.Count), new { cell_type = "markdown", metadata = new { }, source = "## What this step does\nReads the scenario, writes its outputs." });
+        return JsonSerializer.Serialize(new
+        {
+            cells = all, nbformat = 4, nbformat_minor = 5,
+            metadata = new { kernelspec = new { name = "python3", display_name = "Python 3", language = "python" }, language_info = new { name = "python" } },
+        });
+    }
+
+    [StackFact]
+    public async Task A_notebook_step_runs_in_its_folder_with_its_neighbours_importable_and_leaves_no_converted_script()
+    {
+        LocalStack.EnsureRunning();
+        await Seed();
+        // In notebooks/ as real models keep them, importing the model's code from there; steps/ is a neighbour folder.
+        var notebooks = Path.Combine(_taskRoot, "notebooks");
+        Directory.CreateDirectory(notebooks);
+        File.Copy(Path.Combine(_taskRoot, "steps", "model_io.py"), Path.Combine(notebooks, "model_io.py"));
+        File.WriteAllText(Path.Combine(notebooks, "assign.ipynb"), Notebook(
+            "import os\nfrom model_io import launcher_arg, scenario_path, write_json",
+            "arg = launcher_arg()\nfactor = arg['params']['general']['demand_factor']\n"
+                + "write_json(scenario_path(arg, 'outputs', 'assignment.json'), {'factor': factor, 'folder': os.path.basename(os.getcwd())})\n"
+                + "print('assigned with demand_factor', factor)"));
+
+        var result = Invoke("notebooks/assign.ipynb");
+        Assert.True(result.TryGetProperty("result", out _), result.ToString());
+        var output = JsonDocument.Parse(await Read("base/outputs/assignment.json")).RootElement;
+        Assert.Equal(2.0, output.GetProperty("factor").GetDouble());
+        Assert.Equal("notebooks", output.GetProperty("folder").GetString());
+        Assert.Contains("assigned with demand_factor 2", await Read("base/logs/assign.txt"));
+        // Nothing but the step's output and its log went up: no converted script, no checkpoint.
+        var keys = (await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = "base/" })).S3Objects.Select(o => o.Key).ToArray();
+        Assert.Equal(["base/logs/assign.txt", "base/outputs/assignment.json"],
+            keys.Where(k => k.StartsWith("base/logs/", StringComparison.Ordinal) || k.StartsWith("base/outputs/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(keys, k => k.EndsWith(".py", StringComparison.Ordinal));
+    }
+
+    [StackFact]
+    public async Task A_notebook_that_cannot_be_converted_fails_with_the_reason_in_the_answer_and_the_log()
+    {
+        LocalStack.EnsureRunning();
+        await Seed();
+        Directory.CreateDirectory(Path.Combine(_taskRoot, "notebooks"));
+        File.WriteAllText(Path.Combine(_taskRoot, "notebooks", "damaged.ipynb"), "{\"cells\": [ {\"cell_type\": ");
+        var failure = Invoke("notebooks/damaged.ipynb");
+        Assert.Equal("StepFailed", failure.GetProperty("error").GetString());
+        var message = failure.GetProperty("message").GetString()!;
+        Assert.Contains("damaged.ipynb could not be converted to a script", message);
+        Assert.Contains("damaged.ipynb could not be converted to a script", await Read("base/logs/damaged.txt"));
+    }
+
     [StackFact]
     public async Task Success_is_the_exit_code_not_the_word_error_and_a_chatty_step_never_hangs()
     {

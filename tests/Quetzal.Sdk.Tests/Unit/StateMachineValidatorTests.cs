@@ -141,6 +141,35 @@ public sealed class StateMachineValidatorTests : IDisposable
     public void A_notebook_outside_the_model_is_reported() => Only(Validate(Machine("a", ("a", Task(notebook: "../outside.py")))), "QTZ2008");
 
     [Fact]
+    public void A_notebook_step_without_nbconvert_in_requirements_warns_once_where_the_first_notebook_is_named()
+    {
+        _dir.Write("notebooks/assign.ipynb", "{}");
+        _dir.Write("notebooks/report.ipynb", "{}");
+        _dir.Write("requirements.txt", "# the model's packages\nquetzal==1.2\nnbconvert-utils\n");
+        var warning = Only(Validate(Machine("a", ("a", Task("\"Next\":\"b\"", notebook: "notebooks/assign.ipynb")), ("b", Task(notebook: "notebooks/report.ipynb")))), "QTZ2011");
+        Assert.Equal(Severity.Warning, warning.Severity);
+        Assert.Contains("State 'a' runs the notebook 'notebooks/assign.ipynb'", warning.Message);
+        Assert.Contains("requirements.txt", warning.Message);
+        Assert.EndsWith("step-functions.json", warning.File);
+        Assert.True(warning.Line > 0 && warning.Column > 0);
+    }
+
+    [Theory]
+    [InlineData("nbconvert\n")]
+    [InlineData("NBConvert[webpdf] >= 7.0  # converts the notebooks\n")]
+    [InlineData("pandas\njupyter==1.1\n")]
+    [InlineData("-r requirements-base.txt\n")]
+    public void A_notebook_step_with_nbconvert_in_requirements_passes(string requirements)
+    {
+        _dir.Write("notebooks/assign.ipynb", "{}");
+        _dir.Write("requirements.txt", requirements);
+        Assert.Empty(Validate(Machine("a", ("a", Task(notebook: "notebooks/assign.ipynb")))));
+    }
+
+    [Fact]
+    public void Script_steps_need_no_nbconvert() => Assert.Empty(Validate(Machine("a", ("a", Task()))));
+
+    [Fact]
     public void Unknown_placeholders_are_reported_with_the_known_list()
     {
         var error = Only(Validate(Machine("a", ("a", Task(extra: ",\"Comment\":\"${LambdaArn}\"")))), "QTZ2007");
