@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a stand-in for public.ecr.aws/lambda/python from files on this machine (no image can be pulled here):
-# busybox for /bin/sh, Debian's python3 with its standard library, pip, boto3 and nbconvert (notebook steps), and the
-# shared libraries they need.
+# busybox for /bin/sh, Debian's python3 with its standard library, pip, boto3 and nbconvert (notebook steps; its
+# templates are not copied: a model brings them, as `pip install --target` puts them), and the shared libraries they need.
 # Usage: eng/stack/base-image.sh <image:tag>
 set -euo pipefail
 image=${1:?image name}

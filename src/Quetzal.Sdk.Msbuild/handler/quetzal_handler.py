@@ -151,10 +151,14 @@ def _command(notebook):
     """
     if not notebook.endswith(".ipynb"):
         return [sys.executable, notebook], None
+    # `pip install --target $LAMBDA_TASK_ROOT` (the generated Dockerfile) puts nbconvert's templates in
+    # $LAMBDA_TASK_ROOT/share/jupyter, where Jupyter does not look unless told.
+    env = dict(os.environ)
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (os.path.join(TASK_ROOT, "share", "jupyter"), env.get("JUPYTER_PATH")) if p)
     converted = subprocess.run(
         [sys.executable, "-m", "nbconvert", "--to", "script", "--stdout", notebook],
-        cwd=os.path.dirname(notebook), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-        errors="replace",
+        cwd=os.path.dirname(notebook), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        encoding="utf-8", errors="replace",
     )
     if converted.returncode != 0:
         tail = "".join(collections.deque(converted.stderr.splitlines(keepends=True), maxlen=STDERR_TAIL_LINES))

@@ -95,6 +95,44 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
         Assert.Contains("no network here", result.Output);
     }
 
+    /// <summary>The template's second step as a Jupyter notebook (steps/loaded_links.ipynb), the script removed.</summary>
+    private static void MakeSecondStepANotebook(string model)
+    {
+        var script = Path.Combine(model, "steps", "loaded_links.py");
+        var code = File.ReadAllText(script);
+        var split = code.IndexOf("arg = launcher_arg()", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(model, "steps", "loaded_links.ipynb"), Stack.HandlerTests.Notebook(code[..split], code[split..]));
+        File.Delete(script);
+        var machine = Path.Combine(model, "step-functions.json");
+        File.WriteAllText(machine, File.ReadAllText(machine).Replace("steps/loaded_links.py", "steps/loaded_links.ipynb", StringComparison.Ordinal));
+    }
+
+    [StackFact]
+    public void A_notebook_step_runs_locally_in_python_and_in_docker_mode()
+    {
+        LocalStack.EnsureRunning(); // installs nbconvert for the machine's Python and the test base image
+        var model = Scaffold();
+        MakeSecondStepANotebook(model);
+
+        var python = packages.Run(model, ["run", "-p:QuetzalPython=/usr/bin/python3"]);
+        Assert.True(python.Succeeded, python.ToString());
+        // The template's requirements.txt does not list nbconvert: the build says so (this base image has it).
+        Assert.Contains("warning QTZ2011: State 'loaded_links' runs the notebook 'steps/loaded_links.ipynb'", python.Output);
+        Assert.Contains("  | loaded 3 road links with demand_factor=1.0", python.Output);
+        var loaded = Path.Combine(model, "bin", "quetzal-run", "bucket", "base", "outputs", "loaded_links.geojson");
+        Assert.Equal(2160.0, JsonDocument.Parse(File.ReadAllText(loaded)).RootElement.GetProperty("features")[0].GetProperty("properties").GetProperty("volume").GetDouble());
+        File.Delete(loaded);
+
+        // In the image, nbconvert's templates are where `pip install --target $LAMBDA_TASK_ROOT` (the generated
+        // Dockerfile) puts them, under the task root's share/jupyter; the test base image has none of its own.
+        TempDirectory.CopyDirectory("/usr/share/jupyter/nbconvert", Path.Combine(model, "share", "jupyter", "nbconvert"));
+        var docker = packages.Run(model, ["run", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", "--", "--mode", "docker"]);
+        Assert.True(docker.Succeeded, docker.ToString());
+        Assert.Contains("  | loaded 3 road links with demand_factor=1.0", docker.Output);
+        Assert.True(File.Exists(loaded));
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(model, "bin", "quetzal-run", "bucket"), "*.py", SearchOption.AllDirectories), f => true);
+    }
+
     [Fact]
     public void An_unknown_scenario_is_a_coded_error()
     {
