@@ -173,5 +173,23 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
         }
         Assert.False(File.Exists(workspace.Combine("demo-model", "Dockerfile")), "clean removes the generated Dockerfile");
         Assert.Empty(Directory.GetFiles(workspace.Path, "demo-model*.nupkg", SearchOption.AllDirectories));
+
+        // dotnet publish of the solution publishes the library and deploys no model: any AWS call would go to a
+        // closed port and fail the build.
+        var closed = new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9", ["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE", ["AWS_SECRET_ACCESS_KEY"] = "example", ["AWS_REGION"] = "ca-central-1" };
+        var publish = packages.Run(workspace.Path, ["publish", "all.slnx", "-nodeReuse:false"], closed);
+        Assert.True(publish.Succeeded, publish.ToString());
+        Assert.Contains("demo-model: built, not deployed: dotnet publish of a solution does not deploy Quetzal models", publish.Output);
+        Assert.DoesNotContain("Quetzal: publishing", publish.Output);
+        Assert.Contains(Directory.GetFiles(workspace.Combine("Lib", "bin"), "Lib.dll", SearchOption.AllDirectories), f => f.Contains("publish", StringComparison.Ordinal));
+        Assert.True(File.Exists(workspace.Combine("demo-model", "Dockerfile")), "the model is built (validated) by the solution publish");
+
+        // The model's own publish still deploys (here it reaches the closed port: a coded AWS error, not a skip).
+        var own = packages.Run(workspace.Combine("demo-model"), ["publish", "-nodeReuse:false"], closed);
+        Assert.Contains("Quetzal: publishing", own.Output);
+        Assert.DoesNotContain("not deployed", own.Output);
+        Assert.False(own.Succeeded);
+        Assert.Contains("error QTZ", own.Output);
+        Assert.DoesNotContain("QTZ9001", own.Output);
     }
 }
