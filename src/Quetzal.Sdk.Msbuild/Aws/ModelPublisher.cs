@@ -91,9 +91,10 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
 
     private async Task PublishOnceAsync(PublishRequest request, CancellationToken cancellation)
     {
-        // The scenario plan only reads (the bucket's listing, the local files' hashes where the record of earlier publishes does not tell): it starts now, beside the
-        // image, Lambda and state machine steps (most of a no-op publish is the S3 client's first use), and is
-        // applied after them, so the order of the writes, and what a failure leaves untouched, are unchanged.
+        // The scenario plan only reads (the bucket's listing; the local files' hashes where the record of earlier
+        // publishes does not tell): it starts now, beside the image, Lambda and state machine steps (most of a no-op
+        // publish is the S3 client's first use), and is applied after them, so the order of the writes, and what a
+        // failure leaves untouched, are unchanged.
         using var scenarios = request.Steps.HasFlag(PublishSteps.Scenarios)
             ? new ScenarioPublisher(settings, log) { Digests = request.DigestsFile is { } digests ? FileDigests.Load(digests) : FileDigests.None() }
             : null;
@@ -162,7 +163,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
             await builder.PushAsync(local, repository.Uri, context.ContentTag, login, cancellation);
             existing = await registry.HeadManifestAsync(repositoryPath, context.ContentTag, cancellation)
                 ?? throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the registry does not show the pushed tag");
-            Report($"Image: pushed {repository.Uri}@{existing.Digest}{await TagAsync(request, registry, repository, existing, cancellation)}");
+            Report($"Image: pushed {repository.Uri}@{existing.Digest}{await TagAsync(request, registry, repository.Uri, repositoryPath, existing, cancellation)}");
         }
         else if (existing is null)
         {
@@ -170,7 +171,7 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
         }
         else
         {
-            var tagged = request.Steps.HasFlag(PublishSteps.Image) ? await TagAsync(request, registry, repository, existing, cancellation) : "";
+            var tagged = request.Steps.HasFlag(PublishSteps.Image) ? await TagAsync(request, registry, repository.Uri, repositoryPath, existing, cancellation) : "";
             Report($"Image: unchanged ({repository.Uri}@{existing.Digest}){tagged}");
         }
         if (existing.IsIndex)
@@ -182,15 +183,14 @@ public sealed class ModelPublisher(AwsSettings settings, IPublishLog log)
     /// Makes QuetzalImageTag name the image, through the registry's API (the manifest put again under the tag), so
     /// that it works on a machine whose engine never built the image. Returns what to add to the summary line.
     /// </summary>
-    private async Task<string> TagAsync(PublishRequest request, RegistryClient registry, EcrRepository repository, RegistryClient.Manifest image, CancellationToken cancellation)
+    private async Task<string> TagAsync(PublishRequest request, RegistryClient registry, string repositoryUri, string repositoryPath, RegistryClient.Manifest image, CancellationToken cancellation)
     {
         if (string.IsNullOrEmpty(request.ImageTag)) return "";
-        var repositoryPath = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];
         if ((await registry.HeadManifestAsync(repositoryPath, request.ImageTag, cancellation))?.Digest == image.Digest) return $"; tag {request.ImageTag} names it";
         if (request.DryRun) return $"; would tag it {request.ImageTag}";
         await BeforeWriteAsync(request, cancellation);
         var (tagged, refusal) = await registry.TagAsync(repositoryPath, image.Digest, request.ImageTag, cancellation);
-        if (!tagged) throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry refused the tag {request.ImageTag} ({refusal})");
+        if (!tagged) throw new QuetzalException(Codes.ImagePushFailed, repositoryUri, $"the registry refused the tag {request.ImageTag} ({refusal})");
         return $"; tagged {request.ImageTag}";
     }
 
