@@ -154,7 +154,7 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
     }
 
     [Fact]
-    public void A_solution_with_a_model_and_a_csharp_project_restores_builds_tests_packs_and_cleans()
+    public void A_solution_with_a_model_and_a_csharp_project_restores_builds_tests_packs_publishes_and_cleans()
     {
         using var workspace = packages.Workspace();
         Scaffold(workspace);
