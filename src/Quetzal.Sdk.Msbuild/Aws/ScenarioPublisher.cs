@@ -23,8 +23,9 @@ public sealed record ScenarioPlan(string Scenario, IReadOnlyList<PlannedFile> Fi
 /// <summary>
 /// Publishes scenario folders to the model's bucket: <c>scenarios/&lt;s&gt;/...</c> becomes <c>s3://bucket/&lt;s&gt;/...</c>.
 /// Only files whose content differs are uploaded (the ETag S3 computes is compared with the same digest of the
-/// local file, or with what <see cref="Digests"/> remembers of it), base first, files in parallel, large files in parts. Pruning deletes only under a declared
-/// scenario's prefix, always with its trailing slash, so 'base' never touches 'base 1'.
+/// local file, or with what <see cref="Digests"/> remembers of it), base first, files in parallel, large files in
+/// parts. Pruning deletes only under a declared scenario's prefix, always with its trailing slash, so 'base' never
+/// touches 'base 1'.
 /// </summary>
 public sealed class ScenarioPublisher : IDisposable
 {
