@@ -53,6 +53,14 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         => after.Where(p => !before.TryGetValue(p.Key, out var old) || old != p.Value).Select(p => p.Key)
             .Concat(before.Keys.Where(k => !after.ContainsKey(k))).Order().ToArray();
 
+    /// <summary>The stack running, a model scaffolded from the packed template, and what infra/ would have created for it.</summary>
+    private void ScaffoldWithInfrastructure()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        CreateInfrastructure();
+    }
+
     private void CreateInfrastructure()
     {
         // What infra/ (Terraform) creates: the repository and the bucket. The Lambda and the state machine are the SDK's.
@@ -190,9 +198,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task Teardown_needs_confirmation_and_then_empties_what_terraform_destroy_cannot()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         Assert.True(Publish().Succeeded);
         using var lambda = new LambdaClient(_aws);
         var digest = (await lambda.GetFunctionAsync(_name, default))!.ImageUri!.Split('@')[1];
@@ -253,9 +259,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task A_second_publish_of_the_same_model_waits_and_then_stops_without_changing_anything()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         var lockFile = Path.Combine(Model, "obj", "quetzal", "publish.lock");
         Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
         using (new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
@@ -276,9 +280,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task Cancelling_during_an_upload_stops_within_two_seconds_and_leaves_nothing_partial()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         var big = Path.Combine(Model, "scenarios", "base", "inputs", "raster", "big.bin");
         Directory.CreateDirectory(Path.GetDirectoryName(big)!);
         using (var file = File.Create(big))
@@ -317,9 +319,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     /// <summary>A scaffolded model, published once: the Lambda's image, the state machine and its definition then.</summary>
     private async Task<(string Image, string Arn, string Definition)> PublishedOnce()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         var first = Publish();
         Assert.True(first.Succeeded, first.ToString());
         using var lambda = new LambdaClient(_aws);
@@ -448,9 +448,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task Faults_between_the_engine_and_the_registry_are_retried_and_the_publish_succeeds()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         using var registry = new FaultProxy($"http://{LocalStack.Registry}");
         await PushThrough(registry);
         // The first layer upload loses its connection, the next is answered 503: the engine retries both.
@@ -521,9 +519,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task Publishes_of_the_same_model_from_two_folders_never_interleave()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         // A second clone of the model: its own folder, so its own local lock; only the bucket lease is shared.
         var clone = _workspace.Combine("clone", _name);
         TempDirectory.CopyDirectory(Model, clone);
@@ -578,9 +574,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task Transient_faults_of_every_kind_are_retried_and_the_publish_succeeds()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         using var controlPlane = new FaultProxy(LocalStack.ControlPlane);
         using var s3 = new FaultProxy(LocalStack.S3);
         controlPlane
@@ -612,9 +606,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task A_persistent_s3_failure_is_a_coded_error_with_no_partial_object_and_publishing_again_converges()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         using var controlPlane = new FaultProxy(LocalStack.ControlPlane);
         using var s3 = new FaultProxy(LocalStack.S3);
         s3.Add(new(r => r.HttpMethod == "PUT" && r.Url!.AbsolutePath.EndsWith("params.json"), new FaultProxy.Status(500, "InternalError")));
@@ -672,9 +664,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task A_failing_dockerfile_step_is_a_coded_error_with_its_output_and_the_lambda_is_not_touched()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         // A Dockerfile the user took over (no header), with a step that fails the way pip does.
         File.WriteAllText(Path.Combine(Model, "Dockerfile"), $"FROM {LocalStack.BaseImage}\nRUN echo 'ERROR: No matching distribution found for quetzal==99' && exit 7\n");
         var result = Publish();
@@ -719,9 +709,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public void An_invalid_model_is_not_deployed()
     {
-        LocalStack.EnsureRunning();
-        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        CreateInfrastructure();
+        ScaffoldWithInfrastructure();
         File.WriteAllText(Path.Combine(Model, "scenarios", "base", "inputs", "road", "links.geojson"), "{");
         var result = Publish();
         Assert.False(result.Succeeded);
