@@ -383,11 +383,18 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         (await http.PostAsync($"{LocalStack.ControlPlane}/_local/repository-host?repository={_name}&host=127.0.0.1:{proxy.Port}", null)).EnsureSuccessStatusCode();
     }
 
+    /// <summary>A client of the local registry itself (not through a proxy), logged in as the engine is.</summary>
+    private static HttpClient RegistryHttp()
+    {
+        var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"AWS:{LocalStack.RegistryToken}")));
+        return http;
+    }
+
     /// <summary>The tags the registry holds for this model (read directly, not through a proxy).</summary>
     private async Task<string[]> RegistryTags()
     {
-        using var http = new HttpClient();
-        http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"AWS:{LocalStack.RegistryToken}")));
+        using var http = RegistryHttp();
         using var response = await http.GetAsync($"http://{LocalStack.Registry}/v2/{_name}/tags/list");
         if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return [];
         var tags = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["tags"]?.AsArray();
@@ -397,8 +404,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     /// <summary>The digest a tag of this model names in the registry (read directly), or null.</summary>
     private async Task<string?> TagDigest(string tag)
     {
-        using var http = new HttpClient();
-        http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"AWS:{LocalStack.RegistryToken}")));
+        using var http = RegistryHttp();
         using var request = new HttpRequestMessage(HttpMethod.Head, $"http://{LocalStack.Registry}/v2/{_name}/manifests/{tag}");
         request.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
         request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
