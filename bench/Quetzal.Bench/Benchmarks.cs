@@ -146,8 +146,11 @@ public static class Benchmarks
             var bucket = $"bench-sdk-{Guid.NewGuid():N}"[..24];
             await s3.PutBucketAsync(bucket);
             var clock = Stopwatch.StartNew();
-            using (var publisher = new ScenarioPublisher(settings, NullPublishLog.Instance))
+            using (var client = S3Clients.Create(settings))
+            {
+                var publisher = new ScenarioPublisher(client, S3Profile.For(settings), NullPublishLog.Instance);
                 await publisher.ApplyAsync(bucket, await publisher.PlanAsync(bucket, Path.GetDirectoryName(scenario)!, ["base"], false, default), default);
+            }
             if (i > 0) sdk.Add(clock.Elapsed.TotalSeconds);
 
             var cliBucket = $"bench-cli-{Guid.NewGuid():N}"[..24];

@@ -15,18 +15,18 @@ public static class Program
         var stateMachine = new Option<string>("--state-machine") { Required = true, Description = "The state machine file." };
         var scenariosDirectory = new Option<string>("--scenarios-dir") { Required = true };
         var scenarios = new Option<string>("--scenarios") { Required = true, Description = "The declared scenarios, ';'-separated." };
-        var defaultScenario = new Option<string>("--default-scenario") { DefaultValueFactory = _ => "base" };
+        var defaultScenario = new Option<string>("--default-scenario") { Required = true };
         var scenario = new Option<string?>("--scenario", "-s") { Description = "The scenario to run (default: base)." };
         var input = new Option<string?>("--input", "-i") { Description = "The execution input: JSON, or @file (default: what Quenedi sends)." };
-        var defaultMode = new Option<string>("--default-mode") { DefaultValueFactory = _ => "python" };
+        var defaultMode = new Option<string>("--default-mode") { Required = true };
         var mode = new Option<string?>("--mode", "-m") { Description = "python (the local interpreter) or docker (the model's image); default: QuetzalRunMode." };
-        var python = new Option<string?>("--python");
+        var python = new Option<string>("--python") { Required = true };
         var runDirectory = new Option<string>("--run-dir") { Required = true };
         var handlerDirectory = new Option<string>("--handler-dir") { Required = true };
         var bucket = new Option<string>("--bucket") { Required = true };
         var function = new Option<string>("--function") { Required = true };
-        var region = new Option<string>("--region") { DefaultValueFactory = _ => "ca-central-1" };
-        var timeout = new Option<int>("--timeout") { DefaultValueFactory = _ => 300 };
+        var region = new Option<string>("--region") { Required = true };
+        var timeout = new Option<int>("--timeout") { Required = true };
         var image = new Option<string?>("--image");
 
         var run = new Command("run", "Runs the model's workflow locally on a scenario, state by state.")
@@ -44,9 +44,8 @@ public static class Program
                 Scenario = parse.GetValue(scenario) ?? parse.GetValue(defaultScenario)!, Input = parse.GetValue(input),
                 Mode = parse.GetValue(mode) ?? parse.GetValue(defaultMode)!, RunDirectory = parse.GetValue(runDirectory)!, HandlerDirectory = parse.GetValue(handlerDirectory)!,
                 BucketName = parse.GetValue(bucket)!, FunctionName = parse.GetValue(function)!, Region = parse.GetValue(region)!,
-                LambdaTimeout = parse.GetValue(timeout), Image = parse.GetValue(image),
+                LambdaTimeout = parse.GetValue(timeout), Image = parse.GetValue(image), Python = parse.GetValue(python)!,
             };
-            if (parse.GetValue(python) is { Length: > 0 } interpreter) options = options with { Python = interpreter };
             return new LocalRun(options, Console.Out).ExecuteAsync(cancellation);
         });
         // The worker that validates large networks for the build (see NetworkCheck): diagnostics as JSON lines.

@@ -13,7 +13,7 @@ namespace Quetzal.Sdk.Aws;
 /// object of group name to bucket list. Changed by read-modify-write with a conditional put on the ETag read (or
 /// on "no such file"), retried on conflict, so that two admins granting at once both land. Idempotent.
 /// </summary>
-public sealed class AccessGrants(AwsSettings settings, IPublishLog log)
+public sealed class AccessGrants(IAmazonS3 s3, S3Profile profile, IPublishLog log)
 {
     public const string AccessFile = "cognito_group_access.json";
     public int MaxAttempts { get; init; } = 10;
@@ -33,7 +33,6 @@ public sealed class AccessGrants(AwsSettings settings, IPublishLog log)
 
     private async Task<bool> ChangeAsync(string configBucket, string group, CancellationToken cancellation, Func<List<string>, bool> change, string changed, string unchanged)
     {
-        using var s3 = S3Clients.Create(settings, out var customEndpoint);
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var (document, etag) = await ReadAsync(s3, configBucket, cancellation);
@@ -48,7 +47,7 @@ public sealed class AccessGrants(AwsSettings settings, IPublishLog log)
             {
                 BucketName = configBucket, Key = AccessFile, ContentType = "application/json",
                 ContentBody = document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n",
-                UseChunkEncoding = !customEndpoint,
+                UseChunkEncoding = profile.ChunkedBodies,
             };
             if (etag is null) request.IfNoneMatch = "*";
             else request.IfMatch = etag;

@@ -7,7 +7,7 @@ using Quetzal.Sdk.Diagnostics;
 
 namespace Quetzal.Sdk.Aws;
 
-/// <summary>An error AWS answered, after retries.</summary>
+/// <summary>An error AWS answered, after retries; <see cref="Failures"/> turns it into the code a user reads.</summary>
 public sealed class AwsServiceException(string service, string operation, int status, string type, string message)
     : Exception($"{type}: {message}")
 {
@@ -16,27 +16,6 @@ public sealed class AwsServiceException(string service, string operation, int st
     public int Status { get; } = status;
     public string Type { get; } = type;
     public string AwsMessage { get; } = message;
-
-    public QuetzalException ToQuetzal()
-        => Type is "UnrecognizedClientException" or "InvalidSignatureException" or "ExpiredTokenException" or "InvalidClientTokenId" or "ExpiredToken"
-            ? new QuetzalException(Codes.CredentialsRefused, Type, AwsMessage)
-            : new QuetzalException(Codes.AwsCallFailed, Service, Operation, Message);
-}
-
-/// <summary>Runs an AWS call: an error AWS answered becomes the coded error a user reads.</summary>
-public static class AwsCall
-{
-    public static async Task<T> Run<T>(Func<Task<T>> call)
-    {
-        try { return await call(); }
-        catch (AwsServiceException e) { throw e.ToQuetzal(); }
-    }
-
-    public static async Task Run(Func<Task> call)
-    {
-        try { await call(); }
-        catch (AwsServiceException e) { throw e.ToQuetzal(); }
-    }
 }
 
 /// <summary>
@@ -95,7 +74,9 @@ public sealed class AwsHttpClient(AwsSettings settings, AwsService service, Http
             }
             catch (HttpRequestException e)
             {
-                throw new AwsServiceException(service.SigningName, operation, 0, "ConnectionFailed", $"{uri.GetLeftPart(UriPartial.Authority)}: {e.Message}");
+                // Said by the error boundary as "could not reach" this operation's endpoint.
+                e.Data["Quetzal.Target"] = $"{service.SigningName} {operation} at {uri.GetLeftPart(UriPartial.Authority)}";
+                throw;
             }
             catch (TaskCanceledException) when (!cancellation.IsCancellationRequested && attempt < MaxAttempts)
             {

@@ -25,7 +25,7 @@ public sealed class BucketLease : IAsyncDisposable
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
 
     private readonly IAmazonS3 _s3;
-    private readonly bool _customEndpoint;
+    private readonly S3Profile _profile;
     private readonly string _bucket;
     private readonly string _model;
     private readonly IPublishLog _log;
@@ -34,10 +34,10 @@ public sealed class BucketLease : IAsyncDisposable
     private readonly Task _renewal;
     private string _etag;
 
-    private BucketLease(IAmazonS3 s3, bool customEndpoint, string bucket, string model, string holder, string etag, bool waited, IPublishLog log)
+    private BucketLease(IAmazonS3 s3, S3Profile profile, string bucket, string model, string holder, string etag, bool waited, IPublishLog log)
     {
         _s3 = s3;
-        _customEndpoint = customEndpoint;
+        _profile = profile;
         _bucket = bucket;
         _model = model;
         _holder = holder;
@@ -55,33 +55,26 @@ public sealed class BucketLease : IAsyncDisposable
 
     /// <summary>
     /// Takes the lease, waiting up to <paramref name="timeout"/> for another holder to release it (or for its lease
-    /// to expire), then QTZ4071. Null when the storage does not support conditional writes (no lease is possible).
+    /// to expire), then QTZ4071. Null, with the warning QTZ4073, when the storage does not support conditional writes
+    /// (no lease is possible). The client stays the caller's.
     /// </summary>
-    public static async Task<BucketLease?> AcquireAsync(AwsSettings settings, string bucket, string model, TimeSpan timeout, IPublishLog log, CancellationToken cancellation)
+    public static async Task<BucketLease?> AcquireAsync(IAmazonS3 s3, S3Profile profile, string bucket, string model, TimeSpan timeout, IPublishLog log, CancellationToken cancellation)
     {
-        var s3 = S3Clients.Create(settings, out var customEndpoint);
-        BucketLease? lease = null;
         try
         {
-            lease = await AcquireAsync(s3, customEndpoint, bucket, model, timeout, log, cancellation);
-            return lease;
+            return await TakeAsync(s3, profile, bucket, model, timeout, log, cancellation);
         }
-        catch (AmazonServiceException e) when (S3Clients.Coded(e, bucket) is { } coded)
+        catch (AmazonServiceException e) when (S3Clients.BucketMissing(e, bucket) is { } missing)
         {
-            throw coded;
+            throw missing;
         }
-        catch (AmazonServiceException e)
+        catch (AmazonServiceException e) when (e.ErrorCode is not ("InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken"))
         {
             throw new QuetzalException(Codes.PublishLeaseFailed, bucket, Key, e.Message);
         }
-        finally
-        {
-            // A lease owns the client until it is released.
-            if (lease is null) s3.Dispose();
-        }
     }
 
-    private static async Task<BucketLease?> AcquireAsync(IAmazonS3 s3, bool customEndpoint, string bucket, string model, TimeSpan timeout, IPublishLog log, CancellationToken cancellation)
+    private static async Task<BucketLease?> TakeAsync(IAmazonS3 s3, S3Profile profile, string bucket, string model, TimeSpan timeout, IPublishLog log, CancellationToken cancellation)
     {
         var holder = ThisHolder;
         var deadline = DateTime.UtcNow + timeout;
@@ -91,15 +84,15 @@ public sealed class BucketLease : IAsyncDisposable
             cancellation.ThrowIfCancellationRequested();
             try
             {
-                var etag = await PutAsync(s3, customEndpoint, bucket, model, holder, ifMatch: null, cancellation);
-                return new BucketLease(s3, customEndpoint, bucket, model, holder, etag, waited, log);
+                var etag = await PutAsync(s3, profile, bucket, model, holder, ifMatch: null, cancellation);
+                return new BucketLease(s3, profile, bucket, model, holder, etag, waited, log);
             }
             catch (AmazonS3Exception e) when (IsConflict(e))
             {
             }
-            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotImplemented)
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotImplemented && !profile.ConditionalWritesKnown)
             {
-                log.Detail($"  s3://{bucket} does not support conditional writes: publishing without a lease");
+                log.Warning(Codes.PublishWithoutLease.Create(null, bucket, model));
                 return null;
             }
 
@@ -109,9 +102,9 @@ public sealed class BucketLease : IAsyncDisposable
             {
                 try
                 {
-                    var etag = await PutAsync(s3, customEndpoint, bucket, model, holder, current.ETag, cancellation);
+                    var etag = await PutAsync(s3, profile, bucket, model, holder, current.ETag, cancellation);
                     log.Info($"Quetzal: took over the expired publish lease of {current.Holder} (s3://{bucket}/{Key})");
-                    return new BucketLease(s3, customEndpoint, bucket, model, holder, etag, waited, log);
+                    return new BucketLease(s3, profile, bucket, model, holder, etag, waited, log);
                 }
                 catch (AmazonS3Exception e) when (IsConflict(e))
                 {
@@ -130,12 +123,12 @@ public sealed class BucketLease : IAsyncDisposable
 
     private static string Time(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
-    private static async Task<string> PutAsync(IAmazonS3 s3, bool customEndpoint, string bucket, string model, string holder, string? ifMatch, CancellationToken cancellation)
+    private static async Task<string> PutAsync(IAmazonS3 s3, S3Profile profile, string bucket, string model, string holder, string? ifMatch, CancellationToken cancellation)
     {
         var now = DateTime.UtcNow;
         var request = new PutObjectRequest
         {
-            BucketName = bucket, Key = Key, ContentType = "application/json", UseChunkEncoding = !customEndpoint,
+            BucketName = bucket, Key = Key, ContentType = "application/json", UseChunkEncoding = profile.ChunkedBodies,
             ContentBody = new JsonObject
             {
                 ["model"] = model, ["holder"] = holder,
@@ -186,7 +179,7 @@ public sealed class BucketLease : IAsyncDisposable
             try
             {
                 await Task.Delay(Renewal, _stop.Token);
-                _etag = await PutAsync(_s3, _customEndpoint, _bucket, _model, _holder, _etag, _stop.Token);
+                _etag = await PutAsync(_s3, _profile, _bucket, _model, _holder, _etag, _stop.Token);
             }
             catch (OperationCanceledException)
             {
@@ -214,6 +207,5 @@ public sealed class BucketLease : IAsyncDisposable
             _log.Detail($"  could not release the publish lease s3://{_bucket}/{Key} ({e.Message}); it expires on its own");
         }
         _stop.Dispose();
-        _s3.Dispose();
     }
 }

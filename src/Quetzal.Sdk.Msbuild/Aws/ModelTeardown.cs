@@ -17,7 +17,7 @@ public sealed record TeardownRequest(string ModelName, string BucketName, string
 /// It holds the model's publish lease meanwhile, so that no publish (from any folder or machine) writes while it
 /// empties; the lease's own object and versions go last.
 /// </summary>
-public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
+public sealed class ModelTeardown(IAwsClients clients, IPublishLog log)
 {
     public async Task<IReadOnlyList<string>> RunAsync(TeardownRequest request, CancellationToken cancellation)
     {
@@ -26,7 +26,7 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
         BucketLease? lease = null;
         try
         {
-            if (!request.DryRun) lease = await BucketLease.AcquireAsync(settings, request.BucketName, request.ModelName, request.LeaseTimeout, log, cancellation);
+            if (!request.DryRun) lease = await BucketLease.AcquireAsync(clients.S3, clients.S3Profile, request.BucketName, request.ModelName, request.LeaseTimeout, log, cancellation);
         }
         catch (QuetzalException e) when (e.Diagnostic.Descriptor == Codes.BucketMissing)
         {
@@ -43,7 +43,7 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
         if (lease is not null)
         {
             // Deleting the lease leaves a delete marker (and older versions) where the bucket keeps versions.
-            using var s3 = S3Clients.Create(settings, out _);
+            var s3 = clients.S3;
             var left = (await ListAllVersionsAsync(s3, request.BucketName, cancellation, BucketLease.Key)).Where(o => o.Key == BucketLease.Key).ToList();
             if (left.Count > 0) await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = request.BucketName, Objects = left }, cancellation);
         }
@@ -53,16 +53,13 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
     private async Task EmptyAsync(TeardownRequest request, string verb, List<string> done, CancellationToken cancellation)
     {
 
-        using (var lambda = new LambdaClient(settings))
-        {
-            var exists = await AwsCall.Run(() => lambda.GetFunctionAsync(request.FunctionName, cancellation)) is not null;
-            if (exists && !request.DryRun) await AwsCall.Run(() => lambda.DeleteFunctionAsync(request.FunctionName, cancellation));
-            done.Add(exists ? $"Lambda: {verb} {request.FunctionName}" : $"Lambda: no function {request.FunctionName}");
-            log.Info(done[^1]);
-        }
+        var exists = await clients.Lambda.GetFunctionAsync(request.FunctionName, cancellation) is not null;
+        if (exists && !request.DryRun) await clients.Lambda.DeleteFunctionAsync(request.FunctionName, cancellation);
+        done.Add(exists ? $"Lambda: {verb} {request.FunctionName}" : $"Lambda: no function {request.FunctionName}");
+        log.Info(done[^1]);
 
-        using (var s3 = S3Clients.Create(settings, out _))
         {
+            var s3 = clients.S3;
             var objects = (await ListAllVersionsAsync(s3, request.BucketName, cancellation)).Where(o => o.Key != BucketLease.Key).ToList();
             if (!request.DryRun)
                 foreach (var batch in objects.Chunk(1000))
@@ -71,20 +68,18 @@ public sealed class ModelTeardown(AwsSettings settings, IPublishLog log)
             log.Info(done[^1]);
         }
 
-        using (var ecr = new EcrClient(settings))
+        var ecr = clients.Ecr;
+        if (await ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation) is null)
         {
-            if (await AwsCall.Run(() => ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation)) is null)
-            {
-                done.Add($"ECR: no repository {request.RepositoryName}");
-            }
-            else
-            {
-                var images = await AwsCall.Run(() => ecr.ListImagesAsync(request.RepositoryName, cancellation));
-                if (!request.DryRun && images.Count > 0) await AwsCall.Run(() => ecr.BatchDeleteImageAsync(request.RepositoryName, images, cancellation));
-                done.Add($"ECR: {verb} {images.Count} images of {request.RepositoryName}");
-            }
-            log.Info(done[^1]);
+            done.Add($"ECR: no repository {request.RepositoryName}");
         }
+        else
+        {
+            var images = await ecr.ListImagesAsync(request.RepositoryName, cancellation);
+            if (!request.DryRun && images.Count > 0) await ecr.BatchDeleteImageAsync(request.RepositoryName, images, cancellation);
+            done.Add($"ECR: {verb} {images.Count} images of {request.RepositoryName}");
+        }
+        log.Info(done[^1]);
     }
 
     /// <summary>Every version and delete marker where the bucket keeps versions; every object where the server has no versions.</summary>

@@ -27,7 +27,7 @@ public sealed record ScenarioPlan(string Scenario, IReadOnlyList<PlannedFile> Fi
 /// parts. Pruning deletes only under a declared scenario's prefix, always with its trailing slash, so 'base' never
 /// touches 'base 1'.
 /// </summary>
-public sealed class ScenarioPublisher : IDisposable
+public sealed class ScenarioPublisher
 {
     /// <summary>Files from this size go up in parts of <see cref="PartSize"/>; the local multipart ETag uses the same split.</summary>
     public const long MultipartThreshold = 64L << 20;
@@ -35,13 +35,15 @@ public sealed class ScenarioPublisher : IDisposable
     private static readonly HashSet<string> Ignored = new(StringComparer.OrdinalIgnoreCase) { ".DS_Store", "Thumbs.db", "desktop.ini" };
 
     private readonly IAmazonS3 _s3;
-    private readonly bool _customEndpoint;
+    private readonly S3Profile _profile;
     private readonly IPublishLog _log;
 
-    public ScenarioPublisher(AwsSettings settings, IPublishLog log, HttpClientFactory? httpClientFactory = null)
+    /// <param name="s3">The client (the caller's: not disposed here), configured for <paramref name="profile"/>.</param>
+    public ScenarioPublisher(IAmazonS3 s3, S3Profile profile, IPublishLog log)
     {
+        _s3 = s3;
+        _profile = profile;
         _log = log;
-        _s3 = S3Clients.Create(settings, out _customEndpoint, httpClientFactory);
     }
 
     public int Parallelism { get; init; } = 4;
@@ -138,9 +140,9 @@ public sealed class ScenarioPublisher : IDisposable
             }
             while (page.IsTruncated == true);
         }
-        catch (AmazonServiceException e) when (S3Clients.Coded(e, bucket) is { } coded)
+        catch (AmazonServiceException e) when (S3Clients.BucketMissing(e, bucket) is { } missing)
         {
-            throw coded;
+            throw missing;
         }
         return result;
     }
@@ -161,7 +163,7 @@ public sealed class ScenarioPublisher : IDisposable
                     ? (await _s3.PutObjectAsync(new PutObjectRequest
                     {
                         BucketName = bucket, Key = file.Key, FilePath = file.LocalPath, ContentType = ContentType(file.Key),
-                        UseChunkEncoding = !_customEndpoint,
+                        UseChunkEncoding = _profile.ChunkedBodies,
                     }, cancellation)).ETag
                     : await UploadInPartsAsync(bucket, file, cancellation);
             }
@@ -196,7 +198,7 @@ public sealed class ScenarioPublisher : IDisposable
                 {
                     BucketName = bucket, Key = file.Key, UploadId = start.UploadId, PartNumber = number,
                     FilePath = file.LocalPath, FilePosition = offset, PartSize = Math.Min(PartSize, file.Bytes - offset),
-                    UseChunkEncoding = !_customEndpoint,
+                    UseChunkEncoding = _profile.ChunkedBodies,
                 }, cancellation);
                 parts.Add(new PartETag(number, response.ETag));
             }
@@ -269,8 +271,6 @@ public sealed class ScenarioPublisher : IDisposable
         ".tif" or ".tiff" => "image/tiff",
         _ => "application/octet-stream",
     };
-
-    public void Dispose() => _s3.Dispose();
 }
 
 public static class Bytes

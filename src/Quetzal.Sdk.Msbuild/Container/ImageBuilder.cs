@@ -5,12 +5,20 @@ using Quetzal.Sdk.Diagnostics;
 
 namespace Quetzal.Sdk.Container;
 
+/// <summary>The Docker engine as a publish uses it (see <see cref="ImageBuilder"/>).</summary>
+public interface IImageEngine : IDisposable
+{
+    Task EnsureAvailableAsync(CancellationToken cancellation);
+    Task BuildAsync(BuildContext context, string imageName, CancellationToken cancellation);
+    Task PushAsync(string localImage, string repositoryUri, string tag, RegistryCredentials credentials, CancellationToken cancellation);
+}
+
 /// <summary>
 /// Builds the model's image through the Docker Engine API and pushes it. The classic builder makes one
 /// linux/amd64 image manifest, never an index or attestation (Lambda rejects those). The registry password
 /// goes to the engine in the request's auth header only: never into ~/.docker/config.json or a log.
 /// </summary>
-public sealed class ImageBuilder : IDisposable
+public sealed class ImageBuilder : IImageEngine
 {
     private readonly DockerClient _docker;
     private readonly string _endpoint;

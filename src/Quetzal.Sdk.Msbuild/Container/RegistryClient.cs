@@ -6,7 +6,24 @@ using Quetzal.Sdk.Aws;
 namespace Quetzal.Sdk.Container;
 
 /// <summary>The registry's own HTTP API (the Docker Registry API that ECR speaks): which digest a tag names, and tagging a digest.</summary>
-public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageHandler? handler = null) : IDisposable
+/// <summary>An error the registry answered (after retries); <see cref="Diagnostics.Failures"/> says it as QTZ3007.</summary>
+public sealed class RegistryException(string registry, string operation, string status, string answer)
+    : Exception($"{registry} answered {status} to {operation}")
+{
+    public string Registry { get; } = registry;
+    public string Operation { get; } = operation;
+    public string Status { get; } = status;
+    public string Answer { get; } = answer;
+}
+
+/// <summary>The registry as a publish uses it (see <see cref="RegistryClient"/>).</summary>
+public interface IImageRegistry : IDisposable
+{
+    Task<RegistryClient.Manifest?> HeadManifestAsync(string repository, string reference, CancellationToken cancellation);
+    Task<(bool Tagged, string Refusal)> TagAsync(string repository, string digest, string tag, CancellationToken cancellation);
+}
+
+public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageHandler? handler = null) : IImageRegistry
 {
     private static readonly string[] ManifestTypes =
     [
@@ -26,7 +43,8 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
     {
         using var response = await SendAsync(() => Request(HttpMethod.Head, repository, reference), cancellation);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        response.EnsureSuccessStatusCode();
+        if (!response.IsSuccessStatusCode)
+            throw new RegistryException(credentials.Registry, $"HEAD {repository}:{reference}", $"{(int)response.StatusCode} {response.ReasonPhrase}", "");
         var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : null;
         return digest is null ? null : new Manifest(digest, response.Content.Headers.ContentType?.MediaType ?? "");
     }
@@ -78,6 +96,11 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
             }
             catch (HttpRequestException) when (attempt < 4)
             {
+            }
+            catch (HttpRequestException e)
+            {
+                e.Data["Quetzal.Target"] = $"the registry {credentials.Registry}";
+                throw;
             }
             await Task.Delay(300 * attempt, cancellation);
         }

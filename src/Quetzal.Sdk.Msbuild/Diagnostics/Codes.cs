@@ -56,6 +56,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor PathEscapesModel = new("QTZ1107", Error,
         "'{0}' leads outside the model folder (through a link); scenario files must live inside the model.",
         "A scenario file or folder is a link to outside the model");
+    public static readonly DiagnosticDescriptor UnknownScenarioSelected = new("QTZ1108", Error,
+        "{0} names '{1}', which is not one of the model's scenarios: {2}. Separate several with ',' (or ';' inside quotes).",
+        "QuetzalScenarios (or --scenario) names a scenario the model does not declare");
 
     // 12xx: JSON and GeoJSON networks
     public static readonly DiagnosticDescriptor InvalidJson = new("QTZ1201", Error,
@@ -166,6 +169,12 @@ public static class Codes
     public static readonly DiagnosticDescriptor SecretInContext = new("QTZ3006", Error,
         "'{0}' looks like a secret (credentials, keys or environment) and would be copied into the image: keep it out with the .dockerignore the SDK generates, or move it out of the model folder.",
         "A credentials, key or .env file would go into the image");
+    public static readonly DiagnosticDescriptor RegistryCallFailed = new("QTZ3007", Error,
+        "The registry {0} answered {1} to {2}: {3}",
+        "The container registry refused a request (status and its answer given)");
+    public static readonly DiagnosticDescriptor DockerEngineFailed = new("QTZ3008", Error,
+        "The Docker engine refused a request ({0}): {1}",
+        "The Docker engine answered an error (status and its message given)");
 
     // 4xxx: AWS
     public static readonly DiagnosticDescriptor NoCredentials = new("QTZ4001", Error,
@@ -180,6 +189,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor AwsCallFailed = new("QTZ4004", Error,
         "{0} {1} failed: {2}",
         "An AWS call failed after retries (service, operation and AWS's message given)");
+    public static readonly DiagnosticDescriptor ServiceUnreachable = new("QTZ4005", Error,
+        "Could not reach {0}: {1}. Check the network (a proxy, a VPN) and any AWS_ENDPOINT_URL variable.",
+        "A service could not be reached (connection refused, name not found, time-out)");
     public static readonly DiagnosticDescriptor RepositoryMissing = new("QTZ4010", Error,
         "The ECR repository '{0}' does not exist: create the model's AWS resources first (infra/, see the README's 'Deploying to a real AWS account').",
         "The model's ECR repository does not exist");
@@ -223,6 +235,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor PublishLeaseFailed = new("QTZ4072", Error,
         "Could not take the publish lease s3://{0}/{1}: {2}. Nothing was changed.",
         "The bucket refused the publish lease");
+    public static readonly DiagnosticDescriptor PublishWithoutLease = new("QTZ4073", Warning,
+        "s3://{0} does not support conditional writes, so this publish takes no lease: a publish of '{1}' from another folder or machine at the same time could interleave with it.",
+        "The bucket's storage cannot hold the publish lease (an S3-compatible server without conditional writes)");
 
     // 5xxx: local run
     public static readonly DiagnosticDescriptor StepFailed = new("QTZ5001", Error,

@@ -20,10 +20,25 @@ public sealed class NullPublishLog : IPublishLog
     public void Warning(Diagnostic diagnostic) { }
 }
 
-/// <summary>A user-facing failure with its code; the task boundary turns it into an MSBuild error.</summary>
-public sealed class QuetzalException(Diagnostic diagnostic, Exception? inner = null) : Exception(diagnostic.Message, inner)
+/// <summary>
+/// A user-facing failure with its code (or several, when a plan finds several problems at once); the error boundary
+/// (<see cref="Failures"/>) turns it into MSBuild errors.
+/// </summary>
+public sealed class QuetzalException : Exception
 {
-    public Diagnostic Diagnostic { get; } = diagnostic;
+    public QuetzalException(Diagnostic diagnostic, Exception? inner = null) : this([diagnostic], inner) { }
 
     public QuetzalException(DiagnosticDescriptor descriptor, params object?[] args) : this(descriptor.Create(null, args)) { }
+
+    public QuetzalException(IReadOnlyList<Diagnostic> diagnostics, Exception? inner = null)
+        : base(string.Join(Environment.NewLine, diagnostics.Select(d => d.Message)), inner)
+    {
+        if (diagnostics.Count == 0) throw new ArgumentException("A QuetzalException needs at least one diagnostic.", nameof(diagnostics));
+        Diagnostics = diagnostics;
+    }
+
+    /// <summary>The first (or only) diagnostic.</summary>
+    public Diagnostic Diagnostic => Diagnostics[0];
+
+    public IReadOnlyList<Diagnostic> Diagnostics { get; }
 }

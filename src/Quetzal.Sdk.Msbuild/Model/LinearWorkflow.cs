@@ -51,6 +51,14 @@ public static class LinearWorkflow
         return machine.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
 
+    /// <summary>Writes the workflow when it differs, and touches it either way: it is an MSBuild target's output.</summary>
+    public static void Write(IReadOnlyList<Step> steps, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Container.GeneratedFiles.WriteIfChanged(path, Generate(steps));
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+    }
+
     private static JsonObject Retry(string[] errors, int interval, int attempts) => new()
     {
         ["ErrorEquals"] = new JsonArray(errors.Select(e => (JsonNode)e).ToArray()),

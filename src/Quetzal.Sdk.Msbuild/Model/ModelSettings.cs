@@ -3,24 +3,29 @@ namespace Quetzal.Sdk.Model;
 /// <summary>A workflow step declared with a QuetzalStep item: the script or notebook it runs and its state name.</summary>
 public sealed record Step(string NotebookPath, string StateName);
 
-/// <summary>The model as the project declares it, free of MSBuild types.</summary>
+/// <summary>
+/// The model as the project declares it, free of MSBuild types. Values are as the project gives them (strings where a
+/// user may type anything); their defaults live in Sdk.targets only.
+/// </summary>
 public sealed record ModelSettings
 {
     public required string ModelDirectory { get; init; }
     public required string ModelName { get; init; }
-    public string Region { get; init; } = "ca-central-1";
+    public required string Region { get; init; }
+    /// <summary>A derived resource name, or null when it is the model name.</summary>
     public string? BucketName { get; init; }
     public string? RepositoryName { get; init; }
     public string? FunctionName { get; init; }
     public string? StateMachineName { get; init; }
-    public string MemorySize { get; init; } = "4016";
-    public string Timeout { get; init; } = "300";
-    public string StorageSize { get; init; } = "4016";
+    public required string MemorySize { get; init; }
+    public required string Timeout { get; init; }
+    public required string StorageSize { get; init; }
     public string? ImageTag { get; init; }
-    public string ScenariosDirectory { get; init; } = "scenarios";
-    public IReadOnlyList<string> Scenarios { get; init; } = [];
-    public IReadOnlyList<string> Networks { get; init; } = Network.All;
-    public string StateMachineFile { get; init; } = "step-functions.json";
+    public required string ScenariosDirectory { get; init; }
+    public required IReadOnlyList<string> Scenarios { get; init; }
+    public required IReadOnlyList<string> Networks { get; init; }
+    /// <summary>The project's state machine file, relative to the model folder (it may not exist: then the steps make one).</summary>
+    public required string StateMachineFile { get; init; }
     public IReadOnlyList<Step> Steps { get; init; } = [];
     public string? LibraryPath { get; init; }
 

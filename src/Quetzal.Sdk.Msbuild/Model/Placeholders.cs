@@ -7,6 +7,14 @@ public static class Placeholders
     [
         "AwsAccountId", "AwsRegion", "BucketName", "EcrRepositoryName", "LambdaFunctionArn", "LambdaFunctionName", "ModelName", "StateMachineName",
     ];
+
+    /// <summary>The value of each placeholder for a model deployed to an account (a publish's, or a local run's pretend one).</summary>
+    public static IReadOnlyDictionary<string, string> Values(ModelResources names, Aws.AwsAccount account, string? functionArn = null) => new Dictionary<string, string>
+    {
+        ["AwsAccountId"] = account.Id, ["AwsRegion"] = account.Region, ["BucketName"] = names.BucketName,
+        ["EcrRepositoryName"] = names.RepositoryName, ["LambdaFunctionArn"] = functionArn ?? account.FunctionArn(names.FunctionName),
+        ["LambdaFunctionName"] = names.FunctionName, ["ModelName"] = names.ModelName, ["StateMachineName"] = names.StateMachineName,
+    };
 }
 
 /// <summary>Fills the placeholders of a state machine file with the values of the deployed resources.</summary>

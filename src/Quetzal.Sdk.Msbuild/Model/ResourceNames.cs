@@ -12,3 +12,6 @@ public static class ResourceNames
     public static string UserPolicy(string model) => $"s3_read_put_{model}";
     public static string LogGroup(string functionName) => $"/aws/lambda/{functionName}";
 }
+
+/// <summary>The names of one model's AWS resources, as the project's properties set them.</summary>
+public sealed record ModelResources(string ModelName, string BucketName, string RepositoryName, string FunctionName, string StateMachineName);

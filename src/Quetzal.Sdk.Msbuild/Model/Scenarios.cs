@@ -12,6 +12,25 @@ public static class Scenarios
         return distinct;
     }
 
+    /// <summary>
+    /// The scenarios a command works on: every declared one in publish order, or those a selection names (separated
+    /// by ',' or ';': a comma survives every shell unquoted), in the same order. A name that is not declared is
+    /// QTZ1108, naming <paramref name="property"/> and listing the declared ones.
+    /// </summary>
+    public static IReadOnlyList<string> Select(IReadOnlyList<string> declared, string? selection, string property)
+    {
+        var ordered = Ordered(declared);
+        if (string.IsNullOrWhiteSpace(selection)) return ordered;
+        var names = SplitList(selection);
+        foreach (var name in names.Where(n => !declared.Contains(n, StringComparer.Ordinal)))
+            throw new Diagnostics.QuetzalException(Diagnostics.Codes.UnknownScenarioSelected, property, name, string.Join(", ", ordered));
+        return ordered.Where(names.Contains).ToList();
+    }
+
+    /// <summary>A list property's values: separated by ',' or ';', trimmed, empty ones dropped.</summary>
+    public static IReadOnlyList<string> SplitList(string? list)
+        => (list ?? "").Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     /// <summary>The folders under the scenarios folder, by name, in ordinal order (what the project declares by default).</summary>
     public static IReadOnlyList<string> Discover(string scenariosDirectory)
         => Directory.Exists(scenariosDirectory)

@@ -21,16 +21,10 @@ public sealed class ChangeQuetzalAccess : QuetzalTask
             Report(Codes.GroupMissing.Create(null));
             return;
         }
-        var grants = new AccessGrants(new AwsSettings(Region, NullIfEmpty(Profile)), this);
-        try
-        {
-            (Revoke ? grants.RevokeAsync(ConfigBucket, Group, BucketName, Cancellation) : grants.GrantAsync(ConfigBucket, Group, BucketName, Cancellation))
-                .GetAwaiter().GetResult();
-        }
-        catch (QuetzalException e)
-        {
-            Report(e.Diagnostic);
-        }
+        using var clients = new AwsClients(new AwsSettings(Region, NullIfEmpty(Profile)), this);
+        var grants = new AccessGrants(clients.S3, clients.S3Profile, this);
+        (Revoke ? grants.RevokeAsync(ConfigBucket, Group, BucketName, Cancellation) : grants.GrantAsync(ConfigBucket, Group, BucketName, Cancellation))
+            .GetAwaiter().GetResult();
     }
 
 }

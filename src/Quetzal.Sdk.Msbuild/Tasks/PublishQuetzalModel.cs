@@ -2,17 +2,17 @@ using Microsoft.Build.Framework;
 using Quetzal.Sdk.Aws;
 using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
-using Quetzal.Sdk.Validation;
+using Quetzal.Sdk.Publish;
 
 namespace Quetzal.Sdk.Tasks;
 
-/// <summary>Runs <see cref="ModelPublisher"/>: the steps named by <see cref="Steps"/>, or all of them.</summary>
+/// <summary>Runs the <see cref="PublishPipeline"/>: the steps named by <see cref="Steps"/>, or all of them.</summary>
 public sealed class PublishQuetzalModel : QuetzalTask
 {
     [Required] public string ModelDirectory { get; set; } = "";
     [Required] public string ModelName { get; set; } = "";
     [Required] public string LockFile { get; set; } = "";
-    public int LockTimeout { get; set; } = 600;
+    [Required] public int LockTimeout { get; set; }
     /// <summary>The record of the scenario files' contents between publishes (in obj/).</summary>
     public string? DigestsFile { get; set; }
     [Required] public string Region { get; set; } = "";
@@ -21,9 +21,9 @@ public sealed class PublishQuetzalModel : QuetzalTask
     [Required] public string RepositoryName { get; set; } = "";
     [Required] public string FunctionName { get; set; } = "";
     [Required] public string StateMachineName { get; set; } = "";
-    [Required] public string MemorySize { get; set; } = "";
-    [Required] public string Timeout { get; set; } = "";
-    [Required] public string StorageSize { get; set; } = "";
+    [Required] public int MemorySize { get; set; }
+    [Required] public int Timeout { get; set; }
+    [Required] public int StorageSize { get; set; }
     [Required] public string StateMachinePath { get; set; } = "";
     [Required] public string ScenariosDirectory { get; set; } = "";
     public ITaskItem[] Scenarios { get; set; } = [];
@@ -37,44 +37,36 @@ public sealed class PublishQuetzalModel : QuetzalTask
     /// <summary>Image;Lambda;StateMachine;Scenarios, or empty for all.</summary>
     public string? Steps { get; set; }
 
+    private PublishPipeline? _pipeline;
+
     protected override void ExecuteCore()
     {
-        var declared = Scenarios.Select(s => s.ItemSpec).ToList();
-        var scenarios = Model.Scenarios.Ordered(declared);
-        if (!string.IsNullOrWhiteSpace(OnlyScenarios))
-        {
-            var only = OnlyScenarios.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            foreach (var name in only.Where(n => !declared.Contains(n)))
-                throw new QuetzalException(Codes.ScenarioFolderMissing, name, Path.Combine(ScenariosDirectory, name));
-            scenarios = scenarios.Where(only.Contains).ToList();
-        }
+        var scenarios = Model.Scenarios.Select(Scenarios.Select(s => s.ItemSpec).ToList(), OnlyScenarios, "QuetzalScenarios");
         var steps = string.IsNullOrWhiteSpace(Steps) ? PublishSteps.All
             : Steps.Split(';', StringSplitOptions.RemoveEmptyEntries).Aggregate(PublishSteps.None, (all, s) => all | Enum.Parse<PublishSteps>(s.Trim(), ignoreCase: true));
 
         var request = new PublishRequest
         {
-            ModelDirectory = ModelDirectory, ModelName = ModelName, BucketName = BucketName, RepositoryName = RepositoryName,
-            FunctionName = FunctionName, StateMachineName = StateMachineName,
-            MemorySize = int.Parse(MemorySize), Timeout = int.Parse(Timeout), EphemeralStorage = int.Parse(StorageSize),
+            ModelDirectory = ModelDirectory,
+            Names = new ModelResources(ModelName, BucketName, RepositoryName, FunctionName, StateMachineName),
+            MemorySize = MemorySize, Timeout = Timeout, EphemeralStorage = StorageSize,
             StateMachinePath = StateMachinePath, ScenariosDirectory = Path.Combine(ModelDirectory, ScenariosDirectory), Scenarios = scenarios,
             HandlerDirectory = HandlerDirectory, LibraryPath = NullIfEmpty(LibraryPath) is { } library ? Path.GetFullPath(Path.Combine(ModelDirectory, library)) : null,
             ImageTag = NullIfEmpty(ImageTag), Prune = Prune, DryRun = DryRun, Steps = steps, LeaseTimeout = TimeSpan.FromSeconds(LockTimeout),
             DigestsFile = NullIfEmpty(DigestsFile),
         };
-        var publisher = new ModelPublisher(new AwsSettings(Region, NullIfEmpty(Profile)), this);
+        using var clients = new AwsClients(new AwsSettings(Region, NullIfEmpty(Profile)), this);
+        _pipeline = new PublishPipeline(clients, this);
         Info(DryRun ? $"Quetzal: publish plan for {ModelName} (dry run: nothing is written)" : $"Quetzal: publishing {ModelName} to {Region}");
-        try
-        {
-            using var exclusive = PublishLock.Acquire(LockFile, ModelName, TimeSpan.FromSeconds(LockTimeout), this, Cancellation);
-            publisher.PublishAsync(request, Cancellation).GetAwaiter().GetResult();
-        }
-        catch (QuetzalException e)
-        {
-            Report(e.Diagnostic);
-        }
-        Info("Quetzal publish summary:");
-        foreach (var line in publisher.Summary) Info("  " + line);
-        if (Log.HasLoggedErrors) Info("  stopped at the error above; nothing after it was changed. Publishing again resumes from there.");
+        using var exclusive = PublishLock.Acquire(LockFile, ModelName, TimeSpan.FromSeconds(LockTimeout), this, Cancellation);
+        _pipeline.PublishAsync(request, Cancellation).GetAwaiter().GetResult();
     }
 
+    protected override void Completed(bool failed)
+    {
+        if (_pipeline is null) return;
+        Info("Quetzal publish summary:");
+        foreach (var line in _pipeline.Summary) Info("  " + line);
+        if (failed) Info("  stopped at the error above; nothing after it was changed. Publishing again resumes from there.");
+    }
 }

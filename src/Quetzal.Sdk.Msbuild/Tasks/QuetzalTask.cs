@@ -22,22 +22,31 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
 
     public void Cancel() => _cancellation.Cancel();
 
+    /// <summary>
+    /// The error boundary of every task: the only place where exceptions become messages (see <see cref="Failures"/>).
+    /// Tasks implement <see cref="ExecuteCore"/> and catch nothing themselves.
+    /// </summary>
     public sealed override bool Execute()
     {
+        var failed = false;
         try
         {
             ExecuteCore();
         }
-        catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
-        {
-            Report(Codes.Cancelled.Create(null, GetType().Name));
-        }
         catch (Exception e)
         {
-            Report(Codes.Internal.Create(null, GetType().Name, string.Join(" ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.')));
-            Log.LogMessage(MessageImportance.Low, e.ToString());
+            failed = true;
+            var diagnostics = Failures.Describe(e, GetType().Name, _cancellation.IsCancellationRequested);
+            Report(diagnostics);
+            if (Failures.IsBug(diagnostics)) Log.LogMessage(MessageImportance.Low, e.ToString());
         }
+        Completed(failed || Log.HasLoggedErrors);
         return !Log.HasLoggedErrors;
+    }
+
+    /// <summary>Called once the task's errors, if any, are logged: for a closing summary.</summary>
+    protected virtual void Completed(bool failed)
+    {
     }
 
     protected abstract void ExecuteCore();

@@ -9,7 +9,7 @@ public sealed class TeardownQuetzalModel : QuetzalTask
 {
     [Required] public string ModelName { get; set; } = "";
     [Required] public string LockFile { get; set; } = "";
-    public int LockTimeout { get; set; } = 600;
+    [Required] public int LockTimeout { get; set; }
     [Required] public string Region { get; set; } = "";
     public string? Profile { get; set; }
     [Required] public string BucketName { get; set; } = "";
@@ -28,16 +28,11 @@ public sealed class TeardownQuetzalModel : QuetzalTask
             return;
         }
         Info(DryRun ? $"Quetzal: teardown plan for {ModelName} (dry run: nothing is deleted)" : $"Quetzal: tearing down {ModelName} in {Region}");
-        try
+        using (PublishLock.Acquire(LockFile, ModelName, TimeSpan.FromSeconds(LockTimeout), this, Cancellation))
+        using (var clients = new AwsClients(new AwsSettings(Region, NullIfEmpty(Profile)), this))
         {
-            using var exclusive = PublishLock.Acquire(LockFile, ModelName, TimeSpan.FromSeconds(LockTimeout), this, Cancellation);
-            new ModelTeardown(new AwsSettings(Region, NullIfEmpty(Profile)), this)
+            new ModelTeardown(clients, this)
                 .RunAsync(new TeardownRequest(ModelName, BucketName, RepositoryName, FunctionName, DryRun) { LeaseTimeout = TimeSpan.FromSeconds(LockTimeout) }, Cancellation).GetAwaiter().GetResult();
-        }
-        catch (QuetzalException e)
-        {
-            Report(e.Diagnostic);
-            return;
         }
         var chdir = $"terraform -chdir=\"{InfraDirectory.TrimEnd('/', '\\')}\"";
         Info(DryRun ? "Then, after a real teardown:" : "Now Terraform can destroy the rest:");

@@ -10,25 +10,23 @@ public sealed class ValidateQuetzalModel : QuetzalTask
     [Required] public string ProjectFile { get; set; } = "";
     [Required] public string ModelDirectory { get; set; } = "";
     [Required] public string ModelName { get; set; } = "";
-    public string Region { get; set; } = "";
+    [Required] public string Region { get; set; } = "";
     public string? BucketName { get; set; }
     public string? RepositoryName { get; set; }
     public string? FunctionName { get; set; }
     public string? StateMachineName { get; set; }
-    public string MemorySize { get; set; } = "";
-    public string Timeout { get; set; } = "";
-    public string StorageSize { get; set; } = "";
+    [Required] public string MemorySize { get; set; } = "";
+    [Required] public string Timeout { get; set; } = "";
+    [Required] public string StorageSize { get; set; } = "";
     public string? ImageTag { get; set; }
-    public string ScenariosDirectory { get; set; } = "scenarios";
+    [Required] public string ScenariosDirectory { get; set; } = "";
     public ITaskItem[] Scenarios { get; set; } = [];
     public ITaskItem[] Networks { get; set; } = [];
-    public string StateMachineFile { get; set; } = "";
+    [Required] public string StateMachineFile { get; set; } = "";
     public ITaskItem[] Steps { get; set; } = [];
     public string? LibraryPath { get; set; }
+    /// <summary>Where QuetzalGenerateWorkflow writes the workflow made from the steps (validated here, never written).</summary>
     [Required] public string GeneratedStateMachineFile { get; set; } = "";
-
-    /// <summary>The state machine to deploy: the project's file, or the one generated from the steps.</summary>
-    [Output] public string? StateMachinePath { get; set; }
 
     protected override void ExecuteCore()
     {
@@ -49,12 +47,9 @@ public sealed class ValidateQuetzalModel : QuetzalTask
             Scenarios = Scenarios.Select(s => s.ItemSpec).ToArray(),
             Networks = Networks.Select(n => n.ItemSpec).Distinct().ToArray(),
             StateMachineFile = StateMachineFile,
-            Steps = Steps.Select(s => new Step(s.ItemSpec.Replace('\\', '/'),
-                NullIfEmpty(s.GetMetadata("StateName")) ?? LinearWorkflow.DefaultStateName(s.ItemSpec))).ToArray(),
+            Steps = Steps.Select(GenerateQuetzalWorkflow.Step).ToArray(),
             LibraryPath = NullIfEmpty(LibraryPath),
         };
-        var result = ModelValidator.Validate(model, ProjectFile, GeneratedStateMachineFile, Cancellation);
-        Report(result.Diagnostics);
-        StateMachinePath = result.StateMachinePath;
+        Report(ModelValidator.Validate(model, ProjectFile, GeneratedStateMachineFile, Cancellation).Diagnostics);
     }
 }

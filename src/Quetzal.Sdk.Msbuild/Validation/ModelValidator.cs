@@ -3,7 +3,7 @@ using Quetzal.Sdk.Model;
 
 namespace Quetzal.Sdk.Validation;
 
-public sealed record ValidationResult(IReadOnlyList<Diagnostic> Diagnostics, IReadOnlyList<string> Scenarios, string? StateMachinePath)
+public sealed record ValidationResult(IReadOnlyList<Diagnostic> Diagnostics, IReadOnlyList<string> Scenarios)
 {
     public bool Succeeded => !Diagnostics.Any(d => d.Severity == Severity.Error);
 }
@@ -14,17 +14,17 @@ public sealed record ValidationResult(IReadOnlyList<Diagnostic> Diagnostics, IRe
 /// </summary>
 public static class ModelValidator
 {
-    /// <param name="generatedStateMachinePath">Where the workflow generated from QuetzalStep items is written.</param>
+    /// <param name="generatedStateMachinePath">Where the workflow made from QuetzalStep items was written (QuetzalGenerateWorkflow), when the project has no state machine file.</param>
     public static ValidationResult Validate(ModelSettings model, string projectFile, string generatedStateMachinePath, CancellationToken cancellation = default)
     {
         var bag = new DiagnosticBag();
         ValidateSettings(model, projectFile, bag);
         var scenarios = ValidateScenarios(model, projectFile, bag, out var readable);
         ValidateInputs(model, readable, bag, cancellation);
-        var stateMachine = ValidateWorkflow(model, projectFile, generatedStateMachinePath, bag);
+        ValidateWorkflow(model, projectFile, generatedStateMachinePath, bag);
         if (!string.IsNullOrEmpty(model.LibraryPath) && !Directory.Exists(Path.Combine(model.ModelDirectory, model.LibraryPath)))
             bag.Add(Codes.LibraryPathMissing, projectFile, 0, 0, model.LibraryPath);
-        return new ValidationResult(bag.Items, scenarios, stateMachine);
+        return new ValidationResult(bag.Items, scenarios);
     }
 
     public static void ValidateSettings(ModelSettings model, string projectFile, DiagnosticBag bag)
@@ -143,20 +143,20 @@ public static class ModelValidator
         foreach (var item in work) bag.AddRange(item.Bag.Items);
     }
 
-    /// <summary>Validates the state machine file, or generates one from the steps; returns the file to deploy.</summary>
-    private static string? ValidateWorkflow(ModelSettings model, string projectFile, string generatedPath, DiagnosticBag bag)
+    /// <summary>Validates the state machine file, or the steps and the workflow generated from them.</summary>
+    private static void ValidateWorkflow(ModelSettings model, string projectFile, string generatedPath, DiagnosticBag bag)
     {
         var file = model.StateMachinePath;
         if (File.Exists(file))
         {
             if (model.Steps.Count > 0) bag.Add(Codes.StepsIgnored, projectFile, 0, 0, model.StateMachineFile);
             StateMachineValidator.Validate(file, model.ModelDirectory, bag);
-            return file;
+            return;
         }
         if (model.Steps.Count == 0)
         {
             bag.Add(Codes.StateMachineMissing, projectFile, 0, 0, model.StateMachineFile);
-            return null;
+            return;
         }
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in model.Steps)
@@ -166,10 +166,7 @@ public static class ModelValidator
             if (!names.Add(step.StateName))
                 bag.Add(Codes.InvalidStep, projectFile, 0, 0, step.NotebookPath, $"the state name '{step.StateName}' is already used; set its StateName metadata");
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(generatedPath)!);
-        Container.GeneratedFiles.WriteIfChanged(generatedPath, LinearWorkflow.Generate(model.Steps));
-        StateMachineValidator.Validate(generatedPath, model.ModelDirectory, bag);
-        return generatedPath;
+        if (File.Exists(generatedPath)) StateMachineValidator.Validate(generatedPath, model.ModelDirectory, bag);
     }
 
     /// <summary>Whether a path is, or passes through, a link whose target lies outside the model folder.</summary>

@@ -136,7 +136,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             var result = await invoker.InvokeAsync(label, payload, timeout, cancellation);
             return new JsonObject { ["ExecutedVersion"] = "$LATEST", ["Payload"] = result, ["StatusCode"] = 200 };
         }
-        if (resource.StartsWith("arn:aws:lambda:", StringComparison.Ordinal) || resource.StartsWith("arn:aws-cn:lambda:", StringComparison.Ordinal))
+        if (Aws.AwsAccount.IsFunctionArn(resource))
             return await invoker.InvokeAsync(label, parameters, timeout, cancellation);
         throw new StateError("Quetzal.Unsupported", $"the Task resource '{resource}' (a local run invokes the model's Lambda only)");
     }

@@ -17,12 +17,12 @@ public sealed record LocalRunOptions
     public required string RunDirectory { get; init; }
     public required string HandlerDirectory { get; init; }
     public string? Input { get; init; }
-    public string Mode { get; init; } = "python";
-    public string Python { get; init; } = OperatingSystem.IsWindows() ? "python" : "python3";
-    public string BucketName { get; init; } = "";
-    public string FunctionName { get; init; } = "";
-    public string Region { get; init; } = "ca-central-1";
-    public int LambdaTimeout { get; init; } = 300;
+    public required string Mode { get; init; }
+    public required string Python { get; init; }
+    public required string BucketName { get; init; }
+    public required string FunctionName { get; init; }
+    public required string Region { get; init; }
+    public required int LambdaTimeout { get; init; }
     public string? Image { get; init; }
 }
 
@@ -76,22 +76,13 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             console.WriteLine(code.ToString());
             return 1;
         }
-        catch (QuetzalException e)
-        {
-            console.WriteLine(e.Diagnostic.ToString());
-            return 1;
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            console.WriteLine(Codes.Cancelled.Create(null, "The local run").ToString());
-            return 130;
-        }
         catch (Exception e)
         {
-            // Never a stack trace for the user; the details follow for a bug report.
-            console.WriteLine(Codes.Internal.Create(null, "the local run", e.GetBaseException().Message).ToString());
-            console.WriteLine(e.ToString());
-            return 1;
+            // The same translation as the tasks' error boundary; a stack trace only for a bug, to report it.
+            var diagnostics = Failures.Describe(e, "The local run", cancellation.IsCancellationRequested);
+            foreach (var d in diagnostics) console.WriteLine(d.ToString());
+            if (Failures.IsBug(diagnostics)) console.WriteLine(e.ToString());
+            return cancellation.IsCancellationRequested ? 130 : 1;
         }
     }
 
@@ -148,14 +139,9 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
 
     private JsonObject Machine()
     {
-        var values = new Dictionary<string, string>
-        {
-            ["AwsAccountId"] = "000000000000", ["AwsRegion"] = options.Region, ["BucketName"] = options.BucketName,
-            ["EcrRepositoryName"] = options.ModelName, ["LambdaFunctionName"] = options.FunctionName,
-            ["LambdaFunctionArn"] = $"arn:aws:lambda:{options.Region}:000000000000:function:{options.FunctionName}",
-            ["ModelName"] = options.ModelName, ["StateMachineName"] = options.ModelName,
-        };
-        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.StateMachinePath), values))!.AsObject();
+        if (!File.Exists(options.StateMachinePath)) throw new QuetzalException(Codes.StateMachineMissing, options.StateMachinePath);
+        var names = new ModelResources(options.ModelName, options.BucketName, options.ModelName, options.FunctionName, options.ModelName);
+        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.StateMachinePath), Placeholders.Values(names, Aws.AwsAccount.Local(options.Region))))!.AsObject();
     }
 
     private void Summary(bool succeeded)

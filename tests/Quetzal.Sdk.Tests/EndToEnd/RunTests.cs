@@ -44,6 +44,26 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
     }
 
     [Fact]
+    public void A_model_made_of_steps_runs_with_validation_off()
+    {
+        var model = Scaffold();
+        File.Delete(Path.Combine(model, "step-functions.json"));
+        var project = Path.Combine(model, "run-model.quetzalproj");
+        File.WriteAllText(project, File.ReadAllText(project).Replace("</Project>", """
+              <ItemGroup>
+                <QuetzalStep Include="steps/network_summary.py" />
+                <QuetzalStep Include="steps/loaded_links.py" StateName="assignment" />
+              </ItemGroup>
+            </Project>
+            """));
+        var result = packages.Run(model, ["run", "-p:QuetzalValidateOnBuild=false"]);
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("> network_summary (Task)", result.Output);
+        Assert.Contains("< assignment (Task)", result.Output);
+        Assert.Contains("Run succeeded", result.Output);
+    }
+
+    [Fact]
     public void Another_scenario_and_an_execution_input_can_be_given()
     {
         var model = Scaffold();

@@ -43,7 +43,8 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
     {
         Assert.Equal(
             [
-                "Quetzal.Sdk.nuspec", "README.md", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py",
+                "Quetzal.Sdk.nuspec", "README.md", "Sdk/Quetzal.Build.targets", "Sdk/Quetzal.Infra.targets", "Sdk/Quetzal.Publish.targets",
+                "Sdk/Quetzal.Run.targets", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py",
                 "infra/environments/example.tfvars", "infra/main.tf",
                 "infra/modules/quetzal-model/cognito.tf", "infra/modules/quetzal-model/ecr.tf", "infra/modules/quetzal-model/lambda.tf",
                 "infra/modules/quetzal-model/main.tf", "infra/modules/quetzal-model/outputs.tf", "infra/modules/quetzal-model/s3.tf",

@@ -160,6 +160,34 @@ public sealed class BuildTests : IDisposable
     }
 
     [Fact]
+    public void The_workflow_is_made_from_the_steps_even_when_validation_is_off()
+    {
+        var model = Models.FromSource(_root, items: """
+            <QuetzalStep Include="steps/network_summary.py" />
+            """);
+        File.Delete(Path.Combine(model, "step-functions.json"));
+        var build = DotNet.Build(model, "-p:QuetzalValidateOnBuild=false");
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.Contains("\"StartAt\": \"network_summary\"", File.ReadAllText(Path.Combine(model, "obj", "quetzal", "step-functions.json")));
+        var again = DotNet.Build(model, "-p:QuetzalValidateOnBuild=false");
+        AssertSkipped(again, "QuetzalGenerateWorkflow");
+    }
+
+    [Fact]
+    public void A_scenario_selection_that_names_no_scenario_is_a_coded_user_error_naming_it_and_the_property()
+    {
+        var model = Models.FromSource(_root);
+        Directory.CreateDirectory(Path.Combine(model, "scenarios", "peak-hour"));
+        TempDirectory.CopyDirectory(Path.Combine(model, "scenarios", "base"), Path.Combine(model, "scenarios", "peak-hour"));
+        // Every AWS endpoint on a closed port: the selection is refused before anything is read.
+        var publish = DotNet.Run(model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", "-p:QuetzalScenarios=base,nosuch", "-p:QuetzalDryRun=true"],
+            new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9", ["AWS_ACCESS_KEY_ID"] = "x", ["AWS_SECRET_ACCESS_KEY"] = "y" });
+        Assert.False(publish.Succeeded);
+        Assert.Contains("error QTZ1108: QuetzalScenarios names 'nosuch', which is not one of the model's scenarios: base, peak-hour.", publish.Output);
+        Assert.DoesNotContain("QTZ9001", publish.Output);
+    }
+
+    [Fact]
     public void Scenario_items_can_be_removed_and_a_scenario_folder_without_inputs_then_passes()
     {
         var model = Models.FromSource(_root, items: "<QuetzalScenario Remove=\"draft\" />");

@@ -27,6 +27,14 @@ public static class Models
         return folder;
     }
 
+    /// <summary>The settings a project with Sdk.targets' defaults gives the validator, for a model folder.</summary>
+    public static Quetzal.Sdk.Model.ModelSettings Settings(string modelDirectory, string name, IReadOnlyList<string> scenarios) => new()
+    {
+        ModelDirectory = modelDirectory, ModelName = name, Region = "ca-central-1",
+        MemorySize = "4016", Timeout = "300", StorageSize = "4016",
+        ScenariosDirectory = "scenarios", Scenarios = scenarios, Networks = Quetzal.Sdk.Model.Network.All, StateMachineFile = "step-functions.json",
+    };
+
     /// <summary>A nuget.config that sees only the given feed (or none), so builds never depend on the network.</summary>
     public static void WriteIsolatedNuGetConfig(string folder, string? feed)
     {

@@ -15,11 +15,15 @@ public sealed class AccessGrantsTests : IDisposable
 {
     private readonly string _config = $"qtz-cfg-{Guid.NewGuid():N}"[..22];
     private readonly AmazonS3Client _s3 = new(LocalStack.AccessKey, LocalStack.SecretKey, new AmazonS3Config { ServiceURL = LocalStack.S3, ForcePathStyle = true });
-    private readonly AwsSettings _settings = LocalStack.ConditionalSettings();
+    private readonly AmazonS3Client _sdkClient = S3Clients.Create(LocalStack.ConditionalSettings());
 
-    public void Dispose() => _s3.Dispose();
+    public void Dispose()
+    {
+        _sdkClient.Dispose();
+        _s3.Dispose();
+    }
 
-    private AccessGrants Grants => new(_settings, NullPublishLog.Instance);
+    private AccessGrants Grants => new(_sdkClient, S3Profile.Compatible, NullPublishLog.Instance);
 
     private async Task<(JsonObject Document, string ETag)> Read()
     {

@@ -16,8 +16,14 @@ public sealed class BucketLeaseTests : IDisposable
     private readonly string _bucket = $"qtz-lease-{Guid.NewGuid():N}"[..22];
     private readonly AmazonS3Client _s3 = new(LocalStack.AccessKey, LocalStack.SecretKey, new AmazonS3Config { ServiceURL = LocalStack.S3, ForcePathStyle = true });
     private readonly AwsSettings _settings = LocalStack.ConditionalSettings();
+    /// <summary>The SDK's own client, through the conditional-write front.</summary>
+    private readonly AmazonS3Client _lease = S3Clients.Create(LocalStack.ConditionalSettings());
 
-    public void Dispose() => _s3.Dispose();
+    public void Dispose()
+    {
+        _lease.Dispose();
+        _s3.Dispose();
+    }
 
     private sealed class Log : IPublishLog
     {
@@ -49,20 +55,20 @@ public sealed class BucketLeaseTests : IDisposable
     {
         LocalStack.EnsureRunning();
         await _s3.PutBucketAsync(_bucket);
-        var first = await BucketLease.AcquireAsync(_settings, _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
+        var first = await BucketLease.AcquireAsync(_lease, S3Profile.For(_settings), _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
         Assert.NotNull(first);
         Assert.False(first.Waited);
         Assert.True(await LeaseExists());
 
         var log = new Log();
-        var refused = await Assert.ThrowsAsync<QuetzalException>(() => BucketLease.AcquireAsync(_settings, _bucket, "m", TimeSpan.FromSeconds(3), log, default));
+        var refused = await Assert.ThrowsAsync<QuetzalException>(() => BucketLease.AcquireAsync(_lease, S3Profile.For(_settings), _bucket, "m", TimeSpan.FromSeconds(3), log, default));
         Assert.Equal("QTZ4071", refused.Diagnostic.Code);
         Assert.Contains(BucketLease.ThisHolder, refused.Diagnostic.Message);
         Assert.Contains($"s3://{_bucket}/{BucketLease.Key}", refused.Diagnostic.Message);
         Assert.Contains(log.Lines, l => l.Contains("waiting for it", StringComparison.Ordinal));
 
         // Released while a second one waits: the second takes it, and knows it waited.
-        var waiting = BucketLease.AcquireAsync(_settings, _bucket, "m", TimeSpan.FromSeconds(30), NullPublishLog.Instance, default);
+        var waiting = BucketLease.AcquireAsync(_lease, S3Profile.For(_settings), _bucket, "m", TimeSpan.FromSeconds(30), NullPublishLog.Instance, default);
         await Task.Delay(500);
         Assert.False(waiting.IsCompleted);
         await first.DisposeAsync();
@@ -85,7 +91,7 @@ public sealed class BucketLeaseTests : IDisposable
             ContentBody = $"{{\"model\":\"m\",\"holder\":\"ghost@old-laptop (process 1)\",\"acquired\":\"{past}\",\"expires\":\"{past}\"}}",
         });
         var log = new Log();
-        var lease = await BucketLease.AcquireAsync(_settings, _bucket, "m", TimeSpan.FromSeconds(5), log, default);
+        var lease = await BucketLease.AcquireAsync(_lease, S3Profile.For(_settings), _bucket, "m", TimeSpan.FromSeconds(5), log, default);
         Assert.NotNull(lease);
         Assert.Contains(log.Lines, l => l.Contains("took over the expired publish lease of ghost@old-laptop", StringComparison.Ordinal));
         await lease.DisposeAsync();
@@ -97,7 +103,7 @@ public sealed class BucketLeaseTests : IDisposable
     {
         LocalStack.EnsureRunning();
         await _s3.PutBucketAsync(_bucket);
-        var lease = await BucketLease.AcquireAsync(_settings, _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
+        var lease = await BucketLease.AcquireAsync(_lease, S3Profile.For(_settings), _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
         Assert.NotNull(lease);
         await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = BucketLease.Key, ContentBody = "{\"holder\":\"someone else\"}", UseChunkEncoding = false });
         await lease.DisposeAsync();
@@ -110,10 +116,10 @@ public sealed class BucketLeaseTests : IDisposable
         LocalStack.EnsureRunning();
         await _s3.PutBucketAsync(_bucket);
         await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "base/inputs/params.json", ContentBody = "[]", UseChunkEncoding = false });
-        var teardown = new ModelTeardown(_settings, NullPublishLog.Instance);
+        var teardown = new ModelTeardown(new AwsClients(_settings, NullPublishLog.Instance), NullPublishLog.Instance);
         var request = new TeardownRequest("m", _bucket, $"{_bucket}-repo", $"{_bucket}-function", DryRun: false) { LeaseTimeout = TimeSpan.FromSeconds(2) };
 
-        var publishing = await BucketLease.AcquireAsync(_settings, _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
+        var publishing = await BucketLease.AcquireAsync(_lease, S3Profile.For(_settings), _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
         Assert.NotNull(publishing);
         var refused = await Assert.ThrowsAsync<QuetzalException>(() => teardown.RunAsync(request, default));
         Assert.Equal("QTZ4071", refused.Diagnostic.Code);
@@ -129,7 +135,7 @@ public sealed class BucketLeaseTests : IDisposable
     public async Task A_missing_bucket_is_its_coded_error()
     {
         LocalStack.EnsureRunning();
-        var missing = await Assert.ThrowsAsync<QuetzalException>(() => BucketLease.AcquireAsync(_settings, _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default));
+        var missing = await Assert.ThrowsAsync<QuetzalException>(() => BucketLease.AcquireAsync(_lease, S3Profile.For(_settings), _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default));
         Assert.Equal(Codes.BucketMissing.Code, missing.Diagnostic.Code);
     }
 }

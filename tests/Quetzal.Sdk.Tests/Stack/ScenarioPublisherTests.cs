@@ -31,7 +31,8 @@ public sealed class ScenarioPublisherTests : IDisposable
 
     private async Task<IReadOnlyList<ScenarioPlan>> Publish(IReadOnlyList<string> scenarios, bool prune = false, bool apply = true, string? record = null)
     {
-        using var publisher = new ScenarioPublisher(_settings, NullPublishLog.Instance) { Digests = record is null ? FileDigests.None() : FileDigests.Load(record) };
+        using var s3 = S3Clients.Create(_settings);
+        var publisher = new ScenarioPublisher(s3, S3Profile.For(_settings), NullPublishLog.Instance) { Digests = record is null ? FileDigests.None() : FileDigests.Load(record) };
         var plans = await publisher.PlanAsync(_bucket, _scenarios, scenarios, prune, default);
         if (apply) await publisher.ApplyAsync(_bucket, plans, default);
         return plans;

@@ -95,7 +95,7 @@ public sealed class AwsHttpClientTests
         var handler = new Scripted(_ => Answer(HttpStatusCode.Forbidden, "{\"__type\":\"UnrecognizedClientException\",\"message\":\"The security token included in the request is invalid.\"}"));
         using var client = Client(handler);
         var error = await Assert.ThrowsAsync<AwsServiceException>(() => client.PostTargetAsync("AWSStepFunctions", "ListStateMachines", new JsonObject(), "1.0", default));
-        Assert.Equal("QTZ4002", error.ToQuetzal().Diagnostic.Code);
+        Assert.Equal("QTZ4002", Assert.Single(Failures.Describe(error, "test", cancelled: false)).Code);
     }
 
     [Fact]

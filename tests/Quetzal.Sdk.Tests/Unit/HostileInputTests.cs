@@ -184,7 +184,7 @@ public sealed class HostileInputTests
         var model = root.Combine("m");
         TempDirectory.CopyDirectory(Repository.TemplateContent, model);
         hostile.Break?.Invoke(model);
-        var settings = new ModelSettings { ModelDirectory = model, ModelName = "quetzal-test", Scenarios = ["base"] };
+        var settings = Models.Settings(model, "quetzal-test", ["base"]);
         if (hostile.Settings is not null) settings = hostile.Settings(settings);
 
         var result = ModelValidator.Validate(settings, Path.Combine(model, Project), Path.Combine(model, "obj", "quetzal", "step-functions.json"));

@@ -17,15 +17,12 @@ public sealed class ModelValidatorTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private ModelSettings Settings => new()
-    {
-        ModelDirectory = _model,
-        ModelName = "quetzal-test",
-        Scenarios = Scenarios.Discover(Path.Combine(_model, "scenarios")),
-    };
+    private ModelSettings Settings => Models.Settings(_model, "quetzal-test", Scenarios.Discover(Path.Combine(_model, "scenarios")));
+
+    private string Generated => Path.Combine(_model, "obj", "quetzal", "step-functions.json");
 
     private ValidationResult Validate(ModelSettings settings)
-        => ModelValidator.Validate(settings, Path.Combine(_model, "m.quetzalproj"), Path.Combine(_model, "obj", "quetzal", "step-functions.json"));
+        => ModelValidator.Validate(settings, Path.Combine(_model, "m.quetzalproj"), Generated);
 
     private static string[] Codes(ValidationResult result) => result.Diagnostics.Select(d => d.Code).ToArray();
 
@@ -34,7 +31,6 @@ public sealed class ModelValidatorTests : IDisposable
     {
         var result = Validate(Settings);
         Assert.Empty(result.Diagnostics);
-        Assert.Equal(Path.Combine(_model, "step-functions.json"), result.StateMachinePath);
     }
 
     [Fact]
@@ -101,13 +97,19 @@ public sealed class ModelValidatorTests : IDisposable
     public void Unknown_networks_are_reported() => Assert.Contains("QTZ1106", Codes(Validate(Settings with { Networks = ["road", "metro"] })));
 
     [Fact]
-    public void Without_a_state_machine_file_the_steps_make_one()
+    public void Without_a_state_machine_file_the_steps_make_one_and_validation_reads_it()
     {
         File.Delete(Path.Combine(_model, "step-functions.json"));
-        var result = Validate(Settings with { Steps = [new Step("steps/network_summary.py", "summary"), new Step("steps/loaded_links.py", "loaded")] });
-        Assert.Empty(result.Diagnostics);
-        Assert.Equal(Path.Combine(_model, "obj", "quetzal", "step-functions.json"), result.StateMachinePath);
-        Assert.Contains("\"StartAt\": \"summary\"", File.ReadAllText(result.StateMachinePath!));
+        Step[] steps = [new Step("steps/network_summary.py", "summary"), new Step("steps/loaded_links.py", "loaded")];
+        LinearWorkflow.Write(steps, Generated);
+        Assert.Contains("\"StartAt\": \"summary\"", File.ReadAllText(Generated));
+        Assert.Empty(Validate(Settings with { Steps = steps }).Diagnostics);
+
+        // Validation reads the generated workflow; it never writes it.
+        File.WriteAllText(Generated, "{\"StartAt\": \"summary\", \"States\": {}}");
+        var stamp = File.GetLastWriteTimeUtc(Generated);
+        Assert.Contains("QTZ2003", Codes(Validate(Settings with { Steps = steps })));
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(Generated));
     }
 
     [Fact]

@@ -1,0 +1,76 @@
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Container;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Sdk.Publish;
+
+/// <summary>
+/// The model's image in ECR, named by a content tag (a hash of everything it is built from): the registry has it,
+/// or it is built and pushed. QuetzalImageTag is put on the digest through the registry's API.
+/// </summary>
+public sealed class ImageStep : PublishStep<ImageStep.Plan>
+{
+    public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, EcrRepository Repository, BuildContext Context, RegistryCredentials Login,
+        RegistryClient.Manifest? Existing, bool MoveTag) : StepPlan(HasWrites, Lines)
+    {
+        public string RepositoryPath => Repository.Uri[(Repository.Uri.IndexOf('/') + 1)..];
+    }
+
+    public override async Task<Plan> PlanAsync(PublishContext context, CancellationToken cancellation)
+    {
+        var request = context.Request;
+        var repository = context.Repository!;
+        var build = BuildContext.Create(request.ModelDirectory, request.HandlerDirectory, request.LibraryPath);
+        var login = await context.Clients.Ecr.GetAuthorizationTokenAsync(cancellation);
+        using var registry = context.Clients.Registry(login);
+        var path = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];
+        var existing = await registry.HeadManifestAsync(path, build.ContentTag, cancellation);
+        context.Log.Detail($"Build context: {build.Entries.Count} files, {Bytes.Format(build.FileBytes)}; content tag {build.ContentTag}.");
+
+        if (existing is null)
+        {
+            if (!request.Steps.HasFlag(PublishSteps.Image))
+                throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry has no image {build.ContentTag} for the current model files; publish the image first (-t:QuetzalPublishImage)");
+            return new Plan(true, [$"Image: new ({repository.Uri}:{build.ContentTag}, {build.Entries.Count} files, {Bytes.Format(build.FileBytes)} of context); would build and push."],
+                repository, build, login, null, MoveTag: !string.IsNullOrEmpty(request.ImageTag));
+        }
+        if (existing.IsIndex)
+            throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the tag names an image index; Lambda needs a single-platform image manifest");
+        context.ImageUri = $"{repository.Uri}@{existing.Digest}";
+        var tag = request.Steps.HasFlag(PublishSteps.Image) ? request.ImageTag : null;
+        var moveTag = !string.IsNullOrEmpty(tag) && (await registry.HeadManifestAsync(path, tag, cancellation))?.Digest != existing.Digest;
+        var tagNote = string.IsNullOrEmpty(tag) ? "" : moveTag ? $"; would tag it {tag}" : $"; tag {tag} names it";
+        return new Plan(moveTag, [$"Image: unchanged ({context.ImageUri}){tagNote}"], repository, build, login, existing, moveTag);
+    }
+
+    public override async Task<IReadOnlyList<string>> ApplyAsync(PublishContext context, Plan plan, CancellationToken cancellation)
+    {
+        var request = context.Request;
+        var repository = plan.Repository;
+        using var registry = context.Clients.Registry(plan.Login);
+        var image = plan.Existing;
+        if (image is null)
+        {
+            var engine = context.Clients.Engine;
+            await engine.EnsureAvailableAsync(cancellation);
+            var local = $"{request.Names.RepositoryName}:{plan.Context.ContentTag}";
+            context.Log.Info($"Building image {local} ({plan.Context.Entries.Count} files, {Bytes.Format(plan.Context.FileBytes)} of context)");
+            await engine.BuildAsync(plan.Context, local, cancellation);
+            context.Log.Info($"Pushing {repository.Uri}:{plan.Context.ContentTag}");
+            await engine.PushAsync(local, repository.Uri, plan.Context.ContentTag, plan.Login, cancellation);
+            image = await registry.HeadManifestAsync(plan.RepositoryPath, plan.Context.ContentTag, cancellation)
+                ?? throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the registry does not show the pushed tag");
+            if (image.IsIndex)
+                throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the tag names an image index; Lambda needs a single-platform image manifest");
+            context.ImageUri = $"{repository.Uri}@{image.Digest}";
+        }
+        var tagged = "";
+        if (plan.MoveTag)
+        {
+            var (done, refusal) = await registry.TagAsync(plan.RepositoryPath, image.Digest, request.ImageTag!, cancellation);
+            if (!done) throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry refused the tag {request.ImageTag} ({refusal})");
+            tagged = $"; tagged {request.ImageTag}";
+        }
+        return [plan.Existing is null ? $"Image: pushed {context.ImageUri}{tagged}" : $"Image: unchanged ({context.ImageUri}){tagged}"];
+    }
+}

@@ -1,0 +1,102 @@
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Diagnostics;
+using Quetzal.Sdk.Model;
+
+namespace Quetzal.Sdk.Publish;
+
+/// <summary>
+/// The model's Lambda function on the image's digest with the project's memory, timeout, storage and role: created,
+/// or updated where it differs. Lambda applies changes asynchronously; nothing goes on before it says Successful.
+/// </summary>
+public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
+{
+    public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, FunctionState? Current, FunctionSettings Wanted, bool CodeChanged, IReadOnlyList<string> Differences)
+        : StepPlan(HasWrites, Lines);
+
+    public override async Task<Plan> PlanAsync(PublishContext context, CancellationToken cancellation)
+    {
+        var request = context.Request;
+        var name = request.Names.FunctionName;
+        var current = await context.Clients.Lambda.GetFunctionAsync(name, cancellation);
+        if (current is not null && context.Account is null && AwsAccount.AccountOf(current.Arn) is { } account)
+            context.Account = new AwsAccount(context.Clients.Region, account);
+        context.FunctionArn = current?.Arn ?? context.Account?.FunctionArn(name);
+        var role = context.Account?.RoleArn(ResourceNames.LambdaRole(request.Names.ModelName)) ?? "(the model's role)";
+        var environment = new Dictionary<string, string>(current?.Settings.Environment ?? new Dictionary<string, string>()) { ["BUCKET_NAME"] = request.Names.BucketName };
+        var wanted = new FunctionSettings(request.MemorySize, request.Timeout, request.EphemeralStorage, role, environment);
+
+        if (current is null)
+            return new Plan(true, [$"Lambda: would create {name} (memory {wanted.MemorySize} MB, timeout {wanted.Timeout} s, storage {wanted.EphemeralStorage} MB, role {role})"],
+                null, wanted, true, []);
+        // An image still to be pushed is new code; one the registry has is new code unless the function runs it.
+        var codeChanged = context.ImageUri is null || !SameImage(current, context.ImageUri);
+        var differences = Differences(current.Settings, wanted);
+        if (!codeChanged && differences.Count == 0) return new Plan(false, [$"Lambda: unchanged ({name})"], current, wanted, false, differences);
+        return new Plan(true, [$"Lambda: would update {name}: {string.Join("; ", (codeChanged ? ["image"] : Array.Empty<string>()).Concat(differences))}"],
+            current, wanted, codeChanged, differences);
+    }
+
+    public override async Task<IReadOnlyList<string>> ApplyAsync(PublishContext context, Plan plan, CancellationToken cancellation)
+    {
+        var lambda = context.Clients.Lambda;
+        var name = context.Request.Names.FunctionName;
+        var imageUri = context.ImageUri!;
+        if (plan.Current is null)
+        {
+            context.Log.Info($"Creating Lambda function {name}");
+            await lambda.CreateFunctionAsync(name, imageUri, plan.Wanted, cancellation);
+            await WaitAsync(context, cancellation);
+            return [$"Lambda: created {name} on {imageUri}"];
+        }
+        if (plan.CodeChanged)
+        {
+            context.Log.Info($"Updating {name} to {imageUri}");
+            await lambda.UpdateFunctionCodeAsync(name, imageUri, cancellation);
+            await WaitAsync(context, cancellation);
+        }
+        if (plan.Differences.Count > 0)
+        {
+            context.Log.Info($"Updating {name} configuration: {string.Join("; ", plan.Differences)}");
+            await lambda.UpdateFunctionConfigurationAsync(name, plan.Wanted, cancellation);
+            await WaitAsync(context, cancellation);
+        }
+        return [$"Lambda: updated {name}{(plan.CodeChanged ? $" to {imageUri}" : "")}{(plan.Differences.Count > 0 ? $" ({string.Join("; ", plan.Differences)})" : "")}"];
+    }
+
+    private static bool SameImage(FunctionState function, string imageUri)
+    {
+        var digest = imageUri[(imageUri.IndexOf('@') + 1)..];
+        return function.ImageUri == imageUri || function.ResolvedImageUri?.EndsWith("@" + digest, StringComparison.Ordinal) == true;
+    }
+
+    private static List<string> Differences(FunctionSettings current, FunctionSettings wanted)
+    {
+        var differences = new List<string>();
+        if (current.MemorySize != wanted.MemorySize) differences.Add($"memory {current.MemorySize} -> {wanted.MemorySize} MB");
+        if (current.Timeout != wanted.Timeout) differences.Add($"timeout {current.Timeout} -> {wanted.Timeout} s");
+        if (current.EphemeralStorage != wanted.EphemeralStorage) differences.Add($"storage {current.EphemeralStorage} -> {wanted.EphemeralStorage} MB");
+        if (current.Role != wanted.Role) differences.Add($"role {current.Role} -> {wanted.Role}");
+        if (current.Environment.GetValueOrDefault("BUCKET_NAME") != wanted.Environment["BUCKET_NAME"]) differences.Add($"BUCKET_NAME -> {wanted.Environment["BUCKET_NAME"]}");
+        return differences;
+    }
+
+    /// <summary>Lambda applies code and configuration asynchronously: nothing may rely on the new code before it says Successful.</summary>
+    private static async Task WaitAsync(PublishContext context, CancellationToken cancellation)
+    {
+        var name = context.Request.Names.FunctionName;
+        var wait = context.Request.LambdaWait;
+        var deadline = DateTime.UtcNow + wait;
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            var state = await context.Clients.Lambda.GetFunctionConfigurationAsync(name, cancellation);
+            if (state.LastUpdateStatus == "Failed" || state.State == "Failed")
+                throw new QuetzalException(Codes.LambdaUpdateFailed, name, state.LastUpdateStatusReason ?? "no reason given");
+            if (state.LastUpdateStatus == "Successful" && state.State == "Active") return;
+            if (DateTime.UtcNow > deadline) throw new QuetzalException(Codes.LambdaWaitTimedOut, name, (int)wait.TotalSeconds);
+            context.Log.Detail($"  {name}: {state.State}, {state.LastUpdateStatus}");
+            await Task.Delay(delay, cancellation);
+            delay = TimeSpan.FromMilliseconds(Math.Min(5000, delay.TotalMilliseconds * 1.5));
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Sdk.Publish;
+
+/// <summary>
+/// A publish: every step plans (reads only), then, if any has something to write, the model's bucket lease is taken
+/// and the plans are applied in the order that keeps a deployment consistent: the image is fully pushed before the
+/// Lambda points at it (by digest), the state machine changes only after the Lambda update succeeded, and the
+/// scenarios (base first) go last. A dry run is the plans. Planning reports every problem it finds at once (a
+/// missing repository and a missing bucket together), and writes nothing.
+/// </summary>
+public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
+{
+    private readonly List<string> _summary = new();
+
+    /// <summary>The plan (dry run) or what was done, a line per resource, for the closing summary.</summary>
+    public IReadOnlyList<string> Summary => _summary;
+
+    public async Task PublishAsync(PublishRequest request, CancellationToken cancellation)
+    {
+        BucketLease? lease = null;
+        var leased = false;
+        try
+        {
+            while (true)
+            {
+                _summary.Clear();
+                var context = new PublishContext(request, clients, log);
+                var plans = await PlanAsync(context, cancellation);
+                if (request.DryRun || !plans.Any(p => p.Plan.HasWrites))
+                {
+                    foreach (var (_, plan) in plans) Report(plan.Lines);
+                    return;
+                }
+                if (!leased)
+                {
+                    leased = true;
+                    lease = await BucketLease.AcquireAsync(clients.S3, clients.S3Profile, request.Names.BucketName, request.Names.ModelName, request.LeaseTimeout, log, cancellation);
+                    if (lease?.Waited == true)
+                    {
+                        // Another publish held the model while this one read: what was read may have changed.
+                        log.Info($"Quetzal: the other publish of {request.Names.ModelName} ended; reading the deployment again");
+                        continue;
+                    }
+                }
+                foreach (var (step, plan) in plans)
+                    Report(plan.HasWrites ? await step.ApplyAsync(context, plan, cancellation) : plan.Lines);
+                return;
+            }
+        }
+        finally
+        {
+            if (lease is not null) await lease.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The steps the request names, in apply order, each planned. The ECR repository is read first (it gives the
+    /// account); the scenarios are planned beside the others (mostly the S3 client's first use and the bucket's
+    /// listing). Every step that cannot plan adds its errors; all are thrown together.
+    /// </summary>
+    public async Task<IReadOnlyList<(IPublishStep Step, StepPlan Plan)>> PlanAsync(PublishContext context, CancellationToken cancellation)
+    {
+        var request = context.Request;
+        var errors = new List<Diagnostic>();
+        var scenarios = request.Steps.HasFlag(PublishSteps.Scenarios) ? new ScenariosStep() : null;
+        var scenarioPlan = scenarios is null ? null : Task.Run(() => scenarios.PlanAsync(context, cancellation), cancellation);
+
+        var plans = new List<(IPublishStep, StepPlan)>();
+        async Task Plan(IPublishStep step)
+        {
+            try { plans.Add((step, await step.PlanAsync(context, cancellation))); }
+            catch (QuetzalException e) { errors.AddRange(e.Diagnostics); }
+        }
+
+        Exception? failure = null;
+        try
+        {
+            if ((request.Steps & ~PublishSteps.Scenarios) != 0)
+            {
+                context.Repository = await clients.Ecr.DescribeRepositoryAsync(request.Names.RepositoryName, cancellation);
+                if (context.Repository is null) errors.Add(Codes.RepositoryMissing.Create(null, request.Names.RepositoryName));
+                else context.Account = new AwsAccount(clients.Region, context.Repository.RegistryId);
+            }
+            if (context.Repository is not null && (request.Steps & (PublishSteps.Image | PublishSteps.Lambda)) != 0) await Plan(new ImageStep());
+            if (request.Steps.HasFlag(PublishSteps.Lambda)) await Plan(new LambdaStep());
+            if (request.Steps.HasFlag(PublishSteps.StateMachine)) await Plan(new StateMachineStep());
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        if (scenarioPlan is not null)
+        {
+            try { plans.Add((scenarios!, await scenarioPlan)); }
+            catch (QuetzalException e) { errors.AddRange(e.Diagnostics); }
+            // The first failure is the one reported; the scenario plan's own outcome no longer matters then.
+            catch (Exception) when (failure is not null) { }
+        }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        if (errors.Count > 0) throw new QuetzalException(errors);
+        return plans;
+    }
+
+    private void Report(IEnumerable<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            _summary.Add(line);
+            log.Info(line);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Sdk.Publish;
+
+/// <summary>
+/// One resource of a deployment. Planning reads the deployment and decides (create, update, unchanged) without
+/// writing anything; applying carries out that plan. A dry run is every step's plan; a publish plans every step,
+/// takes the model's lease, then applies the plans in order. A new AWS resource is a new step.
+/// </summary>
+public interface IPublishStep
+{
+    Task<StepPlan> PlanAsync(PublishContext context, CancellationToken cancellation);
+
+    /// <summary>Carries out a plan that has writes; returns the summary lines of what was done.</summary>
+    Task<IReadOnlyList<string>> ApplyAsync(PublishContext context, StepPlan plan, CancellationToken cancellation);
+}
+
+/// <summary>A step's decision: whether it writes, and the summary lines that say what it found or would do.</summary>
+public record StepPlan(bool HasWrites, IReadOnlyList<string> Lines)
+{
+    public StepPlan(bool hasWrites, string line) : this(hasWrites, [line]) { }
+}
+
+/// <summary>The typed form of a step: its own plan type in, the same plan out.</summary>
+public abstract class PublishStep<TPlan> : IPublishStep where TPlan : StepPlan
+{
+    public abstract Task<TPlan> PlanAsync(PublishContext context, CancellationToken cancellation);
+    public abstract Task<IReadOnlyList<string>> ApplyAsync(PublishContext context, TPlan plan, CancellationToken cancellation);
+
+    async Task<StepPlan> IPublishStep.PlanAsync(PublishContext context, CancellationToken cancellation) => await PlanAsync(context, cancellation);
+    Task<IReadOnlyList<string>> IPublishStep.ApplyAsync(PublishContext context, StepPlan plan, CancellationToken cancellation) => ApplyAsync(context, (TPlan)plan, cancellation);
+}
+
+/// <summary>What the steps of one publish share: the request, the clients, and what earlier reads and writes learnt.</summary>
+public sealed class PublishContext(PublishRequest request, IAwsClients clients, IPublishLog log)
+{
+    public PublishRequest Request { get; } = request;
+    public IAwsClients Clients { get; } = clients;
+    public IPublishLog Log { get; } = log;
+
+    /// <summary>The model's ECR repository (null when it does not exist), read first: it gives the account.</summary>
+    public EcrRepository? Repository { get; set; }
+
+    /// <summary>The account the model deploys to, from the repository (or the function) once read.</summary>
+    public AwsAccount? Account { get; set; }
+
+    /// <summary>repository@digest of the model's image: known when planning if the registry has it, else once the image step has pushed it.</summary>
+    public string? ImageUri { get; set; }
+
+    /// <summary>The ARN of the model's function, as Lambda says it (or as it will be).</summary>
+    public string? FunctionArn { get; set; }
+}

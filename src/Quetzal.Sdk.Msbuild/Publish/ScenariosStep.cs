@@ -1,0 +1,27 @@
+using Quetzal.Sdk.Aws;
+
+namespace Quetzal.Sdk.Publish;
+
+/// <summary>The scenario folders in the model's bucket: only files whose content differs go up, base first (see <see cref="ScenarioPublisher"/>).</summary>
+public sealed class ScenariosStep : PublishStep<ScenariosStep.Plan>
+{
+    public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, ScenarioPublisher Publisher, IReadOnlyList<ScenarioPlan> Scenarios) : StepPlan(HasWrites, Lines);
+
+    public override async Task<Plan> PlanAsync(PublishContext context, CancellationToken cancellation)
+    {
+        var request = context.Request;
+        var publisher = new ScenarioPublisher(context.Clients.S3, context.Clients.S3Profile, context.Log)
+        {
+            Digests = request.DigestsFile is { } digests ? FileDigests.Load(digests) : FileDigests.None(),
+        };
+        var scenarios = await publisher.PlanAsync(request.Names.BucketName, request.ScenariosDirectory, request.Scenarios, request.Prune, cancellation);
+        // A scenario with nothing to write says what it found; one with writes says what a publish would do.
+        return new Plan(scenarios.Any(p => p.HasWrites), scenarios.Select(p => (p.HasWrites ? "S3 (plan) " : "S3 ") + p.Summary).ToList(), publisher, scenarios);
+    }
+
+    public override async Task<IReadOnlyList<string>> ApplyAsync(PublishContext context, Plan plan, CancellationToken cancellation)
+    {
+        await plan.Publisher.ApplyAsync(context.Request.Names.BucketName, plan.Scenarios, cancellation);
+        return plan.Scenarios.Select(p => "S3 " + p.Summary).ToList();
+    }
+}

@@ -1,0 +1,21 @@
+using Microsoft.Build.Framework;
+using Quetzal.Sdk.Model;
+
+namespace Quetzal.Sdk.Tasks;
+
+/// <summary>Writes the workflow of a model declared with QuetzalStep items (see <see cref="LinearWorkflow"/>).</summary>
+public sealed class GenerateQuetzalWorkflow : QuetzalTask
+{
+    [Required] public ITaskItem[] Steps { get; set; } = [];
+    [Required] public string File { get; set; } = "";
+
+    protected override void ExecuteCore()
+    {
+        LinearWorkflow.Write(Steps.Select(Step).ToList(), File);
+        Log.LogMessage(MessageImportance.Normal, $"Quetzal: generated {File}");
+    }
+
+    /// <summary>A step item as the model sees it: its path with '/' and its state name (metadata StateName, else the file's name).</summary>
+    internal static Step Step(ITaskItem item)
+        => new(item.ItemSpec.Replace('\\', '/'), NullIfEmpty(item.GetMetadata("StateName")) ?? LinearWorkflow.DefaultStateName(item.ItemSpec));
+}

@@ -1,0 +1,264 @@
+using System.Net;
+using System.Security.Cryptography;
+using Amazon.S3;
+using Amazon.S3.Model;
+using NSubstitute;
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Container;
+using Quetzal.Sdk.Diagnostics;
+
+namespace Quetzal.Sdk.Tests.Infrastructure;
+
+/// <summary>
+/// In-memory AWS, registry and Docker engine for the publish pipeline's unit tests: each keeps its state as the
+/// service would and records every write in <see cref="Writes"/>, in order, so a test can tell what was done and
+/// in which order, with no server.
+/// </summary>
+public sealed class FakeAws : IAwsClients
+{
+    public FakeAws(string region = "ca-central-1", string account = "123456789012")
+    {
+        Region = region;
+        Account = account;
+        Ecr = new FakeEcr(this);
+        Lambda = new FakeLambda(this);
+        StepFunctions = new FakeStepFunctions(this);
+        Engine = new FakeEngine(this);
+        S3 = InMemoryS3();
+    }
+
+    public string Region { get; }
+    public string Account { get; }
+    public List<string> Writes { get; } = new();
+    public HashSet<string> Repositories { get; } = new();
+    public HashSet<string> Buckets { get; } = new();
+    /// <summary>Registry: repository path → tag or digest → manifest.</summary>
+    public Dictionary<string, Dictionary<string, RegistryClient.Manifest>> Registry_ { get; } = new();
+    public Dictionary<string, FunctionState> Functions { get; } = new();
+    public Dictionary<string, (string Definition, string Role)> StateMachines { get; } = new();
+    /// <summary>Bucket/key → bytes.</summary>
+    public Dictionary<string, byte[]> Objects { get; } = new();
+    /// <summary>When set, Lambda reports this reason as a failed update.</summary>
+    public string? LambdaFailure { get; set; }
+
+    public IAmazonECR Ecr { get; }
+    public IAmazonLambda Lambda { get; }
+    public IAmazonStepFunctions StepFunctions { get; }
+    public IAmazonS3 S3 { get; }
+    public S3Profile S3Profile => Quetzal.Sdk.Aws.S3Profile.Aws;
+    public IImageEngine Engine { get; }
+    public IImageRegistry Registry(RegistryCredentials login) => new FakeRegistry(this);
+
+    public string RegistryHost => "registry.local";
+
+    /// <summary>What infra/ creates: the repository and the bucket.</summary>
+    public FakeAws WithInfrastructure(string name)
+    {
+        Repositories.Add(name);
+        Buckets.Add(name);
+        return this;
+    }
+
+    public void Dispose() { }
+
+    private void Write(string what)
+    {
+        lock (Writes) Writes.Add(what);
+    }
+
+    private sealed class FakeEcr(FakeAws aws) : IAmazonECR
+    {
+        public Task<RegistryCredentials> GetAuthorizationTokenAsync(CancellationToken cancellation)
+            => Task.FromResult(new RegistryCredentials(new Uri($"https://{aws.RegistryHost}"), "AWS", "token"));
+
+        public Task<EcrRepository?> DescribeRepositoryAsync(string name, CancellationToken cancellation)
+            => Task.FromResult(aws.Repositories.Contains(name) ? new EcrRepository(name, $"{aws.RegistryHost}/{name}", aws.Account) : null);
+
+        public Task<IReadOnlyList<string>> ListImagesAsync(string repository, CancellationToken cancellation)
+            => Task.FromResult<IReadOnlyList<string>>(aws.Registry_.GetValueOrDefault(repository)?.Values.Select(m => m.Digest).Distinct().ToList() ?? []);
+
+        public Task BatchDeleteImageAsync(string repository, IReadOnlyList<string> digests, CancellationToken cancellation)
+        {
+            aws.Write($"ecr:BatchDeleteImage {repository}");
+            aws.Registry_.Remove(repository);
+            return Task.CompletedTask;
+        }
+    }
+
+    private sealed class FakeRegistry(FakeAws aws) : IImageRegistry
+    {
+        public Task<RegistryClient.Manifest?> HeadManifestAsync(string repository, string reference, CancellationToken cancellation)
+            => Task.FromResult(aws.Registry_.GetValueOrDefault(repository)?.GetValueOrDefault(reference));
+
+        public Task<(bool Tagged, string Refusal)> TagAsync(string repository, string digest, string tag, CancellationToken cancellation)
+        {
+            aws.Write($"registry:tag {repository}:{tag}");
+            aws.Registry_[repository][tag] = aws.Registry_[repository][digest];
+            return Task.FromResult((true, ""));
+        }
+
+        public void Dispose() { }
+    }
+
+    private sealed class FakeEngine(FakeAws aws) : IImageEngine
+    {
+        private readonly Dictionary<string, string> _built = new();
+
+        public Task EnsureAvailableAsync(CancellationToken cancellation) => Task.CompletedTask;
+
+        public Task BuildAsync(BuildContext context, string imageName, CancellationToken cancellation)
+        {
+            aws.Write($"docker:build {imageName}");
+            _built[imageName] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(context.Tar));
+            return Task.CompletedTask;
+        }
+
+        public Task PushAsync(string localImage, string repositoryUri, string tag, RegistryCredentials credentials, CancellationToken cancellation)
+        {
+            aws.Write($"docker:push {repositoryUri}:{tag}");
+            var path = repositoryUri[(repositoryUri.IndexOf('/') + 1)..];
+            var manifest = new RegistryClient.Manifest(_built[localImage], "application/vnd.docker.distribution.manifest.v2+json");
+            if (!aws.Registry_.TryGetValue(path, out var tags)) aws.Registry_[path] = tags = new();
+            tags[tag] = manifest;
+            tags[manifest.Digest] = manifest;
+            return Task.CompletedTask;
+        }
+
+        public void Dispose() { }
+    }
+
+    private sealed class FakeLambda(FakeAws aws) : IAmazonLambda
+    {
+        public Task<FunctionState?> GetFunctionAsync(string name, CancellationToken cancellation) => Task.FromResult(aws.Functions.GetValueOrDefault(name));
+
+        public Task<FunctionState> GetFunctionConfigurationAsync(string name, CancellationToken cancellation) => Task.FromResult(aws.Functions[name]);
+
+        public Task CreateFunctionAsync(string name, string imageUri, FunctionSettings settings, CancellationToken cancellation)
+        {
+            aws.Write($"lambda:CreateFunction {name}");
+            aws.Functions[name] = new FunctionState(name, $"arn:{AwsAccount.PartitionOf(aws.Region)}:lambda:{aws.Region}:{aws.Account}:function:{name}",
+                imageUri, imageUri, settings, aws.LambdaFailure is null ? "Active" : "Failed", aws.LambdaFailure is null ? "Successful" : "Failed", aws.LambdaFailure);
+            return Task.CompletedTask;
+        }
+
+        public Task UpdateFunctionCodeAsync(string name, string imageUri, CancellationToken cancellation)
+        {
+            aws.Write($"lambda:UpdateFunctionCode {name}");
+            aws.Functions[name] = aws.Functions[name] with
+            {
+                ImageUri = imageUri, ResolvedImageUri = imageUri,
+                LastUpdateStatus = aws.LambdaFailure is null ? "Successful" : "Failed", LastUpdateStatusReason = aws.LambdaFailure,
+            };
+            return Task.CompletedTask;
+        }
+
+        public Task UpdateFunctionConfigurationAsync(string name, FunctionSettings settings, CancellationToken cancellation)
+        {
+            aws.Write($"lambda:UpdateFunctionConfiguration {name}");
+            aws.Functions[name] = aws.Functions[name] with { Settings = settings };
+            return Task.CompletedTask;
+        }
+
+        public Task<bool> DeleteFunctionAsync(string name, CancellationToken cancellation)
+        {
+            aws.Write($"lambda:DeleteFunction {name}");
+            return Task.FromResult(aws.Functions.Remove(name));
+        }
+    }
+
+    private sealed class FakeStepFunctions(FakeAws aws) : IAmazonStepFunctions
+    {
+        private string Arn(string name) => $"arn:{AwsAccount.PartitionOf(aws.Region)}:states:{aws.Region}:{aws.Account}:stateMachine:{name}";
+
+        public async Task<StateMachineState> DescribeStateMachineAsync(string arn, CancellationToken cancellation)
+            => await TryDescribeStateMachineAsync(arn, cancellation) ?? throw new AwsServiceException("states", "DescribeStateMachine", 400, "StateMachineDoesNotExist", arn);
+
+        public Task<StateMachineState?> TryDescribeStateMachineAsync(string arn, CancellationToken cancellation)
+            => Task.FromResult(aws.StateMachines.Where(p => Arn(p.Key) == arn).Select(p => new StateMachineState(arn, p.Value.Definition, p.Value.Role)).FirstOrDefault());
+
+        public Task<string> CreateStateMachineAsync(string name, string definition, string roleArn, CancellationToken cancellation)
+        {
+            aws.Write($"states:CreateStateMachine {name}");
+            aws.StateMachines[name] = (definition, roleArn);
+            return Task.FromResult(Arn(name));
+        }
+
+        public Task UpdateStateMachineAsync(string arn, string definition, CancellationToken cancellation)
+        {
+            aws.Write($"states:UpdateStateMachine {arn}");
+            var name = arn[(arn.LastIndexOf(':') + 1)..];
+            aws.StateMachines[name] = (definition, aws.StateMachines[name].Role);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The few S3 operations a publish and its lease call, on <see cref="Objects"/>; NoSuchBucket for a bucket infra did not create.</summary>
+    private IAmazonS3 InMemoryS3()
+    {
+        var s3 = Substitute.For<IAmazonS3>();
+        void Bucket(string name)
+        {
+            if (!Buckets.Contains(name)) throw new AmazonS3Exception("The specified bucket does not exist") { ErrorCode = "NoSuchBucket", StatusCode = HttpStatusCode.NotFound };
+        }
+        static string ETag(byte[] bytes) => "\"" + Convert.ToHexStringLower(MD5.HashData(bytes)) + "\"";
+
+        s3.ListObjectsV2Async(Arg.Any<ListObjectsV2Request>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            var request = call.Arg<ListObjectsV2Request>();
+            Bucket(request.BucketName);
+            lock (Objects)
+                return new ListObjectsV2Response
+                {
+                    IsTruncated = false,
+                    S3Objects = Objects.Where(o => o.Key.StartsWith(request.BucketName + "/" + request.Prefix, StringComparison.Ordinal))
+                        .Select(o => new S3Object { Key = o.Key[(request.BucketName.Length + 1)..], Size = o.Value.Length, ETag = ETag(o.Value) }).ToList(),
+                };
+        });
+        s3.PutObjectAsync(Arg.Any<PutObjectRequest>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            var request = call.Arg<PutObjectRequest>();
+            Bucket(request.BucketName);
+            var key = request.BucketName + "/" + request.Key;
+            var bytes = request.FilePath is not null ? File.ReadAllBytes(request.FilePath) : System.Text.Encoding.UTF8.GetBytes(request.ContentBody ?? "");
+            lock (Objects)
+            {
+                if (request.IfNoneMatch == "*" && Objects.ContainsKey(key))
+                    throw new AmazonS3Exception("At least one of the pre-conditions you specified did not hold") { StatusCode = HttpStatusCode.PreconditionFailed };
+                Objects[key] = bytes;
+            }
+            Write($"s3:PutObject {request.Key}");
+            return new PutObjectResponse { ETag = ETag(bytes) };
+        });
+        s3.GetObjectAsync(Arg.Any<string>(), Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            byte[]? bytes;
+            lock (Objects) bytes = Objects.GetValueOrDefault(call.ArgAt<string>(0) + "/" + call.ArgAt<string>(1));
+            if (bytes is null) throw new AmazonS3Exception("Not Found") { ErrorCode = "NoSuchKey", StatusCode = HttpStatusCode.NotFound };
+            return new GetObjectResponse { ResponseStream = new MemoryStream(bytes), ETag = ETag(bytes) };
+        });
+        s3.DeleteObjectAsync(Arg.Any<string>(), Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            lock (Objects) Objects.Remove(call.ArgAt<string>(0) + "/" + call.ArgAt<string>(1));
+            Write($"s3:DeleteObject {call.ArgAt<string>(1)}");
+            return new DeleteObjectResponse();
+        });
+        s3.DeleteObjectsAsync(Arg.Any<DeleteObjectsRequest>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            var request = call.Arg<DeleteObjectsRequest>();
+            lock (Objects)
+                foreach (var key in request.Objects) Objects.Remove(request.BucketName + "/" + key.Key);
+            Write($"s3:DeleteObjects {string.Join(",", request.Objects.Select(o => o.Key))}");
+            return new DeleteObjectsResponse();
+        });
+        return s3;
+    }
+}
+
+/// <summary>An <see cref="IPublishLog"/> that keeps every line.</summary>
+public sealed class ListLog : IPublishLog
+{
+    public List<string> Lines { get; } = new();
+    public void Info(string message) { lock (Lines) Lines.Add(message); }
+    public void Detail(string message) { lock (Lines) Lines.Add(message); }
+    public void Warning(Diagnostic diagnostic) { lock (Lines) Lines.Add(diagnostic.ToString()); }
+}

@@ -1,0 +1,182 @@
+using System.Text.Json.Nodes;
+using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Diagnostics;
+using Quetzal.Sdk.Model;
+using Quetzal.Sdk.Publish;
+using Quetzal.Sdk.Tests.Infrastructure;
+
+namespace Quetzal.Sdk.Tests.Unit;
+
+/// <summary>The publish pipeline's decisions (create, update, unchanged; order; what a failure leaves) against in-memory services.</summary>
+public sealed class PublishPipelineTests : IDisposable
+{
+    private const string Name = "quetzal-test";
+    private readonly TempDirectory _dir = new("pipeline");
+    private readonly string _model;
+    private readonly ListLog _log = new();
+
+    public PublishPipelineTests()
+    {
+        _model = _dir.Combine("m");
+        TempDirectory.CopyDirectory(Repository.TemplateContent, _model);
+        Directory.Delete(Path.Combine(_model, ".template.config"), recursive: true);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private PublishRequest Request(Func<PublishRequest, PublishRequest>? change = null)
+    {
+        var request = new PublishRequest
+        {
+            ModelDirectory = _model, Names = new ModelResources(Name, Name, Name, Name, Name),
+            MemorySize = 4016, Timeout = 300, EphemeralStorage = 4016,
+            StateMachinePath = Path.Combine(_model, "step-functions.json"), ScenariosDirectory = Path.Combine(_model, "scenarios"), Scenarios = ["base"],
+            HandlerDirectory = Path.Combine(Repository.Root, "src", "Quetzal.Sdk.Msbuild", "handler"),
+            LeaseTimeout = TimeSpan.FromSeconds(5), LambdaWait = TimeSpan.FromSeconds(5),
+        };
+        return change is null ? request : change(request);
+    }
+
+    private async Task<PublishPipeline> Publish(FakeAws aws, PublishRequest request)
+    {
+        var pipeline = new PublishPipeline(aws, _log);
+        await pipeline.PublishAsync(request, default);
+        return pipeline;
+    }
+
+    [Fact]
+    public async Task A_dry_run_of_a_new_model_plans_every_creation_and_writes_nothing()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        var pipeline = await Publish(aws, Request(r => r with { DryRun = true }));
+        Assert.Empty(aws.Writes);
+        Assert.Collection(pipeline.Summary,
+            line => Assert.StartsWith($"Image: new (registry.local/{Name}:q-", line),
+            line => Assert.StartsWith($"Lambda: would create {Name} (memory 4016 MB, timeout 300 s, storage 4016 MB, role arn:aws:iam::123456789012:role/lambda-{Name}-role)", line),
+            line => Assert.Equal($"State machine: would create {Name}", line),
+            line => Assert.StartsWith("S3 (plan) base: 5 new, 0 changed, 0 to delete, 0 unchanged", line));
+    }
+
+    [Fact]
+    public async Task A_first_publish_writes_in_order_under_the_lease_and_a_second_writes_nothing()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request());
+        var writes = aws.Writes.Select(w => w.Split(' ')[0]).ToList();
+        Assert.Equal("s3:PutObject", writes[0]); // the lease, before anything else
+        Assert.Equal(".quetzal-publish-lease.json", aws.Writes[0].Split(' ')[1]);
+        Assert.Equal(["docker:build", "docker:push", "lambda:CreateFunction", "states:CreateStateMachine"], writes.Skip(1).Take(4));
+        Assert.Equal(5, writes.Count(w => w == "s3:PutObject") - 1);
+        Assert.Equal("s3:DeleteObject", writes[^1]); // the lease, released
+        Assert.DoesNotContain(aws.Objects.Keys, k => k.EndsWith(BucketLease.Key, StringComparison.Ordinal));
+
+        // The state machine names the function's ARN and the role infra made.
+        var (definition, role) = aws.StateMachines[Name];
+        Assert.Equal($"arn:aws:iam::123456789012:role/sfn-{Name}-role", role);
+        Assert.Equal($"arn:aws:lambda:ca-central-1:123456789012:function:{Name}", (string?)JsonNode.Parse(definition)!["States"]!["loaded_links"]!["Parameters"]!["FunctionName"]);
+        Assert.EndsWith("@" + aws.Registry_[Name].Values.First().Digest, aws.Functions[Name].ImageUri);
+
+        aws.Writes.Clear();
+        var again = await Publish(aws, Request());
+        Assert.Empty(aws.Writes);
+        Assert.Contains($"Lambda: unchanged ({Name})", again.Summary);
+        Assert.Contains($"State machine: unchanged ({Name})", again.Summary);
+    }
+
+    [Fact]
+    public async Task A_changed_setting_updates_only_the_lambda_configuration()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request());
+        aws.Writes.Clear();
+        var pipeline = await Publish(aws, Request(r => r with { MemorySize = 3008 }));
+        Assert.Equal(["lambda:UpdateFunctionConfiguration"], aws.Writes.Where(w => !w.Contains(BucketLease.Key)).Select(w => w.Split(' ')[0]));
+        Assert.Contains($"Lambda: updated {Name} (memory 4016 -> 3008 MB)", pipeline.Summary);
+    }
+
+    [Fact]
+    public async Task An_edited_step_builds_a_new_image_and_points_the_lambda_at_it()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request());
+        var before = aws.Functions[Name].ImageUri;
+        File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# edited\n");
+        aws.Writes.Clear();
+        await Publish(aws, Request());
+        Assert.Equal(["docker:build", "docker:push", "lambda:UpdateFunctionCode"], aws.Writes.Where(w => !w.Contains(BucketLease.Key)).Select(w => w.Split(' ')[0]));
+        Assert.NotEqual(before, aws.Functions[Name].ImageUri);
+    }
+
+    [Fact]
+    public async Task A_failed_lambda_update_leaves_the_state_machine_and_the_scenarios_untouched()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request());
+        var definition = aws.StateMachines[Name].Definition;
+        File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# edited\n");
+        File.WriteAllText(Path.Combine(_model, "step-functions.json"), File.ReadAllText(Path.Combine(_model, "step-functions.json")).Replace("\"Comment\": \"", "\"Comment\": \"v2 "));
+        File.WriteAllText(Path.Combine(_model, "scenarios", "base", "styles.json"), "[]");
+        aws.LambdaFailure = "InvalidImage: the image is not valid";
+        aws.Writes.Clear();
+
+        var error = await Assert.ThrowsAsync<QuetzalException>(() => Publish(aws, Request()));
+        Assert.Equal("QTZ4020", error.Diagnostic.Code);
+        Assert.Contains("InvalidImage", error.Diagnostic.Message);
+        Assert.Equal(definition, aws.StateMachines[Name].Definition);
+        Assert.DoesNotContain(aws.Writes, w => w.StartsWith("states:", StringComparison.Ordinal) || w.Contains("styles.json"));
+        Assert.DoesNotContain(aws.Objects.Keys, k => k.EndsWith(BucketLease.Key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_missing_resource_is_reported_at_once_and_nothing_is_written()
+    {
+        var aws = new FakeAws();
+        var error = await Assert.ThrowsAsync<QuetzalException>(() => Publish(aws, Request(r => r with { DryRun = true })));
+        Assert.Equal(["QTZ4010", "QTZ4030"], error.Diagnostics.Select(d => d.Code).Order());
+        Assert.Empty(aws.Writes);
+    }
+
+    [Fact]
+    public async Task A_selection_of_steps_plans_only_those()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        var pipeline = await Publish(aws, Request(r => r with { Steps = PublishSteps.Scenarios }));
+        Assert.All(pipeline.Summary, line => Assert.StartsWith("S3 base:", line));
+        Assert.DoesNotContain(aws.Writes, w => !w.StartsWith("s3:", StringComparison.Ordinal));
+
+        // The Lambda alone needs the image the registry should already hold.
+        var error = await Assert.ThrowsAsync<QuetzalException>(() => Publish(aws, Request(r => r with { Steps = PublishSteps.Lambda })));
+        Assert.Equal("QTZ3005", error.Diagnostic.Code);
+        Assert.Contains("publish the image first", error.Diagnostic.Message);
+    }
+
+    [Theory]
+    [InlineData("cn-north-1", "aws-cn")]
+    [InlineData("us-gov-west-1", "aws-us-gov")]
+    [InlineData("eu-west-3", "aws")]
+    public async Task Arns_follow_the_partition_of_the_region(string region, string partition)
+    {
+        var aws = new FakeAws(region).WithInfrastructure(Name);
+        await Publish(aws, Request());
+        var (definition, role) = aws.StateMachines[Name];
+        Assert.Equal($"arn:{partition}:iam::123456789012:role/sfn-{Name}-role", role);
+        Assert.Contains($"\"arn:{partition}:lambda:{region}:123456789012:function:{Name}\"", definition);
+        Assert.Equal($"arn:{partition}:iam::123456789012:role/lambda-{Name}-role", aws.Functions[Name].Settings.Role);
+    }
+
+    [Fact]
+    public async Task Another_publish_holding_the_lease_makes_this_one_read_again_before_writing()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        var other = await BucketLease.AcquireAsync(aws.S3, aws.S3Profile, Name, Name, TimeSpan.FromSeconds(1), _log, default);
+        Assert.NotNull(other);
+        var publish = Publish(aws, Request());
+        await Task.Delay(300);
+        Assert.False(publish.IsCompleted);
+        Assert.DoesNotContain(aws.Writes, w => w.StartsWith("docker:", StringComparison.Ordinal));
+        await other.DisposeAsync();
+        await publish;
+        Assert.Contains(_log.Lines, l => l.Contains("reading the deployment again", StringComparison.Ordinal));
+        Assert.Contains(aws.Writes, w => w.StartsWith("lambda:CreateFunction", StringComparison.Ordinal));
+    }
+}
