@@ -57,7 +57,7 @@ public static class Codes
         "'{0}' leads outside the model folder (through a link); scenario files must live inside the model.",
         "A scenario file or folder is a link to outside the model");
     public static readonly DiagnosticDescriptor UnknownScenarioSelected = new("QTZ1108", Error,
-        "{0} names '{1}', which is not one of the model's scenarios: {2}. Separate several with ',' (or ';' inside quotes).",
+        "{0} names '{1}', which is not one of the model's scenarios: {2}. (On the command line, separate several with %3B, MSBuild's escape of ';'.)",
         "QuetzalScenarios (or --scenario) names a scenario the model does not declare");
 
     // 12xx: JSON and GeoJSON networks

@@ -180,7 +180,7 @@ public sealed class BuildTests : IDisposable
         Directory.CreateDirectory(Path.Combine(model, "scenarios", "peak-hour"));
         TempDirectory.CopyDirectory(Path.Combine(model, "scenarios", "base"), Path.Combine(model, "scenarios", "peak-hour"));
         // Every AWS endpoint on a closed port: the selection is refused before anything is read.
-        var publish = DotNet.Run(model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", "-p:QuetzalScenarios=base,nosuch", "-p:QuetzalDryRun=true"],
+        var publish = DotNet.Run(model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", "-p:QuetzalScenarios=base%3Bnosuch", "-p:QuetzalDryRun=true"],
             new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9", ["AWS_ACCESS_KEY_ID"] = "x", ["AWS_SECRET_ACCESS_KEY"] = "y" });
         Assert.False(publish.Succeeded);
         Assert.Contains("error QTZ1108: QuetzalScenarios names 'nosuch', which is not one of the model's scenarios: base, peak-hour.", publish.Output);
