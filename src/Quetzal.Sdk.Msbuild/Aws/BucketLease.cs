@@ -68,7 +68,7 @@ public sealed class BucketLease : IAsyncDisposable
         {
             throw missing;
         }
-        catch (AmazonServiceException e) when (e.ErrorCode is not ("InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken"))
+        catch (AmazonServiceException e) when (!Failures.IsCredentialError(e.ErrorCode))
         {
             throw new QuetzalException(Codes.PublishLeaseFailed, bucket, Key, e.Message);
         }

@@ -40,11 +40,14 @@ public static class Failures
         };
     }
 
+    /// <summary>Whether an AWS error code says the credentials were refused (expired, unknown, badly signed).</summary>
+    public static bool IsCredentialError(string? code) => code is not null && CredentialErrors.Contains(code);
+
     /// <summary>Whether the failure is a bug of the SDK (QTZ9001): its stack trace is worth logging at low importance.</summary>
     public static bool IsBug(IReadOnlyList<Diagnostic> diagnostics) => diagnostics.Any(d => d.Descriptor == Codes.Internal);
 
     private static Diagnostic Aws(string service, string operation, string type, string message)
-        => CredentialErrors.Contains(type)
+        => IsCredentialError(type)
             ? Codes.CredentialsRefused.Create(null, type, message)
             : Codes.AwsCallFailed.Create(null, service, operation, $"{type}: {OneLine(message)}");
 

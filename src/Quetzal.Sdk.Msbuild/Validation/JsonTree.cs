@@ -72,6 +72,31 @@ public sealed class JsonTree
 
     public static JsonTree Load(string path) => Parse(File.ReadAllBytes(path));
 
+    /// <summary>
+    /// Loads a file for a validator: a syntax error is <paramref name="syntaxError"/> at its line and column, an
+    /// encoding other than UTF-8 and an unreadable file have their own codes; null then.
+    /// </summary>
+    public static JsonTree? Load(string path, Diagnostics.DiagnosticDescriptor syntaxError, Diagnostics.DiagnosticBag bag)
+    {
+        try
+        {
+            return Load(path);
+        }
+        catch (JsonSyntaxException e)
+        {
+            bag.Add(syntaxError, path, e.Line, e.Column, e.Message);
+        }
+        catch (JsonEncodingException e)
+        {
+            bag.Add(Diagnostics.Codes.UnsupportedEncoding, path, 1, 1, e.Encoding);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            bag.Add(Diagnostics.Codes.UnreadableFile, path, 0, 0, e.Message);
+        }
+        return null;
+    }
+
     private static JsonTree Read(ref Utf8JsonReader reader, LineMap lines, int offset)
     {
         var (line, column) = lines.Locate(offset + (int)reader.TokenStartIndex);

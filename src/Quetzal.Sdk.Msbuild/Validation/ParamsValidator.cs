@@ -10,26 +10,7 @@ public static class ParamsValidator
 {
     public static JsonTree? Validate(string path, DiagnosticBag bag)
     {
-        JsonTree root;
-        try
-        {
-            root = JsonTree.Load(path);
-        }
-        catch (JsonSyntaxException e)
-        {
-            bag.Add(Codes.InvalidJson, path, e.Line, e.Column, e.Message);
-            return null;
-        }
-        catch (JsonEncodingException e)
-        {
-            bag.Add(Codes.UnsupportedEncoding, path, 1, 1, e.Encoding);
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            bag.Add(Codes.UnreadableFile, path, 0, 0, e.Message);
-            return null;
-        }
+        if (JsonTree.Load(path, Codes.InvalidJson, bag) is not { } root) return null;
 
         void Error(JsonTree at, string jsonPath, string message) => bag.Add(Codes.InvalidParams, path, at.Line, at.Column, jsonPath, message);
 

@@ -15,26 +15,7 @@ public static partial class StateMachineValidator
 
     public static JsonTree? Validate(string path, string modelDirectory, DiagnosticBag bag)
     {
-        JsonTree root;
-        try
-        {
-            root = JsonTree.Load(path);
-        }
-        catch (JsonSyntaxException e)
-        {
-            bag.Add(Codes.StateMachineInvalidJson, path, e.Line, e.Column, e.Message);
-            return null;
-        }
-        catch (JsonEncodingException e)
-        {
-            bag.Add(Codes.UnsupportedEncoding, path, 1, 1, e.Encoding);
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            bag.Add(Codes.UnreadableFile, path, 0, 0, e.Message);
-            return null;
-        }
+        if (JsonTree.Load(path, Codes.StateMachineInvalidJson, bag) is not { } root) return null;
         var walker = new Walker(path, modelDirectory, bag);
         walker.Machine(root, "The state machine");
         if (walker.FirstNotebook is var (state, notebook) && !Requirements.ProvideNbconvert(modelDirectory))
