@@ -49,38 +49,30 @@ public sealed class FuzzTests : IDisposable
         var random = new Random(20261127);
         var path = _dir.Combine("mutant.json");
         var nodes = new NodeIndex();
-        var original = NetworkValidator.InitialBufferSize;
-        try
+        for (var i = 0; i < 10_000; i++)
         {
-            for (var i = 0; i < 10_000; i++)
+            var (kind, bytes) = samples[i % samples.Length];
+            var mutant = Mutate(random, bytes, donor);
+            File.WriteAllBytes(path, mutant);
+            // Small buffers now and then, so that mutations also land across buffer refills.
+            var buffer = i % 7 == 0 ? 16 : NetworkValidator.DefaultBufferSize;
+            var bag = new DiagnosticBag();
+            try
             {
-                var (kind, bytes) = samples[i % samples.Length];
-                var mutant = Mutate(random, bytes, donor);
-                File.WriteAllBytes(path, mutant);
-                // Small buffers now and then, so that mutations also land across buffer refills.
-                NetworkValidator.InitialBufferSize = i % 7 == 0 ? 16 : 1 << 20;
-                var bag = new DiagnosticBag();
-                try
+                switch (kind)
                 {
-                    switch (kind)
-                    {
-                        case "road-nodes": NetworkValidator.ValidateNodes(path, false, bag); break;
-                        case "road-links": NetworkValidator.ValidateLinks(path, false, nodes, "nodes.geojson", bag); break;
-                        case "pt-links": NetworkValidator.ValidateLinks(path, true, null, "nodes.geojson", bag); break;
-                        case "params": ParamsValidator.Validate(path, bag); break;
-                        default: StateMachineValidator.Validate(path, _dir.Path, bag); break;
-                    }
-                }
-                catch (Exception e)
-                {
-                    File.WriteAllBytes(_dir.Combine($"failing-{i}.json"), mutant);
-                    Assert.Fail($"mutation {i} of {kind} threw {e.GetType().Name}: {e.Message}\n{Convert.ToBase64String(mutant)}");
+                    case "road-nodes": NetworkValidator.ValidateNodes(path, false, bag, bufferSize: buffer); break;
+                    case "road-links": NetworkValidator.ValidateLinks(path, false, nodes, "nodes.geojson", bag, bufferSize: buffer); break;
+                    case "pt-links": NetworkValidator.ValidateLinks(path, true, null, "nodes.geojson", bag, bufferSize: buffer); break;
+                    case "params": ParamsValidator.Validate(path, bag); break;
+                    default: StateMachineValidator.Validate(path, _dir.Path, bag); break;
                 }
             }
-        }
-        finally
-        {
-            NetworkValidator.InitialBufferSize = original;
+            catch (Exception e)
+            {
+                File.WriteAllBytes(_dir.Combine($"failing-{i}.json"), mutant);
+                Assert.Fail($"mutation {i} of {kind} threw {e.GetType().Name}: {e.Message}\n{Convert.ToBase64String(mutant)}");
+            }
         }
     }
 

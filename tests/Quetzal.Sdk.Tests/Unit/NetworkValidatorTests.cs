@@ -19,13 +19,15 @@ public sealed class NetworkValidatorTests : IDisposable
         return (bag.Items, nodes);
     }
 
-    private IReadOnlyList<Diagnostic> Links(string content, bool isPt = false, params string[] nodes)
+    private IReadOnlyList<Diagnostic> Links(string content, bool isPt = false, params string[] nodes) => Links(content, NetworkValidator.DefaultBufferSize, isPt, nodes);
+
+    private IReadOnlyList<Diagnostic> Links(string content, int bufferSize, bool isPt = false, params string[] nodes)
     {
         var bag = new DiagnosticBag();
         var known = new NodeIndex();
         foreach (var (node, i) in (nodes.Length == 0 ? ["n1", "n2"] : nodes).Select((n, i) => (n, i)))
             known.Add(NodeIndex.Hash(System.Text.Encoding.UTF8.GetBytes(node)), i + 1);
-        NetworkValidator.ValidateLinks(_dir.Write("links.geojson", content), isPt, known, "nodes.geojson", bag);
+        NetworkValidator.ValidateLinks(_dir.Write("links.geojson", content), isPt, known, "nodes.geojson", bag, bufferSize: bufferSize);
         return bag.Items;
     }
 
@@ -278,18 +280,9 @@ public sealed class NetworkValidatorTests : IDisposable
     {
         var features = Enumerable.Range(0, 200).Select(i => RoadLink($"l{i}", "n1", i == 150 ? "ghost" : "n2")).ToArray();
         var content = Collection(features);
-        var original = NetworkValidator.InitialBufferSize;
-        try
-        {
-            NetworkValidator.InitialBufferSize = 64;
-            var error = Single(Links(content), "QTZ1210");
-            Assert.Equal(152, error.Line);
-            Assert.Equal(1, error.Column);
-        }
-        finally
-        {
-            NetworkValidator.InitialBufferSize = original;
-        }
+        var error = Single(Links(content, bufferSize: 64), "QTZ1210");
+        Assert.Equal(152, error.Line);
+        Assert.Equal(1, error.Column);
     }
 
     [Fact]
