@@ -1,0 +1,34 @@
+namespace Quetzal.LocalAws;
+
+/// <summary>
+/// What the stand-in is configured with, from the environment, so that eng/stack.sh and the tests choose keys and
+/// tokens (canaries included) and the account and region its ARNs carry.
+/// </summary>
+internal sealed record Settings(
+    string AccessKey, string SecretKey, string RegistryToken, string Registry, string AccountId, string Region,
+    int PageSize, TimeSpan UpdateDelay, int ConditionalS3Port, Uri S3Upstream)
+{
+    public static Settings FromEnvironment()
+    {
+        static string Text(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+        static int Number(string name, int fallback) => int.TryParse(Environment.GetEnvironmentVariable(name), out var value) ? value : fallback;
+        return new Settings(
+            AccessKey: Text("QUETZAL_LOCAL_ACCESS_KEY", "S3RVER"),
+            SecretKey: Text("QUETZAL_LOCAL_SECRET_KEY", "S3RVER"),
+            RegistryToken: Text("QUETZAL_LOCAL_REGISTRY_TOKEN", "local-token"),
+            Registry: Text("QUETZAL_LOCAL_REGISTRY", "127.0.0.1:5001"),
+            AccountId: Text("QUETZAL_LOCAL_ACCOUNT_ID", "123456789012"),
+            Region: Text("QUETZAL_LOCAL_REGION", "ca-central-1"),
+            PageSize: Number("QUETZAL_LOCAL_PAGE_SIZE", 2),
+            UpdateDelay: TimeSpan.FromMilliseconds(Number("QUETZAL_LOCAL_UPDATE_DELAY_MS", 600)),
+            ConditionalS3Port: Number("QUETZAL_LOCAL_CONDITIONAL_S3_PORT", 4569),
+            S3Upstream: new Uri(Text("QUETZAL_LOCAL_S3_UPSTREAM", "http://127.0.0.1:4568")));
+    }
+
+    /// <summary>The ARN of one of this account's resources, in the partition of the region.</summary>
+    public string Arn(string service, string resource)
+    {
+        var partition = Region.StartsWith("cn-", StringComparison.Ordinal) ? "aws-cn" : Region.StartsWith("us-gov-", StringComparison.Ordinal) ? "aws-us-gov" : "aws";
+        return $"arn:{partition}:{service}:{Region}:{AccountId}:{resource}";
+    }
+}
