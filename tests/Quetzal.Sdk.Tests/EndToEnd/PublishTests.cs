@@ -96,17 +96,27 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         return result;
     }
 
-    [StackFact]
-    public async Task A_scaffolded_model_publishes_to_the_stack_and_a_second_publish_writes_nothing()
+    /// <summary>A scaffolded model with a second scenario ('base 1') and a styles.json in each, and what infra/ creates for it.</summary>
+    private void ScaffoldWithTwoScenarios()
     {
         LocalStack.EnsureRunning();
         Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name, "--memory", "2048", "--timeout", "600", "--storage", "1024").Succeeded);
         TempDirectory.CopyDirectory(Path.Combine(Model, "scenarios", "base"), Path.Combine(Model, "scenarios", "base 1"));
-        var styles = Path.Combine(Model, "scenarios", "base", "styles.json");
-        File.WriteAllText(styles, "[]");
+        File.WriteAllText(Path.Combine(Model, "scenarios", "base", "styles.json"), "[]");
         File.WriteAllText(Path.Combine(Model, "scenarios", "base 1", "styles.json"), "[]");
         CreateInfrastructure();
+    }
 
+    private void PublishSucceeds(params string[] extra)
+    {
+        var result = Publish(extra);
+        Assert.True(result.Succeeded, result.ToString());
+    }
+
+    [StackFact]
+    public async Task A_scaffolded_model_publishes_its_image_lambda_state_machine_and_scenarios()
+    {
+        ScaffoldWithTwoScenarios();
         var first = Publish();
         Assert.True(first.Succeeded, first.ToString());
         Assert.Contains("Quetzal publish summary:", first.Output);
@@ -152,8 +162,13 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
             .GroupBy(f => Path.GetRelativePath(bucketFolder, f).Split(Path.DirectorySeparatorChar)[0])
             .ToDictionary(g => g.Key, g => (First: g.Min(File.GetLastWriteTimeUtc), Last: g.Max(File.GetLastWriteTimeUtc)));
         Assert.True(times["base"].Last <= times["base 1"].First, $"base ended {times["base"].Last:O}, base 1 began {times["base 1"].First:O}");
+    }
 
-        // A second publish writes nothing anywhere.
+    [StackFact]
+    public async Task A_second_publish_writes_nothing_anywhere()
+    {
+        ScaffoldWithTwoScenarios();
+        PublishSucceeds();
         await ResetStats();
         var before = Storage();
         var second = Publish();
@@ -163,10 +178,24 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.Contains("Image: unchanged", second.Output);
         Assert.Contains("Lambda: unchanged", second.Output);
         Assert.Contains("State machine: unchanged", second.Output);
+    }
 
-        // A dry run of real changes reports them and writes nothing.
+    /// <summary>Published once, the servers' counts reset and their storage noted, then one input changed (base's params.json).</summary>
+    private async Task<(Dictionary<string, (long, DateTime)> Before, string ParamsFile)> PublishedThenParamsChanged()
+    {
+        ScaffoldWithTwoScenarios();
+        PublishSucceeds();
+        await ResetStats();
+        var before = Storage();
         var paramsFile = Path.Combine(Model, "scenarios", "base", "inputs", "params.json");
         File.WriteAllText(paramsFile, File.ReadAllText(paramsFile).Replace("\"value\": 1.0", "\"value\": 1.25"));
+        return (before, paramsFile);
+    }
+
+    [StackFact]
+    public async Task A_dry_run_of_real_changes_reports_them_and_writes_nothing()
+    {
+        var (before, _) = await PublishedThenParamsChanged();
         var dry = Publish("-p:QuetzalDryRun=true", "-p:QuetzalLambdaMemorySize=3008");
         Assert.True(dry.Succeeded, dry.ToString());
         Assert.Contains("Lambda: would update", dry.Output);
@@ -174,20 +203,27 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.Contains("S3 (plan) base: 0 new, 1 changed", dry.Output);
         Assert.Empty(Changed(before, Storage()));
         Assert.Empty(await ControlPlaneWrites());
+    }
 
-        // Changing one input uploads exactly that file.
-        var third = Publish();
-        Assert.True(third.Succeeded, third.ToString());
+    [StackFact]
+    public async Task Changing_one_input_uploads_exactly_that_file()
+    {
+        var (before, paramsFile) = await PublishedThenParamsChanged();
+        PublishSucceeds();
         var written = Changed(before, Storage());
         Assert.NotEmpty(written);
         Assert.All(written, f => Assert.Contains(Path.Combine(_name, "base", "inputs", "params.json"), f));
         Assert.Equal(await File.ReadAllBytesAsync(paramsFile), (await Objects(_name))["base/inputs/params.json"]);
         Assert.Empty(await ControlPlaneWrites());
+    }
 
-        // Pruning deletes a file deleted locally, under base/ only: 'base 1' keeps all of its files.
-        File.Delete(styles);
-        var pruned = Publish("-p:QuetzalPruneScenarios=true", "-p:QuetzalScenarios=base");
-        Assert.True(pruned.Succeeded, pruned.ToString());
+    [StackFact]
+    public async Task Pruning_deletes_a_file_deleted_locally_under_its_own_scenario_only()
+    {
+        ScaffoldWithTwoScenarios();
+        PublishSucceeds();
+        File.Delete(Path.Combine(Model, "scenarios", "base", "styles.json"));
+        PublishSucceeds("-p:QuetzalPruneScenarios=true", "-p:QuetzalScenarios=base");
         var remaining = await Objects(_name);
         Assert.DoesNotContain("base/styles.json", remaining.Keys);
         Assert.Contains("base 1/styles.json", remaining.Keys);
