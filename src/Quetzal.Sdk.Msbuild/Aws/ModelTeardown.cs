@@ -4,11 +4,8 @@ using Quetzal.Sdk.Diagnostics;
 
 namespace Quetzal.Sdk.Aws;
 
-public sealed record TeardownRequest(string ModelName, string BucketName, string RepositoryName, string FunctionName, bool DryRun)
-{
-    /// <summary>How long to wait for a publish of the model (any folder or machine) to release the bucket lease.</summary>
-    public TimeSpan LeaseTimeout { get; init; } = TimeSpan.FromMinutes(10);
-}
+/// <param name="LeaseTimeout">How long to wait for a publish of the model (any folder or machine) to release the bucket lease (QuetzalPublishLockTimeout).</param>
+public sealed record TeardownRequest(string ModelName, string BucketName, string RepositoryName, string FunctionName, bool DryRun, TimeSpan LeaseTimeout);
 
 /// <summary>
 /// Empties what `terraform destroy` cannot delete while it holds something, in the order that lets it succeed:

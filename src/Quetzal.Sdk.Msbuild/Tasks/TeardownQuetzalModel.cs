@@ -32,7 +32,7 @@ public sealed class TeardownQuetzalModel : QuetzalTask
         using (var clients = new AwsClients(new AwsSettings(Region, NullIfEmpty(Profile)), this))
         {
             new ModelTeardown(clients, this)
-                .RunAsync(new TeardownRequest(ModelName, BucketName, RepositoryName, FunctionName, DryRun) { LeaseTimeout = TimeSpan.FromSeconds(LockTimeout) }, Cancellation).GetAwaiter().GetResult();
+                .RunAsync(new TeardownRequest(ModelName, BucketName, RepositoryName, FunctionName, DryRun, TimeSpan.FromSeconds(LockTimeout)), Cancellation).GetAwaiter().GetResult();
         }
         var chdir = $"terraform -chdir=\"{InfraDirectory.TrimEnd('/', '\\')}\"";
         Info(DryRun ? "Then, after a real teardown:" : "Now Terraform can destroy the rest:");

@@ -12,7 +12,7 @@ public sealed class WriteQuetzalTfvars : QuetzalTask
     [Required] public string TfvarsFile { get; set; } = "";
     [Required] public string InfraDirectory { get; set; } = "";
     public string? CorsOrigins { get; set; }
-    public string EcrImagesToKeep { get; set; } = "10";
+    [Required] public int EcrImagesToKeep { get; set; }
     public string? IdentityPoolId { get; set; }
     public string? UserPoolId { get; set; }
     public string? Tags { get; set; }
@@ -20,7 +20,7 @@ public sealed class WriteQuetzalTfvars : QuetzalTask
 
     protected override void ExecuteCore()
     {
-        var settings = new TfvarsSettings(ModelName, Region, Split(CorsOrigins), int.Parse(EcrImagesToKeep), IdentityPoolId ?? "", UserPoolId ?? "",
+        var settings = new TfvarsSettings(ModelName, Region, Split(CorsOrigins), EcrImagesToKeep, IdentityPoolId ?? "", UserPoolId ?? "",
             Split(Tags).Select(t => t.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p.Length > 1 ? p[1].Trim() : ""));
         if (string.IsNullOrWhiteSpace(IdentityPoolId)) Report(Codes.TfvarsIncomplete.Create(null, "QuetzalCognitoIdentityPoolId", "cognito_identity_pool_id"));
         if (string.IsNullOrWhiteSpace(CorsOrigins)) Report(Codes.TfvarsIncomplete.Create(null, "QuetzalCorsOrigins", "no origin: Quenedi cannot reach the bucket from a browser until one is"));

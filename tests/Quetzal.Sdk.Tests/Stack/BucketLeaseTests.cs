@@ -117,7 +117,7 @@ public sealed class BucketLeaseTests : IDisposable
         await _s3.PutBucketAsync(_bucket);
         await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "base/inputs/params.json", ContentBody = "[]", UseChunkEncoding = false });
         var teardown = new ModelTeardown(new AwsClients(_settings, NullPublishLog.Instance), NullPublishLog.Instance);
-        var request = new TeardownRequest("m", _bucket, $"{_bucket}-repo", $"{_bucket}-function", DryRun: false) { LeaseTimeout = TimeSpan.FromSeconds(2) };
+        var request = new TeardownRequest("m", _bucket, $"{_bucket}-repo", $"{_bucket}-function", DryRun: false, LeaseTimeout: TimeSpan.FromSeconds(2));
 
         var publishing = await BucketLease.AcquireAsync(_lease, S3Profile.For(_settings), _bucket, "m", TimeSpan.FromSeconds(5), NullPublishLog.Instance, default);
         Assert.NotNull(publishing);
