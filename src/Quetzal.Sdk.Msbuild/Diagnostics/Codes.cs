@@ -259,8 +259,8 @@ public static class Codes
         "Scenario '{0}' is not one of the model's: {1}.",
         "The scenario to run is not declared");
     public static readonly DiagnosticDescriptor InvalidInput = new("QTZ5007", Error,
-        "The execution input is not valid JSON: {0}",
-        "--input is not a JSON object");
+        "The execution input cannot be used: {0}",
+        "--input (or the scenario's params.json it is made from) is not a JSON object, or --mode is unknown");
 
     // 9xxx: internal
     public static readonly DiagnosticDescriptor Internal = new("QTZ9001", Error,

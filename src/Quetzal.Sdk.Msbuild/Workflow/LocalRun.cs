@@ -113,13 +113,15 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     {
         if (!string.IsNullOrWhiteSpace(options.Input))
         {
-            var text = options.Input.StartsWith('@') ? File.ReadAllText(options.Input[1..]) : options.Input;
-            try { return JsonNode.Parse(text) as JsonObject ?? throw new JsonException("it is not an object"); }
-            catch (JsonException e) { throw new QuetzalException(Codes.InvalidInput, e.Message); }
+            var file = options.Input.StartsWith('@') ? Path.GetFullPath(options.Input[1..]) : null;
+            if (file is not null && !File.Exists(file)) throw new QuetzalException(Codes.InvalidInput, $"the file {file} does not exist");
+            var text = file is null ? options.Input : File.ReadAllText(file);
+            try { return JsonNode.Parse(text) as JsonObject ?? throw new JsonException("it is not a JSON object"); }
+            catch (JsonException e) { throw new QuetzalException(Codes.InvalidInput, $"{file ?? "--input"} is not valid JSON: {e.Message}"); }
         }
         var parameters = new JsonObject();
         var paramsFile = Path.Combine(options.ScenariosDirectory, options.Scenario, "inputs", "params.json");
-        if (File.Exists(paramsFile) && JsonNode.Parse(File.ReadAllText(paramsFile)) is JsonArray categories)
+        if (File.Exists(paramsFile) && ParseOrExplain(paramsFile) is JsonArray categories)
         {
             foreach (var category in categories.OfType<JsonObject>())
             {
@@ -135,6 +137,12 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             ["launcher_arg"] = new JsonObject { ["scenario"] = options.Scenario, ["training_folder"] = "/tmp", ["params"] = parameters },
             ["metadata"] = new JsonObject { ["user_email"] = "local-run@" + Environment.MachineName.ToLowerInvariant() },
         };
+    }
+
+    private static JsonNode? ParseOrExplain(string file)
+    {
+        try { return JsonNode.Parse(File.ReadAllText(file)); }
+        catch (JsonException e) { throw new QuetzalException(Codes.InvalidInput, $"the default input is made from {file}, which is not valid JSON ({e.Message}); dotnet build says where"); }
     }
 
     private JsonObject Machine()

@@ -154,6 +154,20 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
     }
 
     [Fact]
+    public void An_input_file_that_does_not_exist_or_is_not_json_is_a_coded_error()
+    {
+        var model = Scaffold();
+        var missing = Run(model, "--input", "@nosuch.json");
+        Assert.False(missing.Succeeded);
+        Assert.Contains($"error QTZ5007: The execution input cannot be used: the file {Path.Combine(model, "nosuch.json")} does not exist", missing.Output);
+        File.WriteAllText(Path.Combine(model, "input.json"), "{\"a\": ");
+        var broken = Run(model, "--input", "@input.json");
+        Assert.Contains("error QTZ5007", broken.Output);
+        Assert.Contains("input.json is not valid JSON", broken.Output);
+        Assert.DoesNotContain("QTZ9001", missing.Output + broken.Output);
+    }
+
+    [Fact]
     public void An_unknown_scenario_is_a_coded_error()
     {
         var model = Scaffold();
