@@ -45,7 +45,9 @@ public sealed class FakeAws : IAwsClients
     public IAmazonLambda Lambda { get; }
     public IAmazonStepFunctions StepFunctions { get; }
     public IAmazonS3 S3 { get; }
-    public S3Profile S3Profile => Quetzal.Sdk.Aws.S3Profile.Aws;
+    public S3Profile S3Profile { get; set; } = Quetzal.Sdk.Aws.S3Profile.Aws;
+    /// <summary>When set, S3 answers 501 to a conditional write, as s3rver and other S3-compatible servers do.</summary>
+    public bool RefuseConditionalWrites { get; set; }
     public IImageEngine Engine { get; }
     public IImageRegistry Registry(RegistryCredentials login) => new FakeRegistry(this);
 
@@ -220,6 +222,8 @@ public sealed class FakeAws : IAwsClients
             Bucket(request.BucketName);
             var key = request.BucketName + "/" + request.Key;
             var bytes = request.FilePath is not null ? File.ReadAllBytes(request.FilePath) : System.Text.Encoding.UTF8.GetBytes(request.ContentBody ?? "");
+            if (RefuseConditionalWrites && (request.IfNoneMatch is not null || request.IfMatch is not null))
+                throw new AmazonS3Exception("A header you provided implies functionality that is not implemented") { ErrorCode = "NotImplemented", StatusCode = HttpStatusCode.NotImplemented };
             lock (Objects)
             {
                 if (request.IfNoneMatch == "*" && Objects.ContainsKey(key))

@@ -179,4 +179,22 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.Contains(_log.Lines, l => l.Contains("reading the deployment again", StringComparison.Ordinal));
         Assert.Contains(aws.Writes, w => w.StartsWith("lambda:CreateFunction", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task An_s3_compatible_bucket_without_conditional_writes_publishes_with_a_coded_warning()
+    {
+        var aws = new FakeAws { S3Profile = S3Profile.Compatible, RefuseConditionalWrites = true }.WithInfrastructure(Name);
+        await Publish(aws, Request());
+        Assert.Contains(_log.Lines, l => l.Contains("warning QTZ4073", StringComparison.Ordinal) && l.Contains($"s3://{Name}", StringComparison.Ordinal));
+        Assert.Contains(aws.Writes, w => w.StartsWith("lambda:CreateFunction", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Aws_s3_refusing_the_lease_is_an_error_and_nothing_is_written()
+    {
+        var aws = new FakeAws { RefuseConditionalWrites = true }.WithInfrastructure(Name);
+        var error = await Assert.ThrowsAsync<QuetzalException>(() => Publish(aws, Request()));
+        Assert.Equal("QTZ4072", error.Diagnostic.Code);
+        Assert.Empty(aws.Writes);
+    }
 }
