@@ -25,7 +25,8 @@ public sealed record ScenarioPlan(string Scenario, IReadOnlyList<PlannedFile> Fi
 /// Only files whose content differs are uploaded (the ETag S3 computes is compared with the same digest of the
 /// local file, or with what <see cref="Digests"/> remembers of it), base first, files in parallel, large files in
 /// parts. Pruning deletes only under a declared scenario's prefix, always with its trailing slash, so 'base' never
-/// touches 'base 1'.
+/// touches 'base 1', and there only in the folders the model folder owns (<see cref="Prunable"/>): what runs and the
+/// app produced is never deleted.
 /// </summary>
 public sealed class ScenarioPublisher
 {
@@ -78,7 +79,8 @@ public sealed class ScenarioPublisher
             if (prune)
             {
                 var keep = files.Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
-                files.AddRange(remote.Where(r => !keep.Contains(r.Key)).OrderBy(r => r.Key, StringComparer.Ordinal)
+                var folders = LocalFolders(Path.Combine(scenariosDirectory, scenario));
+                files.AddRange(remote.Where(r => !keep.Contains(r.Key) && Prunable(r.Key[prefix.Length..], folders)).OrderBy(r => r.Key, StringComparer.Ordinal)
                     .Select(r => new PlannedFile(scenario, r.Key, null, r.Value.Size, FileChange.Deleted)));
             }
             plans.Add(new ScenarioPlan(scenario, files));
@@ -249,6 +251,28 @@ public sealed class ScenarioPublisher
         }
         return [Convert.ToHexStringLower(whole.GetHashAndReset()), $"{Convert.ToHexStringLower(MD5.HashData(partDigests.ToArray()))}-{parts}"];
     }
+
+    /// <summary>What runs and Quenedi write in a scenario: never pruned, whatever the model folder holds.</summary>
+    public static readonly IReadOnlySet<string> RunAndAppOutputs = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "outputs", "logs", "info.json", "status.json", "styles.json",
+    };
+
+    /// <summary>
+    /// Whether pruning may delete a remote file of a scenario (<paramref name="relative"/> to its prefix): only in a
+    /// folder the local scenario has (its inputs/, and any other folder the model publishes), never in what runs and
+    /// the app produce (<see cref="RunAndAppOutputs"/>), never a file at the scenario's top level.
+    /// </summary>
+    public static bool Prunable(string relative, IReadOnlySet<string> localFolders)
+    {
+        var slash = relative.IndexOf('/');
+        if (slash <= 0) return false;
+        var top = relative[..slash];
+        return !RunAndAppOutputs.Contains(top) && localFolders.Contains(top);
+    }
+
+    private static IReadOnlySet<string> LocalFolders(string folder)
+        => Directory.Exists(folder) ? Directory.GetDirectories(folder).Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
 
     /// <summary>Every file of a scenario folder, with its key relative to the folder ('/' separators).</summary>
     public static IEnumerable<(string Path, string Relative)> LocalFiles(string folder)

@@ -175,6 +175,12 @@ public static class Codes
     public static readonly DiagnosticDescriptor DockerEngineFailed = new("QTZ3008", Error,
         "The Docker engine refused a request ({0}): {1}",
         "The Docker engine answered an error (status and its message given)");
+    public static readonly DiagnosticDescriptor DataInImage = new("QTZ3009", Warning,
+        "{0} ({1} files, {2}) goes into the image: the .dockerignore you took over does not exclude it. Scenario data comes from S3 at run time; add '{0}' to .dockerignore (or delete the file to have the SDK generate it).",
+        "Scenario data would go into the image (a taken-over .dockerignore lets it through; its size given)");
+    public static readonly DiagnosticDescriptor ContextFileUnreadable = new("QTZ3010", Error,
+        "'{0}' cannot be read into the image's build context: {1}. Close the program that holds it, or exclude it in .dockerignore.",
+        "A file of the build context cannot be read (locked or no permission)");
 
     // 4xxx: AWS
     public static readonly DiagnosticDescriptor NoCredentials = new("QTZ4001", Error,

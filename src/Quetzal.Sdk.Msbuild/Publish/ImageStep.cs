@@ -20,7 +20,10 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
     {
         var request = context.Request;
         var repository = context.Repository!;
-        var build = BuildContext.Create(request.ModelDirectory, request.HandlerDirectory, request.LibraryPath);
+        var scenarios = Path.GetRelativePath(request.ModelDirectory, request.ScenariosDirectory).Replace('\\', '/');
+        var build = BuildContext.Create(request.ModelDirectory, request.HandlerDirectory, request.LibraryPath, new ContextRules(request.SdkState, scenarios));
+        if (build.DataFiles > 0)
+            context.Log.Warning(Codes.DataInImage.Create(Path.Combine(request.ModelDirectory, ".dockerignore"), scenarios + "/", build.DataFiles, Bytes.Format(build.DataBytes)));
         var login = await context.Clients.Ecr.GetAuthorizationTokenAsync(cancellation);
         using var registry = context.Clients.Registry(login);
         var path = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];

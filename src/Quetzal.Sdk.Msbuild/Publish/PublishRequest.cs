@@ -17,6 +17,8 @@ public sealed record PublishRequest
     public required string ScenariosDirectory { get; init; }
     public required IReadOnlyList<string> Scenarios { get; init; }
     public required string HandlerDirectory { get; init; }
+    /// <summary>What the SDK writes in the model folder (obj/, bin/, the tfvars): never in the image, whatever the .dockerignore says.</summary>
+    public IReadOnlyList<string> SdkState { get; init; } = [];
     public string? LibraryPath { get; init; }
     public string? ImageTag { get; init; }
     public bool Prune { get; init; }

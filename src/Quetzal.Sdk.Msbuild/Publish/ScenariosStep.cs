@@ -15,8 +15,15 @@ public sealed class ScenariosStep : PublishStep<ScenariosStep.Plan>
             Digests = request.DigestsFile is { } digests ? FileDigests.Load(digests) : FileDigests.None(),
         };
         var scenarios = await publisher.PlanAsync(request.Names.BucketName, request.ScenariosDirectory, request.Scenarios, request.Prune, cancellation);
-        // A scenario with nothing to write says what it found; one with writes says what a publish would do.
-        return new Plan(scenarios.Any(p => p.HasWrites), scenarios.Select(p => (p.HasWrites ? "S3 (plan) " : "S3 ") + p.Summary).ToList(), publisher, scenarios);
+        // A scenario with nothing to write says what it found; one with writes says what a publish would do, and
+        // names every object it would delete.
+        var lines = new List<string>();
+        foreach (var plan in scenarios)
+        {
+            lines.Add((plan.HasWrites ? "S3 (plan) " : "S3 ") + plan.Summary);
+            lines.AddRange(plan.Files.Where(f => f.Change == FileChange.Deleted).Select(f => $"  would delete s3://{request.Names.BucketName}/{f.Key}"));
+        }
+        return new Plan(scenarios.Any(p => p.HasWrites), lines, publisher, scenarios);
     }
 
     public override async Task<IReadOnlyList<string>> ApplyAsync(PublishContext context, Plan plan, CancellationToken cancellation)

@@ -30,6 +30,8 @@ public sealed class PublishQuetzalModel : QuetzalTask
     /// <summary>QuetzalScenarios: restricts a publish to these (in project order, base first).</summary>
     public string? OnlyScenarios { get; set; }
     [Required] public string HandlerDirectory { get; set; } = "";
+    /// <summary>What the SDK writes in the model folder (obj/, bin/, the tfvars for infra/): never put into the image.</summary>
+    public ITaskItem[] SdkState { get; set; } = [];
     public string? LibraryPath { get; set; }
     public string? ImageTag { get; set; }
     public bool Prune { get; set; }
@@ -51,7 +53,7 @@ public sealed class PublishQuetzalModel : QuetzalTask
             Names = new ModelResources(ModelName, BucketName, RepositoryName, FunctionName, StateMachineName),
             MemorySize = MemorySize, Timeout = Timeout, EphemeralStorage = StorageSize,
             StateMachinePath = StateMachinePath, ScenariosDirectory = Path.Combine(ModelDirectory, ScenariosDirectory), Scenarios = scenarios,
-            HandlerDirectory = HandlerDirectory, LibraryPath = NullIfEmpty(LibraryPath) is { } library ? Path.GetFullPath(Path.Combine(ModelDirectory, library)) : null,
+            HandlerDirectory = HandlerDirectory, SdkState = SdkState.Select(i => i.GetMetadata("FullPath")).ToList(), LibraryPath = NullIfEmpty(LibraryPath) is { } library ? Path.GetFullPath(Path.Combine(ModelDirectory, library)) : null,
             ImageTag = NullIfEmpty(ImageTag), Prune = Prune, DryRun = DryRun, Steps = steps, LeaseTimeout = TimeSpan.FromSeconds(LockTimeout),
             DigestsFile = NullIfEmpty(DigestsFile),
         };

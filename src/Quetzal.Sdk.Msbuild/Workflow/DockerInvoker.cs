@@ -66,7 +66,8 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
             using (var builder = new ImageBuilder(log))
             {
                 await builder.EnsureAvailableAsync(cancellation);
-                var context = BuildContext.Create(options.ModelDirectory, options.HandlerDirectory, null);
+                var context = BuildContext.Create(options.ModelDirectory, options.HandlerDirectory, null,
+                    new ContextRules(options.SdkState, Path.GetRelativePath(options.ModelDirectory, options.ScenariosDirectory).Replace('\\', '/')));
                 var image = options.Image ?? $"{options.ModelName}:local-{context.ContentTag}";
                 output($"building {image} ({context.Entries.Count} files)");
                 await builder.BuildAsync(context, image, cancellation);

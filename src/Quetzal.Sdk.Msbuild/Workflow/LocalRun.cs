@@ -24,6 +24,8 @@ public sealed record LocalRunOptions
     public required string Region { get; init; }
     public required int LambdaTimeout { get; init; }
     public string? Image { get; init; }
+    /// <summary>What the SDK writes in the model folder (obj/, bin/, the tfvars): never in the image of docker mode.</summary>
+    public IReadOnlyList<string> SdkState { get; init; } = [];
 }
 
 /// <summary>

@@ -218,17 +218,52 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
-    public async Task Pruning_deletes_a_file_deleted_locally_under_its_own_scenario_only()
+    public async Task Pruning_deletes_an_input_deleted_locally_under_its_own_scenario_only_and_never_what_runs_and_the_app_wrote()
     {
         ScaffoldWithTwoScenarios();
+        var extra = Path.Combine(Model, "scenarios", "base", "inputs", "zones.csv");
+        File.WriteAllText(extra, "zone\n1\n");
         PublishSucceeds();
+        // What a run on AWS and the app wrote: no local file matches them.
+        using (var s3 = S3())
+            foreach (var key in new[] { "base/outputs/road_speed.csv", "base/logs/road_speed.txt", "base/info.json", "base/status.json" })
+                await s3.PutObjectAsync(new PutObjectRequest { BucketName = _name, Key = key, ContentBody = "{}" });
+        File.Delete(extra);
         File.Delete(Path.Combine(Model, "scenarios", "base", "styles.json"));
+
+        var dry = Publish("-p:QuetzalPruneScenarios=true", "-p:QuetzalScenarios=base", "-p:QuetzalDryRun=true");
+        Assert.True(dry.Succeeded, dry.ToString());
+        Assert.Contains($"would delete s3://{_name}/base/inputs/zones.csv", dry.Output);
+        Assert.DoesNotContain("would delete s3://" + _name + "/base/outputs", dry.Output);
+
         PublishSucceeds("-p:QuetzalPruneScenarios=true", "-p:QuetzalScenarios=base");
         var remaining = await Objects(_name);
-        Assert.DoesNotContain("base/styles.json", remaining.Keys);
-        Assert.Contains("base 1/styles.json", remaining.Keys);
+        Assert.DoesNotContain("base/inputs/zones.csv", remaining.Keys);
+        foreach (var key in new[] { "base/outputs/road_speed.csv", "base/logs/road_speed.txt", "base/info.json", "base/status.json", "base/styles.json", "base 1/styles.json" })
+            Assert.Contains(key, remaining.Keys);
         Assert.Equal(6, remaining.Keys.Count(k => k.StartsWith("base 1/", StringComparison.Ordinal)));
-        Assert.Equal(5, remaining.Keys.Count(k => k.StartsWith("base/", StringComparison.Ordinal)));
+    }
+
+    [StackFact]
+    public void A_taken_over_dockerignore_without_obj_publishes_warns_of_the_data_it_lets_in_and_the_tfvars_is_no_model_code()
+    {
+        ScaffoldWithInfrastructure();
+        // The original flow's Dockerfile.dockerignore, renamed: written for the parent folder, it knows nothing of obj/, bin/ or scenarios/.
+        File.WriteAllText(Path.Combine(Model, ".dockerignore"), "**/__pycache__\n**/.ipynb_checkpoints\n");
+        var dry = Publish("-p:QuetzalDryRun=true");
+        Assert.True(dry.Succeeded, dry.ToString());
+        Assert.DoesNotContain("QTZ9001", dry.Output);
+        Assert.Contains("warning QTZ3009: scenarios/ (", dry.Output);
+        PublishSucceeds();
+
+        // The tfvars the SDK writes into the model folder for infra/ is not model code: no new image, no Lambda update.
+        var tfvars = packages.Run(Model, ["build", "-t:QuetzalWriteTfvars", "-nodeReuse:false"]);
+        Assert.True(tfvars.Succeeded, tfvars.ToString());
+        Assert.True(File.Exists(Path.Combine(Model, "infra", "environments", _name + ".tfvars")));
+        var again = Publish();
+        Assert.True(again.Succeeded, again.ToString());
+        Assert.Contains("Image: unchanged", again.Output);
+        Assert.Contains("Lambda: unchanged", again.Output);
     }
 
     [StackFact]

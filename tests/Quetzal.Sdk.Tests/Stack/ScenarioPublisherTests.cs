@@ -96,11 +96,15 @@ public sealed class ScenarioPublisherTests : IDisposable
         File.Delete(Path.Combine(_scenarios, "base", "inputs", "pt", "links.geojson"));
         Directory.Delete(Path.Combine(_scenarios, "base 1"), recursive: true);
         await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "made-in-quenedi/inputs/params.json", ContentBody = "[]" });
+        // What a run on AWS and the app wrote in base: no local file matches them, and pruning never deletes them.
+        string[] produced = ["base/outputs/road_speed.csv", "base/logs/road_speed.txt", "base/info.json", "base/status.json", "base/styles.json", "base/outputs/deep/x.csv"];
+        foreach (var key in produced) await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = key, ContentBody = "{}" });
 
         var plans = await Publish(["base"], prune: true);
         Assert.Equal(["base/inputs/pt/links.geojson"], plans[0].Files.Where(f => f.Change == FileChange.Deleted).Select(f => f.Key));
         var remote = await RemoteObjects();
         Assert.DoesNotContain("base/inputs/pt/links.geojson", remote.Keys);
+        Assert.All(produced, key => Assert.Contains(key, remote.Keys));
         Assert.Equal(5, remote.Keys.Count(k => k.StartsWith("base 1/", StringComparison.Ordinal)));
         Assert.Equal(5, remote.Keys.Count(k => k.StartsWith("base copy/", StringComparison.Ordinal)));
         Assert.Contains("made-in-quenedi/inputs/params.json", remote.Keys);

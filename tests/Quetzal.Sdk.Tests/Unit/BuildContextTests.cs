@@ -140,4 +140,54 @@ public sealed class BuildContextTests : IDisposable
         Assert.Contains(".quetzal/library/quetzal/__init__.py", context.Entries);
         Assert.DoesNotContain(context.Entries, e => e.Contains("__pycache__") || e.Contains(".git/"));
     }
+
+    /// <summary>The model as the original flow left it: a .dockerignore of the user's own (no header), lacking obj/ and bin/.</summary>
+    private string ModelWithOwnDockerignore(string content)
+    {
+        var model = Model();
+        File.WriteAllText(Path.Combine(model, ".dockerignore"), content);
+        return model;
+    }
+
+    private static ContextRules Rules(string model) => new(
+        [Path.Combine(model, "obj") + "/", Path.Combine(model, "bin") + "/", Path.Combine(model, "infra", "environments", "m.tfvars")], "scenarios");
+
+    [Fact]
+    public void What_the_sdk_writes_in_the_model_folder_never_goes_into_the_image_whatever_the_dockerignore_says()
+    {
+        var model = ModelWithOwnDockerignore("scenarios\n**/__pycache__\n");
+        Directory.CreateDirectory(Path.Combine(model, "obj", "quetzal"));
+        Directory.CreateDirectory(Path.Combine(model, "bin", "quetzal-run"));
+        Directory.CreateDirectory(Path.Combine(model, "infra", "environments"));
+        File.WriteAllText(Path.Combine(model, "bin", "quetzal-run", "out.csv"), "x");
+        File.WriteAllText(Path.Combine(model, "infra", "environments", "m.tfvars"), "model_name = \"m\"");
+        // A publish holds this lock while it builds the context (the original failure: QTZ9001, "used by another process").
+        using var held = new FileStream(Path.Combine(model, "obj", "quetzal", "publish.lock"), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+
+        var context = BuildContext.Create(model, Handler, null, Rules(model));
+        Assert.DoesNotContain(context.Entries, e => e.StartsWith("obj/", StringComparison.Ordinal) || e.StartsWith("bin/", StringComparison.Ordinal));
+        Assert.DoesNotContain("infra/environments/m.tfvars", context.Entries);
+        Assert.Contains("steps/loaded_links.py", context.Entries);
+        Assert.Equal(0, context.DataFiles);
+    }
+
+    [Fact]
+    public void Scenario_data_that_a_taken_over_dockerignore_lets_through_is_counted_with_its_size()
+    {
+        var model = ModelWithOwnDockerignore("obj\nbin\n");
+        var context = BuildContext.Create(model, Handler, null, Rules(model));
+        var data = Directory.GetFiles(Path.Combine(model, "scenarios"), "*", SearchOption.AllDirectories);
+        Assert.Equal(data.Length, context.DataFiles);
+        Assert.Equal(data.Sum(f => new FileInfo(f).Length), context.DataBytes);
+    }
+
+    [Fact]
+    public void A_model_file_that_cannot_be_read_is_a_coded_error_naming_it()
+    {
+        var model = Model();
+        using var held = new FileStream(Path.Combine(model, "steps", "loaded_links.py"), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        var error = Assert.Throws<Quetzal.Sdk.Diagnostics.QuetzalException>(() => BuildContext.Create(model, Handler, null, Rules(model)));
+        Assert.Equal("QTZ3010", error.Diagnostic.Code);
+        Assert.StartsWith("'steps/loaded_links.py' cannot be read into the image's build context", error.Diagnostic.Message);
+    }
 }

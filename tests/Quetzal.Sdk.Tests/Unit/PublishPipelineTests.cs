@@ -197,4 +197,22 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.Equal("QTZ4072", error.Diagnostic.Code);
         Assert.Empty(aws.Writes);
     }
+
+    [Fact]
+    public async Task Pruning_never_deletes_what_runs_and_the_app_wrote_and_a_dry_run_names_every_key_it_would_delete()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request());
+        foreach (var key in new[] { "outputs/road_speed.csv", "logs/road_speed.txt", "info.json", "status.json", "styles.json" })
+            aws.Objects[$"{Name}/base/{key}"] = [1];
+        File.Delete(Path.Combine(_model, "scenarios", "base", "inputs", "pt", "links.geojson"));
+
+        var dry = await Publish(aws, Request(r => r with { Prune = true, DryRun = true }));
+        Assert.Contains($"  would delete s3://{Name}/base/inputs/pt/links.geojson", dry.Summary);
+        Assert.Single(dry.Summary, l => l.Contains("would delete", StringComparison.Ordinal));
+
+        await Publish(aws, Request(r => r with { Prune = true }));
+        Assert.DoesNotContain($"{Name}/base/inputs/pt/links.geojson", aws.Objects.Keys);
+        Assert.Equal(5, aws.Objects.Keys.Count(k => k.StartsWith($"{Name}/base/", StringComparison.Ordinal) && !k.Contains("/inputs/", StringComparison.Ordinal)));
+    }
 }
