@@ -20,9 +20,11 @@ public static class DotNet
         };
         if (environment is not null) foreach (var (name, value) in environment) variables[name] = value;
         // Keep the test host's own MSBuild settings out of the child build.
-        return Processes.Run("dotnet", arguments, variables, workingDirectory, timeout,
-            unset: ["MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH", "DOTNET_HOST_PATH", "VSTEST_HOST_DEBUG"]);
+        return Processes.Run("dotnet", arguments, variables, workingDirectory, timeout, unset: TestHostVariables);
     }
+
+    /// <summary>The test host's own MSBuild settings, which a child build must not inherit.</summary>
+    public static readonly IReadOnlyList<string> TestHostVariables = ["MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH", "DOTNET_HOST_PATH", "VSTEST_HOST_DEBUG"];
 
     /// <summary>A build as the tests want it: one node, no node reuse, normal verbosity so skipped targets show.</summary>
     public static ProcessResult Build(string projectDirectory, params string[] extra)
