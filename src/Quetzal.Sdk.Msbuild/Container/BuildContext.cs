@@ -22,8 +22,9 @@ public sealed class BuildContext
     /// <summary>The secret patterns of the generated .dockerignore, applied even to a .dockerignore the user took over.</summary>
     private static readonly DockerIgnore Secrets = new(ContainerFiles.SecretPatterns);
 
-    private BuildContext(byte[] tar, IReadOnlyList<string> entries, long fileBytes, int dataFiles, long dataBytes)
+    private BuildContext(byte[] tar, IReadOnlyList<string> entries, long fileBytes, int dataFiles, long dataBytes, string dockerfile)
     {
+        Dockerfile = dockerfile;
         Tar = tar;
         Entries = entries;
         FileBytes = fileBytes;
@@ -35,6 +36,9 @@ public sealed class BuildContext
     public byte[] Tar { get; }
     public IReadOnlyList<string> Entries { get; }
     public long FileBytes { get; }
+
+    /// <summary>The model's Dockerfile (its path in the model folder).</summary>
+    public string Dockerfile { get; }
 
     /// <summary>How many files of <see cref="ContextRules.ScenariosFolder"/> the context holds (a taken-over .dockerignore let them through), and their size.</summary>
     public int DataFiles { get; }
@@ -90,7 +94,7 @@ public sealed class BuildContext
                 writer.WriteEntry(entry);
             }
         }
-        return new BuildContext(buffer.ToArray(), files.Keys.ToArray(), bytes, data.Count, data.Sum(f => new FileInfo(f).Length));
+        return new BuildContext(buffer.ToArray(), files.Keys.ToArray(), bytes, data.Count, data.Sum(f => new FileInfo(f).Length), Path.Combine(modelDirectory, "Dockerfile"));
     }
 
     private static FileStream Open(string path, string relative)

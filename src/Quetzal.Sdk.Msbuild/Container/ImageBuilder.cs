@@ -70,18 +70,55 @@ public sealed class ImageBuilder : IImageEngine
         }
         catch (DockerApiException e)
         {
-            throw new QuetzalException(Codes.ImageBuildFailed, e.ResponseBody?.Trim() ?? e.Message);
+            // The engine refuses a Dockerfile it cannot parse before any step runs ("dockerfile parse error on line 3: ...").
+            var reason = string.Join(" | ", (e.ResponseBody ?? e.Message).Split('\n').Select(Plain).Where(l => l.Length > 0));
+            var match = System.Text.RegularExpressions.Regex.Match(reason, @"line (\d+)");
+            var line = match.Success && File.Exists(context.Dockerfile) && !GeneratedFiles.IsOwnedBySdk(context.Dockerfile) ? int.Parse(match.Groups[1].Value) : 0;
+            throw new QuetzalException(Codes.ImageBuildFailed.Create(line > 0 ? context.Dockerfile : null, line, line > 0 ? 1 : 0, reason));
         }
         if (error is not null)
         {
-            // The failing step is the last "Step n/m" with what it printed after it.
             List<string> lines;
             lock (output) lines = output;
-            var step = lines.FindLastIndex(l => l.StartsWith("Step ", StringComparison.Ordinal));
-            var tail = step < 0 ? lines.TakeLast(20) : lines.Skip(step).TakeLast(40);
-            throw new QuetzalException(Codes.ImageBuildFailed, $"{error}\n{string.Join("\n", tail)}");
+            throw new QuetzalException(BuildFailure(context.Dockerfile, lines, error));
         }
     }
+
+    /// <summary>
+    /// One error, on one line of plain text: the failing step (the last "Step n/m"), the engine's error and the tail
+    /// of what the step printed. It is located at the Dockerfile's line of that step when the Dockerfile is the user's.
+    /// </summary>
+    internal static Diagnostic BuildFailure(string dockerfile, IReadOnlyList<string> output, string error)
+    {
+        var lines = output.Select(Plain).Where(l => l.Length > 0).ToList();
+        var at = lines.FindLastIndex(l => l.StartsWith("Step ", StringComparison.Ordinal));
+        var step = at < 0 ? null : lines[at];
+        var tail = (at < 0 ? lines : lines.Skip(at + 1)).Where(l => !l.StartsWith("---> ", StringComparison.Ordinal)).TakeLast(12).ToList();
+        var message = (step is null ? "" : step + ": ") + Plain(error) + (tail.Count > 0 ? " | output: " + string.Join(" | ", tail) : "");
+        var line = 0;
+        if (step is not null && File.Exists(dockerfile) && !GeneratedFiles.IsOwnedBySdk(dockerfile)
+            && int.TryParse(step["Step ".Length..].Split('/')[0], out var number))
+            line = InstructionLine(File.ReadAllLines(dockerfile), number);
+        return Codes.ImageBuildFailed.Create(line > 0 ? dockerfile : null, line, line > 0 ? 1 : 0, message);
+    }
+
+    /// <summary>The 1-based line where the <paramref name="number"/>th instruction of a Dockerfile starts (comments, blank and continued lines skipped), or 0.</summary>
+    internal static int InstructionLine(IReadOnlyList<string> dockerfile, int number)
+    {
+        var count = 0;
+        var continued = false;
+        for (var i = 0; i < dockerfile.Count; i++)
+        {
+            var text = dockerfile[i].Trim();
+            var starts = !continued && text.Length > 0 && !text.StartsWith('#');
+            continued = text.EndsWith('\\') || (continued && (text.Length == 0 || text.StartsWith('#')));
+            if (starts && ++count == number) return i + 1;
+        }
+        return 0;
+    }
+
+    /// <summary>Text without terminal escapes (pip's colours) or carriage returns.</summary>
+    private static string Plain(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\x1B\[[0-9;?]*[A-Za-z]|\r", "").Trim();
 
     /// <summary>Tags the local image and pushes the tag with the registry login handed to the engine for this request only.</summary>
     public async Task PushAsync(string localImage, string repositoryUri, string tag, RegistryCredentials credentials, CancellationToken cancellation)

@@ -45,7 +45,7 @@ public static class Codes
         "Scenario '{0}' is declared but its folder '{1}' does not exist.",
         "A declared scenario has no folder");
     public static readonly DiagnosticDescriptor RequiredInputMissing = new("QTZ1104", Error,
-        "Scenario '{0}' lacks '{1}', which Quenedi needs. To build a model without the {2} network, add <QuetzalNetwork Remove=\"{2}\" /> to the project.",
+        "Scenario '{0}' lacks '{1}', which Quenedi needs. {2}",
         "An input Quenedi needs is missing from a scenario");
     public static readonly DiagnosticDescriptor DuplicateScenario = new("QTZ1105", Error,
         "Scenario '{0}' is declared more than once. Every folder under the scenarios folder is a scenario by default; to list them yourself, set EnableDefaultQuetzalScenarioItems to false.",
@@ -136,7 +136,7 @@ public static class Codes
         "Unknown placeholder '${{{0}}}'; the SDK substitutes only: {1}.",
         "The state machine uses a placeholder the SDK does not substitute");
     public static readonly DiagnosticDescriptor NotebookMissing = new("QTZ2008", Error,
-        "State '{0}' runs '{1}', which is not a file of the model (looked for '{2}').",
+        "State '{0}' runs '{1}', which is not a file of the model (looked for '{2}').{3}",
         "A Task's notebook_path names no file of the model");
     public static readonly DiagnosticDescriptor StepsIgnored = new("QTZ2009", Warning,
         "QuetzalStep items are ignored because the state machine file '{0}' exists; remove one or the other.",
@@ -147,6 +147,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor NotebookNeedsNbconvert = new("QTZ2011", Warning,
         "State '{0}' runs the notebook '{1}': the handler converts notebooks to scripts with nbconvert, which requirements.txt does not list, so the step would fail in Lambda. Add a line 'nbconvert' to requirements.txt (or, if your base image has it, silence QTZ2011 with MSBuildWarningsAsMessages).",
         "A step is a notebook and requirements.txt does not list nbconvert");
+    public static readonly DiagnosticDescriptor OriginalPlaceholder = new("QTZ2012", Error,
+        "{0} is a placeholder of the original templates, left as it was; the SDK fills in {1} at publish: write \"{1}\" here (with the quotes).",
+        "A placeholder of the original templates (<LAMBDA-FUNCTION-ARN>, <model_name>) was left in the state machine");
 
     // 3xxx: container
     public static readonly DiagnosticDescriptor UserOwnedFile = new("QTZ3001", Message,
@@ -199,7 +202,7 @@ public static class Codes
         "Could not reach {0}: {1}. Check the network (a proxy, a VPN) and any AWS_ENDPOINT_URL variable.",
         "A service could not be reached (connection refused, name not found, time-out)");
     public static readonly DiagnosticDescriptor RepositoryMissing = new("QTZ4010", Error,
-        "The ECR repository '{0}' does not exist: create the model's AWS resources first (infra/, see the README's 'Deploying to a real AWS account').",
+        "The ECR repository '{0}' does not exist: create the model's AWS resources first with infra/: 'dotnet build -t:QuetzalWriteTfvars' prints the terraform commands (README: 'Deploying to a real AWS account').",
         "The model's ECR repository does not exist");
     public static readonly DiagnosticDescriptor LambdaUpdateFailed = new("QTZ4020", Error,
         "Lambda function '{0}' did not take the update: {1}",
@@ -208,14 +211,14 @@ public static class Codes
         "Lambda function '{0}' was still updating after {1} s.",
         "Lambda did not finish an update in time");
     public static readonly DiagnosticDescriptor BucketMissing = new("QTZ4030", Error,
-        "The S3 bucket '{0}' does not exist: create the model's AWS resources first (infra/).",
+        "The S3 bucket '{0}' does not exist: create the model's AWS resources first with infra/: 'dotnet build -t:QuetzalWriteTfvars' prints the terraform commands (README: 'Deploying to a real AWS account').",
         "The model's bucket does not exist");
     public static readonly DiagnosticDescriptor UploadFailed = new("QTZ4031", Error,
         "Uploading '{0}' to s3://{1}/{2} failed: {3}",
         "A scenario file could not be uploaded");
 
     public static readonly DiagnosticDescriptor TfvarsIncomplete = new("QTZ4040", Warning,
-        "{0} is empty: terraform will ask for {1} (set the property to write it into the tfvars).",
+        "{0} is empty, so the tfvars sets {1}: {2} Set {0} in the project, then write the tfvars again.",
         "A setting the Terraform needs is not set in the project");
 
     public static readonly DiagnosticDescriptor TeardownNotConfirmed = new("QTZ4050", Error,

@@ -22,8 +22,12 @@ public sealed class WriteQuetzalTfvars : QuetzalTask
     {
         var settings = new TfvarsSettings(ModelName, Region, Split(CorsOrigins), EcrImagesToKeep, IdentityPoolId ?? "", UserPoolId ?? "",
             Split(Tags).Select(t => t.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p.Length > 1 ? p[1].Trim() : ""));
-        if (string.IsNullOrWhiteSpace(IdentityPoolId)) Report(Codes.TfvarsIncomplete.Create(null, "QuetzalCognitoIdentityPoolId", "cognito_identity_pool_id"));
-        if (string.IsNullOrWhiteSpace(CorsOrigins)) Report(Codes.TfvarsIncomplete.Create(null, "QuetzalCorsOrigins", "no origin: Quenedi cannot reach the bucket from a browser until one is"));
+        if (string.IsNullOrWhiteSpace(IdentityPoolId))
+            Report(Codes.TfvarsIncomplete.Create(TfvarsFile, "QuetzalCognitoIdentityPoolId", "cognito_identity_pool_id = \"\"",
+                "Terraform creates the model's user role with no identity pool that may assume it, so Quenedi's users cannot reach the model's bucket."));
+        if (string.IsNullOrWhiteSpace(CorsOrigins))
+            Report(Codes.TfvarsIncomplete.Create(TfvarsFile, "QuetzalCorsOrigins", "cors_allowed_origins = []",
+                "Terraform lets no browser origin call the bucket, so Quenedi (a web app) cannot read or write it."));
 
         Directory.CreateDirectory(Path.GetDirectoryName(TfvarsFile)!);
         Container.GeneratedFiles.WriteIfChanged(TfvarsFile, Tfvars.Render(settings));

@@ -169,8 +169,19 @@ public sealed class JsonSyntaxException(string message, int line, int column) : 
         var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         if (cut > 0) message = message[..cut];
         message = message.TrimEnd('.', ' ');
+        // The reader's words are for programmers ("not supported in this mode. Change the reader options"): say it in a user's.
         if (message.StartsWith("Expected depth to be zero", StringComparison.Ordinal))
             message = "the file ends inside an object or array: it looks truncated";
+        else if (message.StartsWith("The JSON object contains a trailing comma", StringComparison.Ordinal))
+            message = "a trailing comma before '}': JSON allows no comma after the last member of an object";
+        else if (message.StartsWith("The JSON array contains a trailing comma", StringComparison.Ordinal))
+            message = "a trailing comma before ']': JSON allows no comma after the last item of a list";
+        else if (message.StartsWith("'/' is", StringComparison.Ordinal) || message.StartsWith("'#' is", StringComparison.Ordinal))
+            message = $"a comment ({message[1]}...): JSON has no comments; delete it";
+        else if (message.StartsWith("'<' is an invalid start of a value", StringComparison.Ordinal))
+            message = "'<' cannot start a value: a placeholder such as <LAMBDA-FUNCTION-ARN> is no JSON value; write a quoted string";
+        else if (message.StartsWith("Expected a ',' or '}' after a property value", StringComparison.Ordinal))
+            message = "a ',' (or the closing '}') is missing after the value before this point";
         else if (message.StartsWith("'N' is an invalid start of a value", StringComparison.Ordinal) || message.StartsWith("'I' is an invalid start of a value", StringComparison.Ordinal) || message.StartsWith("'-' is invalid", StringComparison.Ordinal))
             message += " (NaN and Infinity are not JSON: Python's json.dump writes them, Quenedi cannot read them; write null instead)";
         return new JsonSyntaxException(message, (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1);

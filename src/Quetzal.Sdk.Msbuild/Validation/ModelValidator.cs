@@ -109,7 +109,11 @@ public static class ModelValidator
             foreach (var input in Network.RequiredInputs(required))
             {
                 var file = Path.Combine(folder, input);
-                if (!File.Exists(file)) bag.Add(Codes.RequiredInputMissing, folder, 0, 0, scenario, input, input.Split('/')[1]);
+                if (File.Exists(file)) continue;
+                var remedy = input == Network.ParamsFile
+                    ? "Every scenario needs one: Quenedi reads and edits the scenario's parameters there (a JSON list of categories; [] for a model without parameters)."
+                    : $"To build a model without the {input.Split('/')[1]} network, add <QuetzalNetwork Remove=\"{input.Split('/')[1]}\" /> to the project.";
+                bag.Add(Codes.RequiredInputMissing, folder, 0, 0, scenario, input, remedy);
             }
             var paramsFile = Path.Combine(folder, Network.ParamsFile);
             if (File.Exists(paramsFile) && !Escapes(paramsFile))

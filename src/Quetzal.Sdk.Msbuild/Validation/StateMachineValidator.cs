@@ -15,7 +15,14 @@ public static partial class StateMachineValidator
 
     public static JsonTree? Validate(string path, string modelDirectory, DiagnosticBag bag)
     {
-        if (JsonTree.Load(path, Codes.StateMachineInvalidJson, bag) is not { } root) return null;
+        var syntax = new DiagnosticBag();
+        if (JsonTree.Load(path, Codes.StateMachineInvalidJson, syntax) is not { } root)
+        {
+            // The original template's bare <LAMBDA-FUNCTION-ARN> is no JSON value: say what it is, not what the reader saw.
+            bag.AddRange(syntax.Items.Select(d => d.Line > 0 && OriginalPlaceholderAt(path, d.Line, d.Column) is { } found
+                ? Codes.OriginalPlaceholder.Create(path, d.Line, found.Column, found.Written, found.Placeholder) : d));
+            return null;
+        }
         var walker = new Walker(path, modelDirectory, bag);
         walker.Machine(root, "The state machine");
         if (walker.FirstNotebook is var (state, notebook) && !Requirements.ProvideNbconvert(modelDirectory))
@@ -24,8 +31,25 @@ public static partial class StateMachineValidator
         return root;
     }
 
+    /// <summary>A placeholder of the original templates on a line, at or after the column a syntax error names.</summary>
+    private static (string Written, string Placeholder, int Column)? OriginalPlaceholderAt(string path, int line, int column)
+    {
+        try
+        {
+            var text = File.ReadLines(path).Skip(line - 1).FirstOrDefault() ?? "";
+            var from = Math.Clamp(column - 1, 0, text.Length);
+            return Suggestions.OriginalPlaceholder(text[from..]) is { } found ? (found.Written, found.Placeholder, from + found.Index + 1) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static void CheckPlaceholders(JsonTree node, string path, DiagnosticBag bag)
     {
+        if (node.IsString && Suggestions.OriginalPlaceholder(node.String!) is { } original)
+            bag.Add(Codes.OriginalPlaceholder, path, node.Line, node.Column, original.Written, original.Placeholder);
         if (node.IsString)
         {
             foreach (Match match in PlaceholderPattern().Matches(node.String!))
@@ -205,6 +229,32 @@ public static partial class StateMachineValidator
             return ends;
         }
 
+        /// <summary>What to say after "not a file of the model": '/' for a Windows path, else the nearest step file, if any is near.</summary>
+        private string Hint(string relative)
+        {
+            if (relative.Contains('\\'))
+            {
+                var slashed = relative.Replace('\\', '/');
+                return File.Exists(Path.Combine(modelDirectory, slashed))
+                    ? $" Paths in the state machine use '/', as in the image (Linux): write '{slashed}'."
+                    : " Paths in the state machine use '/', as in the image (Linux).";
+            }
+            _steps ??= StepFiles(modelDirectory);
+            return Suggestions.Nearest(relative, _steps) is { } nearest ? $" Did you mean '{nearest}'?" : "";
+        }
+
+        private List<string>? _steps;
+
+        private static List<string> StepFiles(string modelDirectory)
+        {
+            var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Hidden };
+            return Directory.EnumerateFiles(modelDirectory, "*", options)
+                .Where(f => f.EndsWith(".py", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase))
+                .Select(f => Path.GetRelativePath(modelDirectory, f).Replace('\\', '/'))
+                .Where(f => f.Split('/')[0] is not ("scenarios" or "obj" or "bin" or ".venv" or "venv"))
+                .Take(10_000).ToList();
+        }
+
         /// <summary>Every literal notebook_path a Task passes must name a file the image will contain.</summary>
         private void Notebooks(string state, JsonTree node)
         {
@@ -216,7 +266,7 @@ public static partial class StateMachineValidator
                     var full = Path.GetFullPath(Path.Combine(modelDirectory, relative));
                     var root = Path.GetFullPath(modelDirectory).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
                     if (Path.IsPathRooted(relative) || !full.StartsWith(root, StringComparison.Ordinal) || !File.Exists(full))
-                        bag.Add(Codes.NotebookMissing, path, value.Line, value.Column, state, relative, full);
+                        bag.Add(Codes.NotebookMissing, path, value.Line, value.Column, state, relative, full, Hint(relative));
                     else if (relative.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase))
                         FirstNotebook ??= (state, value);
                 }

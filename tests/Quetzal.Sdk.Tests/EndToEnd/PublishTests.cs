@@ -739,16 +739,20 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
-    public async Task A_failing_dockerfile_step_is_a_coded_error_with_its_output_and_the_lambda_is_not_touched()
+    public async Task A_failing_dockerfile_step_is_one_plain_coded_error_at_its_dockerfile_line_and_the_lambda_is_not_touched()
     {
         ScaffoldWithInfrastructure();
-        // A Dockerfile the user took over (no header), with a step that fails the way pip does.
-        File.WriteAllText(Path.Combine(Model, "Dockerfile"), $"FROM {LocalStack.BaseImage}\nRUN echo 'ERROR: No matching distribution found for quetzal==99' && exit 7\n");
+        // A Dockerfile the user took over (no header), with a step that fails the way pip does, in colour.
+        var dockerfile = Path.Combine(Model, "Dockerfile");
+        File.WriteAllText(dockerfile, $"# our own\nFROM {LocalStack.BaseImage}\n\n# the dependencies\nRUN printf '\\033[31mERROR: No matching distribution found for quetzal==99\\033[0m\\n' && exit 7\n");
         var result = Publish();
         Assert.False(result.Succeeded);
-        var error = result.Output.Split('\n').First(l => l.Contains("error QTZ3004", StringComparison.Ordinal));
+        var errors = result.Output.Split('\n').Where(l => l.Contains("error QTZ3004", StringComparison.Ordinal)).Distinct().ToList();
+        var error = Assert.Single(errors);
+        Assert.StartsWith($"{dockerfile}(5,1): error QTZ3004: The image build failed: Step 2/2 : RUN printf", error.Trim());
         Assert.Contains("returned a non-zero code: 7", error);
-        Assert.Contains("No matching distribution found for quetzal==99", result.Output[result.Output.IndexOf("error QTZ3004", StringComparison.Ordinal)..]);
+        Assert.Contains("No matching distribution found for quetzal==99", error);
+        Assert.DoesNotContain('\u001b', result.Output);
         using var lambda = new LambdaClient(_aws);
         Assert.Null(await lambda.GetFunctionAsync(_name, default));
     }

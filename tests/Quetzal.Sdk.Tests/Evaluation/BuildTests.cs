@@ -188,6 +188,17 @@ public sealed class BuildTests : IDisposable
     }
 
     [Fact]
+    public void Writing_the_tfvars_without_cors_or_identity_pool_says_what_the_tfvars_then_holds_and_what_follows()
+    {
+        var model = Models.FromSource(_root, "quetzal-lyon");
+        var result = DotNet.Build(model, "-t:QuetzalWriteTfvars");
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("warning QTZ4040: QuetzalCognitoIdentityPoolId is empty, so the tfvars sets cognito_identity_pool_id = \"\": Terraform creates the model's user role with no identity pool that may assume it", result.Output);
+        Assert.Contains("warning QTZ4040: QuetzalCorsOrigins is empty, so the tfvars sets cors_allowed_origins = []: Terraform lets no browser origin call the bucket", result.Output);
+        Assert.DoesNotContain("will ask for", result.Output);
+    }
+
+    [Fact]
     public void Scenario_items_can_be_removed_and_a_scenario_folder_without_inputs_then_passes()
     {
         var model = Models.FromSource(_root, items: "<QuetzalScenario Remove=\"draft\" />");

@@ -190,4 +190,30 @@ public sealed class BuildContextTests : IDisposable
         Assert.Equal("QTZ3010", error.Diagnostic.Code);
         Assert.StartsWith("'steps/loaded_links.py' cannot be read into the image's build context", error.Diagnostic.Message);
     }
+
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(2, 5)]
+    [InlineData(3, 8)]
+    public void A_build_step_is_found_at_its_dockerfile_line(int step, int line)
+    {
+        string[] dockerfile = ["# ours", "FROM base", "", "# dependencies", "RUN pip install \\", "    -r requirements.txt \\", "    --target /x", "COPY . /x"];
+        Assert.Equal(line, ImageBuilder.InstructionLine(dockerfile, step));
+    }
+
+    [Fact]
+    public void A_failed_build_is_one_line_of_plain_text_with_the_step_and_the_tail_of_its_output()
+    {
+        var model = ModelWithOwnDockerignore("obj\n");
+        File.WriteAllText(Path.Combine(model, "Dockerfile"), "FROM base\nRUN pip install x\n");
+        var d = ImageBuilder.BuildFailure(Path.Combine(model, "Dockerfile"),
+            ["Step 1/2 : FROM base", " ---> abc", "Step 2/2 : RUN pip install x", " ---> Running in 1", "\u001b[31mERROR: No matching distribution found for x\u001b[0m\r"],
+            "The command '/bin/sh -c pip install x' returned a non-zero code: 1");
+        Assert.Equal("QTZ3004", d.Code);
+        Assert.Equal((Path.Combine(model, "Dockerfile"), 2), (d.File, d.Line));
+        Assert.Equal("The image build failed: Step 2/2 : RUN pip install x: The command '/bin/sh -c pip install x' returned a non-zero code: 1 | output: ERROR: No matching distribution found for x", d.Message);
+        // The generated Dockerfile is not the user's to edit: no location there.
+        File.WriteAllText(Path.Combine(model, "Dockerfile"), ContainerFiles.Dockerfile(new ContainerSettings { SdkVersion = "1", BaseImage = "b" }));
+        Assert.Null(ImageBuilder.BuildFailure(Path.Combine(model, "Dockerfile"), ["Step 2/4 : RUN x"], "failed").File);
+    }
 }

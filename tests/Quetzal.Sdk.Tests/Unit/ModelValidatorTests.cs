@@ -166,4 +166,27 @@ public sealed class ModelValidatorTests : IDisposable
         for (var i = 0; i < 5; i++) Assert.Equal(first, Validate(Settings).Diagnostics.Select(d => d.File ?? "").ToArray());
         Assert.Equal([pt, road], first);
     }
+
+    [Fact]
+    public void A_missing_params_file_says_what_it_is_for_and_suggests_no_network_item()
+    {
+        File.Delete(Path.Combine(_model, "scenarios", "base", "inputs", "params.json"));
+        var d = Assert.Single(Validate(Settings).Diagnostics, d => d.Code == "QTZ1104");
+        Assert.Equal("Scenario 'base' lacks 'inputs/params.json', which Quenedi needs. Every scenario needs one: Quenedi reads and edits the scenario's parameters there (a JSON list of categories; [] for a model without parameters).", d.Message);
+        Assert.DoesNotContain("QuetzalNetwork", d.Message);
+    }
+
+    [Fact]
+    public void A_trailing_comma_in_a_network_or_params_file_is_said_in_a_users_terms()
+    {
+        var nodes = Path.Combine(_model, "scenarios", "base", "inputs", "road", "nodes.geojson");
+        var text = File.ReadAllText(nodes).TrimEnd();
+        File.WriteAllText(nodes, text[..text.LastIndexOf(']')].TrimEnd() + ",\n]}\n");
+        var paramsFile = Path.Combine(_model, "scenarios", "base", "inputs", "params.json");
+        File.WriteAllText(paramsFile, "[\n  {\"category\": \"c\", \"params\": [],}\n]\n");
+        var errors = Validate(Settings).Diagnostics.Where(d => d.Code == "QTZ1201").ToList();
+        Assert.Contains(errors, d => d.File == nodes && d.Message.Contains("a trailing comma before ']'") && d.Line > 0);
+        Assert.Contains(errors, d => d.File == paramsFile && d.Message.Contains("a trailing comma before '}'") && d.Line == 2);
+        Assert.All(errors, d => Assert.DoesNotContain("reader options", d.Message));
+    }
 }

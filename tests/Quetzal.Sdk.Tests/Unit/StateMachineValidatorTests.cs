@@ -198,4 +198,44 @@ public sealed class StateMachineValidatorTests : IDisposable
         Assert.Contains("\"notebook_path\": \"steps/second.py\"", json);
         Assert.Contains("Lambda.TooManyRequestsException", json);
     }
+
+    [Fact]
+    public void A_quoted_placeholder_of_the_original_templates_names_the_sdk_one()
+    {
+        var d = Only(Validate(Machine("a", ("a", Task().Replace("${LambdaFunctionArn}", "<LAMBDA-FUNCTION-ARN>")))), "QTZ2012");
+        Assert.Equal("<LAMBDA-FUNCTION-ARN> is a placeholder of the original templates, left as it was; the SDK fills in ${LambdaFunctionArn} at publish: write \"${LambdaFunctionArn}\" here (with the quotes).", d.Message);
+        Assert.True(d.Line > 0 && d.Column > 0);
+        Assert.Contains("${ModelName}", Only(Validate(Machine("a", ("a", Task(extra: ",\"Comment\":\"<model_name> step\"")))), "QTZ2012").Message);
+    }
+
+    [Fact]
+    public void A_bare_placeholder_of_the_original_templates_is_named_at_its_line_and_column_not_as_a_reader_error()
+    {
+        var json = "{\n  \"StartAt\": \"a\",\n  \"States\": {\"a\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\",\n    \"Parameters\": {\"FunctionName\": <LAMBDA-FUNCTION-ARN>}, \"End\": true}}\n}";
+        var d = Only(Validate(json), "QTZ2012");
+        Assert.Equal(4, d.Line);
+        Assert.Equal(36, d.Column);
+        Assert.StartsWith("<LAMBDA-FUNCTION-ARN> is a placeholder of the original templates", d.Message);
+        Assert.DoesNotContain("invalid start of a value", d.Message);
+    }
+
+    [Fact]
+    public void A_notebook_path_typo_gets_the_nearest_file_and_a_backslash_path_gets_slashes()
+    {
+        var typo = Only(Validate(Machine("a", ("a", Task(notebook: "steps/rnu.py")))), "QTZ2008");
+        Assert.EndsWith(" Did you mean 'steps/run.py'?", typo.Message);
+        var windows = Only(Validate(Machine("a", ("a", Task(notebook: "steps\\\\run.py")))), "QTZ2008");
+        Assert.EndsWith(" Paths in the state machine use '/', as in the image (Linux): write 'steps/run.py'.", windows.Message);
+        var far = Only(Validate(Machine("a", ("a", Task(notebook: "notebooks/calibration.ipynb")))), "QTZ2008");
+        Assert.EndsWith("').", far.Message);
+    }
+
+    [Fact]
+    public void A_trailing_comma_is_said_in_a_users_terms_with_its_line_and_column()
+    {
+        var d = Only(Validate("{\n  \"StartAt\": \"a\",\n  \"States\": {},\n}"), "QTZ2002");
+        Assert.Equal("The state machine is not valid JSON: a trailing comma before '}': JSON allows no comma after the last member of an object", d.Message);
+        Assert.Equal(4, d.Line);
+        Assert.DoesNotContain("reader options", d.Message);
+    }
 }
