@@ -95,8 +95,8 @@ public static class Codes
         "{0}",
         "A pt link has no trip_id or link_sequence");
     public static readonly DiagnosticDescriptor MissingDisplayAttribute = new("QTZ1212", Warning,
-        "{0} of {1} links lack '{2}', which Quenedi displays; first at feature {3}.",
-        "Links lack an attribute Quenedi only displays (time, headway, length, speed)");
+        "{0} of {1} links have no '{2}' value ({3}), which Quenedi displays; the first is feature {4}, here.",
+        "Links have no value (absent or null) for an attribute Quenedi only displays (time, headway, length, speed)");
     public static readonly DiagnosticDescriptor MoreOffenders = new("QTZ1213", Error,
         "{0} features in all break rule {1} in this file; the first {2} are listed above.",
         "Count of the features breaking a rule, after the first few are listed");

@@ -1,4 +1,5 @@
 using Microsoft.Build.Framework;
+using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
 using Quetzal.Sdk.Validation;
 
@@ -28,6 +29,9 @@ public sealed class ValidateQuetzalModel : QuetzalTask
     /// <summary>Where QuetzalGenerateWorkflow writes the workflow made from the steps (validated here, never written).</summary>
     [Required] public string GeneratedStateMachineFile { get; set; } = "";
 
+    /// <summary>Where the warnings are kept, so that a build that skips validation (nothing it reads changed) can say them again.</summary>
+    public string? WarningsFile { get; set; }
+
     protected override void ExecuteCore()
     {
         var model = new ModelSettings
@@ -50,6 +54,8 @@ public sealed class ValidateQuetzalModel : QuetzalTask
             Steps = Steps.Select(GenerateQuetzalWorkflow.Step).ToArray(),
             LibraryPath = NullIfEmpty(LibraryPath),
         };
-        Report(ModelValidator.Validate(model, ProjectFile, GeneratedStateMachineFile, Cancellation).Diagnostics);
+        var diagnostics = ModelValidator.Validate(model, ProjectFile, GeneratedStateMachineFile, Cancellation).Diagnostics;
+        Report(diagnostics);
+        if (NullIfEmpty(WarningsFile) is { } file) KeptWarnings.Write(file, diagnostics.Where(d => d.Severity == Severity.Warning));
     }
 }

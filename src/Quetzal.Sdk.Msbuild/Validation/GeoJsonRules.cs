@@ -322,11 +322,17 @@ public static partial class NetworkValidator
                 case Prop.B: _b.Read(ref reader, tokenStart); break;
                 case Prop.TripId: _hasTripId = present; break;
                 case Prop.LinkSequence: _hasLinkSequence = present; break;
-                case Prop.Time when present: _display |= Display.Time; break;
-                case Prop.Headway when present: _display |= Display.Headway; break;
-                case Prop.Length when present: _display |= Display.Length; break;
-                case Prop.Speed when present: _display |= Display.Speed; break;
+                case Prop.Time: Displayed(Display.Time, present); break;
+                case Prop.Headway: Displayed(Display.Headway, present); break;
+                case Prop.Length: Displayed(Display.Length, present); break;
+                case Prop.Speed: Displayed(Display.Speed, present); break;
             }
+        }
+
+        private void Displayed(Display attribute, bool present)
+        {
+            if (present) _display |= attribute;
+            else _displayNull |= attribute;
         }
 
         private void CheckCrs(string? name, (int Line, int Column) at)
@@ -344,7 +350,7 @@ public static partial class NetworkValidator
             _a.Clear();
             _b.Clear();
             _hasTripId = _hasLinkSequence = false;
-            _display = Display.None;
+            _display = _displayNull = Display.None;
             _positionLevel = _positions = _numbersInPosition = 0;
             _coordinateProblem = null;
         }
@@ -388,8 +394,9 @@ public static partial class NetworkValidator
             for (var bit = 0; bit < 4; bit++)
             {
                 var flag = (Display)(1 << bit);
-                if ((_expectedDisplay & flag) != 0 && (_display & flag) == 0 && DisplayMissing[bit]++ == 0)
-                    DisplayFirst[bit] = FeatureCount;
+                if ((_expectedDisplay & flag) == 0 || (_display & flag) != 0) continue;
+                if ((_displayNull & flag) != 0) DisplayNull[bit]++;
+                if (DisplayMissing[bit]++ == 0) (DisplayFirst[bit], DisplayFirstAt[bit]) = (FeatureCount, _at);
             }
         }
 

@@ -181,7 +181,10 @@ public static partial class NetworkValidator
                 if (missing == 0) continue;
                 var part = parts.FindIndex(p => p.DisplayMissing[bit] > 0);
                 var attribute = ((Display)(1 << bit)).ToString().ToLowerInvariant();
-                local.Add(Codes.MissingDisplayAttribute, rules.Path, 0, 0, missing, features, attribute, firstFeature[part] + parts[part].DisplayFirst[bit]);
+                var nulls = parts.Sum(p => p.DisplayNull[bit]);
+                var how = nulls == 0 ? "absent" : nulls == missing ? "null" : $"absent in {missing - nulls}, null in {nulls}";
+                var (line, column) = Place(origins[part], parts[part].DisplayFirstAt[bit]);
+                local.Add(Codes.MissingDisplayAttribute, rules.Path, line, column, missing, features, attribute, how, firstFeature[part] + parts[part].DisplayFirst[bit]);
             }
         }
         bag.AddRange(local.Items);

@@ -36,7 +36,7 @@ public static partial class NetworkValidator
         private string? _geometryType;
         private readonly Identifier _index = new(), _a = new(), _b = new();
         private bool _hasTripId, _hasLinkSequence;
-        private Display _display;
+        private Display _display, _displayNull;
         private int _coordinatesDepth, _positionLevel, _positions, _numbersInPosition;
         private ulong _levelHasNumbers, _levelHasArrays;
         private string? _coordinateProblem;
@@ -61,6 +61,9 @@ public static partial class NetworkValidator
         public int FeatureCount { get; private set; }
         public int[] DisplayMissing { get; } = new int[4];
         public int[] DisplayFirst { get; } = new int[4];
+        public (int Line, int Column)[] DisplayFirstAt { get; } = new (int, int)[4];
+        /// <summary>Of <see cref="DisplayMissing"/>, the features whose attribute is there but null.</summary>
+        public int[] DisplayNull { get; } = new int[4];
         public long EndOffset { get; private set; }
         public (int Line, int Column) EndAt { get; private set; }
         public string? RootType { get; private set; }

@@ -727,15 +727,19 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
-    public void A_missing_repository_points_to_the_infra_step_and_deploys_nothing()
+    public void Every_missing_resource_is_reported_at_once_with_the_command_that_leads_to_creating_them_and_nothing_is_deployed()
     {
         LocalStack.EnsureRunning();
         Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        var result = Publish();
-        Assert.False(result.Succeeded);
-        Assert.Contains("error QTZ4010", result.Output);
-        Assert.Contains("infra/", result.Output);
-        Assert.DoesNotContain("MSB4018", result.Output);
+        foreach (var dryRun in new[] { "true", "false" })
+        {
+            var result = Publish($"-p:QuetzalDryRun={dryRun}");
+            Assert.False(result.Succeeded);
+            Assert.Contains($"error QTZ4010: The ECR repository '{_name}' does not exist", result.Output);
+            Assert.Contains($"error QTZ4030: The S3 bucket '{_name}' does not exist", result.Output);
+            Assert.Contains("dotnet build -t:QuetzalWriteTfvars", result.Output);
+            Assert.DoesNotContain("MSB4018", result.Output);
+        }
     }
 
     [StackFact]

@@ -53,6 +53,23 @@ public sealed class BuildTests : IDisposable
     }
 
     [Fact]
+    public void A_build_that_skips_validation_says_the_warnings_of_the_last_one_again()
+    {
+        var model = Models.FromSource(_root);
+        var links = Path.Combine(model, "scenarios", "base", "inputs", "road", "links.geojson");
+        File.WriteAllText(links, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(links), "\"time\":\\s*[0-9.]+", "\"time\": null"));
+        var first = DotNet.Build(model);
+        Assert.True(first.Succeeded, first.ToString());
+        var warning = first.Output.Split('\n').First(l => l.Contains("warning QTZ1212", StringComparison.Ordinal)).Trim();
+        Assert.Contains("links have no 'time' value (null)", warning);
+
+        var second = DotNet.Build(model);
+        AssertSkipped(second, "QuetzalValidate");
+        Assert.Contains(warning, second.Output.Split('\n').Select(l => l.Trim()));
+        Assert.Contains("validation skipped (nothing it reads changed)", second.Output);
+    }
+
+    [Fact]
     public void Changing_a_property_validates_again_and_a_deleted_step_is_noticed()
     {
         var model = Models.FromSource(_root);

@@ -263,8 +263,20 @@ public sealed class NetworkValidatorTests : IDisposable
         var diagnostics = Links(Collection(RoadLink("l1", "n1", "n2", ""), RoadLink("l2", "n1", "n2", ",\"length\":3")));
         Assert.All(diagnostics, d => Assert.Equal(Severity.Warning, d.Severity));
         Assert.Equal(["length", "speed", "time"], diagnostics.Select(d => d.Message.Split('\'')[1]).Order());
-        Assert.Contains("2 of 2 links lack 'time'", diagnostics.Single(d => d.Message.Contains("'time'")).Message);
-        Assert.Contains("1 of 2 links lack 'length'", diagnostics.Single(d => d.Message.Contains("'length'")).Message);
+        Assert.Contains("2 of 2 links have no 'time' value (absent)", diagnostics.Single(d => d.Message.Contains("'time'")).Message);
+        Assert.Contains("1 of 2 links have no 'length' value (absent)", diagnostics.Single(d => d.Message.Contains("'length'")).Message);
+    }
+
+    [Fact]
+    public void A_null_display_attribute_is_said_null_and_the_warning_is_at_the_first_offender()
+    {
+        var content = Collection(RoadLink("l1", "n1", "n2"), RoadLink("l2", "n1", "n2", ",\"length\":3,\"time\":null,\"speed\":30"),
+            RoadLink("l3", "n1", "n2", ",\"length\":3,\"speed\":30"));
+        var time = Links(content).Single(d => d.Message.Contains("'time'"));
+        Assert.Equal("2 of 3 links have no 'time' value (absent in 1, null in 1), which Quenedi displays; the first is feature 2, here.", time.Message);
+        Assert.Equal((3, 1), (time.Line, time.Column));
+        var allNull = Links(Collection(RoadLink("l1", "n1", "n2", ",\"length\":3,\"time\":null,\"speed\":30"))).Single();
+        Assert.Contains("have no 'time' value (null)", allNull.Message);
     }
 
     [Fact]
