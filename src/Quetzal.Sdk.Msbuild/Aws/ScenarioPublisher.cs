@@ -58,7 +58,8 @@ public sealed class ScenarioPublisher
         var plans = new List<ScenarioPlan>();
         foreach (var scenario in scenarios)
         {
-            var prefix = scenario + "/";
+            // One form of Unicode for keys (NFC): a name typed on one machine and one named by macOS make one scenario, not two.
+            var prefix = Model.Scenarios.Key(scenario) + "/";
             var remote = await ListAsync(bucket, prefix, cancellation);
             var files = new List<PlannedFile>();
             var local = LocalFiles(Path.Combine(scenariosDirectory, scenario)).ToList();
@@ -66,7 +67,7 @@ public sealed class ScenarioPublisher
             await Parallel.ForEachAsync(Enumerable.Range(0, local.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation }, async (i, token) =>
             {
                 var (path, relative) = local[i];
-                var key = prefix + relative;
+                var key = prefix + Model.Scenarios.Key(relative);
                 var info = new FileInfo(path);
                 var (size, written) = (info.Length, info.LastWriteTimeUtc);
                 var change = !remote.TryGetValue(key, out var existing) ? FileChange.New
@@ -272,7 +273,7 @@ public sealed class ScenarioPublisher
     }
 
     private static IReadOnlySet<string> LocalFolders(string folder)
-        => Directory.Exists(folder) ? Directory.GetDirectories(folder).Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
+        => Directory.Exists(folder) ? Directory.GetDirectories(folder).Select(Path.GetFileName).OfType<string>().Select(Model.Scenarios.Key).ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
 
     /// <summary>Every file of a scenario folder, with its key relative to the folder ('/' separators).</summary>
     public static IEnumerable<(string Path, string Relative)> LocalFiles(string folder)

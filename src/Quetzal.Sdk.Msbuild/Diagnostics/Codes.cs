@@ -42,7 +42,7 @@ public static class Codes
         "Scenario name '{0}' cannot be an S3 prefix: {1}.",
         "Scenario name is not a safe S3 prefix");
     public static readonly DiagnosticDescriptor ScenarioFolderMissing = new("QTZ1103", Error,
-        "Scenario '{0}' is declared but its folder '{1}' does not exist.",
+        "Scenario '{0}' is declared but its folder '{1}' does not exist.{2}",
         "A declared scenario has no folder");
     public static readonly DiagnosticDescriptor RequiredInputMissing = new("QTZ1104", Error,
         "Scenario '{0}' lacks '{1}', which Quenedi needs. {2}",

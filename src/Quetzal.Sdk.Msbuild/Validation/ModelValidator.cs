@@ -78,8 +78,9 @@ public static class ModelValidator
             var folder = model.ScenarioDirectory(scenario);
             if (!Directory.Exists(folder))
             {
-                bag.Add(scenario == Scenarios.Base ? Codes.BaseScenarioMissing.Create(projectFile, Path.Combine(model.ScenariosDirectory, Scenarios.Base))
-                    : Codes.ScenarioFolderMissing.Create(projectFile, scenario, folder));
+                var hint = Scenarios.MissingFolderHint(Path.Combine(model.ModelDirectory, model.ScenariosDirectory), scenario);
+                bag.Add(scenario == Scenarios.Base && hint.Length == 0 ? Codes.BaseScenarioMissing.Create(projectFile, Path.Combine(model.ScenariosDirectory, Scenarios.Base))
+                    : Codes.ScenarioFolderMissing.Create(projectFile, scenario, Path.Combine(model.ScenariosDirectory, scenario), hint));
                 continue;
             }
             if (EscapesModel(model.ModelDirectory, folder))

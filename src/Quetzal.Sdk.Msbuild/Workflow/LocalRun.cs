@@ -43,8 +43,9 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     {
         try
         {
-            if (!options.Scenarios.Contains(options.Scenario))
+            if (Scenarios.Find(options.Scenarios, options.Scenario) is not { } declared)
                 throw new QuetzalException(Codes.UnknownScenario, options.Scenario, string.Join(", ", options.Scenarios));
+            options = options with { Scenario = declared };
             Seed();
             var input = Input();
             var machine = Machine();

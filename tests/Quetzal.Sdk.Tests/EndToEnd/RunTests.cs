@@ -168,6 +168,16 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
     }
 
     [Fact]
+    public void A_scenario_typed_in_composed_unicode_runs_the_folder_macos_named_in_decomposed_form()
+    {
+        var model = Scaffold();
+        TempDirectory.CopyDirectory(Path.Combine(model, "scenarios", "base"), Path.Combine(model, "scenarios", "sce\u0301nario 3"));
+        var result = Run(model, "--scenario", "sc\u00e9nario 3");
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("Run succeeded", result.Output);
+    }
+
+    [Fact]
     public void An_unknown_scenario_is_a_coded_error()
     {
         var model = Scaffold();

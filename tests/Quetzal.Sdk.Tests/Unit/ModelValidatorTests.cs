@@ -189,4 +189,25 @@ public sealed class ModelValidatorTests : IDisposable
         Assert.Contains(errors, d => d.File == paramsFile && d.Message.Contains("a trailing comma before '}'") && d.Line == 2);
         Assert.All(errors, d => Assert.DoesNotContain("reader options", d.Message));
     }
+
+    [Fact]
+    public void A_scenario_folder_whose_name_ends_with_a_space_is_named_as_the_problem()
+    {
+        // MSBuild drops the space from the item the folder makes: 'peak-hour' is declared, 'peak-hour ' is on disk.
+        TempDirectory.CopyDirectory(Path.Combine(_model, "scenarios", "base"), Path.Combine(_model, "scenarios", "peak-hour "));
+        var d = Assert.Single(Validate(Settings with { Scenarios = ["base", "peak-hour"] }).Diagnostics);
+        Assert.Equal("QTZ1103", d.Code);
+        Assert.EndsWith("A folder 'peak-hour ' is there, with white space at the end of its name, which MSBuild drops from item names: rename the folder 'peak-hour'.", d.Message);
+    }
+
+    [Fact]
+    public void A_scenario_is_found_by_its_name_in_either_unicode_form_and_keys_use_the_composed_one()
+    {
+        var decomposed = "sce\u0301nario 3";
+        var composed = "sc\u00e9nario 3";
+        Assert.Equal(decomposed, Scenarios.Find(["base", decomposed], composed));
+        Assert.Equal(decomposed, Scenarios.Select(["base", decomposed], composed, "QuetzalScenarios").Single());
+        Assert.Equal(composed, Scenarios.Key(decomposed));
+        Assert.Null(Scenarios.Find(["base"], composed));
+    }
 }

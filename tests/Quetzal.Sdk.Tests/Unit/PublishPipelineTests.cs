@@ -215,4 +215,18 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.DoesNotContain($"{Name}/base/inputs/pt/links.geojson", aws.Objects.Keys);
         Assert.Equal(5, aws.Objects.Keys.Count(k => k.StartsWith($"{Name}/base/", StringComparison.Ordinal) && !k.Contains("/inputs/", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public async Task A_scenario_folder_named_in_decomposed_unicode_is_published_under_the_composed_name()
+    {
+        var decomposed = "sce\u0301nario 3";
+        TempDirectory.CopyDirectory(Path.Combine(_model, "scenarios", "base"), Path.Combine(_model, "scenarios", decomposed));
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request(r => r with { Scenarios = ["base", decomposed], Steps = PublishSteps.Scenarios }));
+        Assert.Equal(5, aws.Objects.Keys.Count(k => k.StartsWith($"{Name}/sc\u00e9nario 3/", StringComparison.Ordinal)));
+        Assert.DoesNotContain(aws.Objects.Keys, k => k.Contains(decomposed, StringComparison.Ordinal));
+        aws.Writes.Clear();
+        await Publish(aws, Request(r => r with { Scenarios = ["base", decomposed], Steps = PublishSteps.Scenarios }));
+        Assert.Empty(aws.Writes);
+    }
 }
