@@ -116,6 +116,26 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
         Assert.Contains("\"QuetzalModelName\": \"paris\"", properties.Output);
     }
 
+    [Theory]
+    [InlineData("QuetzalLyon", "quetzallyon")]
+    [InlineData("lyon_2024", "lyon-2024")]
+    public void A_name_that_is_no_valid_model_name_gets_one_made_from_it_said_at_once_and_builds_green(string name, string modelName)
+    {
+        using var workspace = packages.Workspace();
+        var created = packages.New(workspace.Path, "quetzal-model", "-n", name);
+        Assert.True(created.Succeeded, created.ToString());
+        Assert.Contains("The name you gave is not a valid S3 bucket name", created.Output);
+        var model = workspace.Combine(name);
+        Assert.Contains($"<QuetzalModelName>{modelName}</QuetzalModelName>", File.ReadAllText(Path.Combine(model, name + ".quetzalproj")));
+        var build = packages.Run(model, "build", "-nodeReuse:false");
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.DoesNotContain("QTZ1001", build.Output);
+
+        // A valid name is the model name as it is, and nothing is said.
+        var valid = packages.New(workspace.Path, "quetzal-model", "-n", "quetzal-lyon");
+        Assert.DoesNotContain("not a valid S3 bucket name", valid.Output);
+    }
+
     [Fact]
     public void Broken_inputs_fail_the_build_with_their_code_and_file()
     {
