@@ -22,14 +22,12 @@ public sealed class ReadmeTests : IDisposable
         return block.Groups[1].Value.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToArray();
     }
 
-    [Fact]
-    public void The_manual_path_packs_installs_scaffolds_and_builds_as_written()
+    /// <summary>
+    /// A copy of the repository as a clone has it (sources, no build output), and the environment of a user's own
+    /// machine, but empty: its own NuGet cache and dotnet home (the template hive), so that nothing earlier is reused.
+    /// </summary>
+    private (string Repository, Dictionary<string, string> Environment) CopyOfTheRepository()
     {
-        var commands = Commands();
-        Assert.Contains(commands, c => c.StartsWith("dotnet pack", StringComparison.Ordinal));
-        Assert.Equal("dotnet build", commands[^1]);
-
-        // A copy of the repository as a clone has it (sources, no build output).
         var repository = _root.Combine("repo");
         var files = Processes.Run("git", ["-C", Repository.Root, "ls-files", "--cached", "--others", "--exclude-standard"]);
         Assert.True(files.Succeeded, files.ToString());
@@ -42,7 +40,6 @@ public sealed class ReadmeTests : IDisposable
             File.Copy(source, target);
         }
 
-        // A user's own machine, but empty: its own NuGet cache and dotnet home (the template hive), so nothing earlier is reused.
         var environment = new Dictionary<string, string>
         {
             ["NUGET_PACKAGES"] = _root.Combine("nuget-packages"),
@@ -51,6 +48,31 @@ public sealed class ReadmeTests : IDisposable
             ["DOTNET_NOLOGO"] = "1",
             ["MSBUILDDISABLENODEREUSE"] = "1",
         };
+        return (repository, environment);
+    }
+
+    [Fact]
+    public void The_quick_starts_main_job_scaffolds_a_model_and_runs_it_locally_as_written()
+    {
+        var readme = File.ReadAllText(Repository.Readme);
+        var quickStart = readme[readme.IndexOf("## Quick start", StringComparison.Ordinal)..];
+        var command = Regex.Match(quickStart, @"\n    (eng/main\.sh)\b").Groups[1].Value;
+        Assert.Equal("eng/main.sh", command);
+        var (repository, environment) = CopyOfTheRepository();
+        var run = Processes.Run("bash", ["-c", command], environment, repository, TimeSpan.FromMinutes(8), DotNet.TestHostVariables);
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("Run succeeded", run.Output);
+        Assert.True(File.Exists(Path.Combine(repository, "artifacts", "demo", "quetzal-demo", "bin", "quetzal-run", "bucket", "base", "outputs", "network_summary.json")));
+    }
+
+    [Fact]
+    public void The_manual_path_packs_installs_scaffolds_and_builds_as_written()
+    {
+        var commands = Commands();
+        Assert.Contains(commands, c => c.StartsWith("dotnet pack", StringComparison.Ordinal));
+        Assert.Equal("dotnet build", commands[^1]);
+
+        var (repository, environment) = CopyOfTheRepository();
         var script = "set -e\n" + string.Join("\n", commands) + "\n";
         var run = Processes.Run("bash", ["-c", script], environment, repository, TimeSpan.FromMinutes(8), DotNet.TestHostVariables);
         Assert.True(run.Succeeded, $"the README's manual path failed:\n{script}\n{run}");
