@@ -155,7 +155,10 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
         File.WriteAllText(roadNodes, File.ReadAllText(roadNodes).Replace("\"type\": \"FeatureCollection\",",
             "\"type\": \"FeatureCollection\", \"crs\": { \"type\": \"name\", \"properties\": { \"name\": \"urn:ogc:def:crs:EPSG::2154\" } },"));
 
+        // A model name that is no S3 bucket name, as a project renamed without its QuetzalModelName gets.
         var badName = CopyModel(model, "Quetzal_Paris");
+        var badProject = Path.Combine(badName, "Quetzal_Paris.quetzalproj");
+        File.WriteAllText(badProject, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(badProject), @"\s*<QuetzalModelName>[^<]*</QuetzalModelName>", ""));
 
         foreach (var (folder, code, file) in new[]
                  {
