@@ -28,12 +28,13 @@ public static class Program
         var region = new Option<string>("--region") { Required = true };
         var timeout = new Option<int>("--timeout") { Required = true };
         var image = new Option<string?>("--image");
+        var workflow = new Option<string?>("--workflow", "-w") { Description = "The workflow (Quenedi's choice, params.json's 'model') whose parameters the default input carries (default: default)." };
         var sdkState = new Option<string?>("--sdk-state") { Description = "What the SDK writes in the model folder, ';'-separated: never in docker mode's image." };
 
         var run = new Command("run", "Runs the model's workflow locally on a scenario, state by state.")
         {
             modelDirectory, modelName, stateMachine, scenariosDirectory, scenarios, defaultScenario, scenario, input, defaultMode, mode, python,
-            runDirectory, handlerDirectory, bucket, function, region, timeout, image, sdkState,
+            runDirectory, handlerDirectory, bucket, function, region, timeout, image, sdkState, workflow,
         };
         run.SetAction((parse, cancellation) =>
         {
@@ -46,6 +47,7 @@ public static class Program
                 Mode = parse.GetValue(mode) ?? parse.GetValue(defaultMode)!, RunDirectory = parse.GetValue(runDirectory)!, HandlerDirectory = parse.GetValue(handlerDirectory)!,
                 BucketName = parse.GetValue(bucket)!, FunctionName = parse.GetValue(function)!, Region = parse.GetValue(region)!,
                 LambdaTimeout = parse.GetValue(timeout), Image = parse.GetValue(image), Python = parse.GetValue(python)!,
+                Workflow = parse.GetValue(workflow) ?? Validation.ParamsValidator.DefaultWorkflow,
                 SdkState = (parse.GetValue(sdkState) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(p => Path.GetFullPath(p.Replace('\\', Path.DirectorySeparatorChar), parse.GetValue(modelDirectory)!)).ToList(),
             };

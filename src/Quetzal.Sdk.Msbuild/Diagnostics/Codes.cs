@@ -110,8 +110,20 @@ public static class Codes
 
     // 13xx: params.json
     public static readonly DiagnosticDescriptor InvalidParams = new("QTZ1301", Error,
-        "params.json at {0}: {1}",
-        "params.json is not in Quenedi's format (JSON path given)");
+        "params.json at {0}: {1}; Quenedi refuses the file.",
+        "params.json is a file Quenedi refuses (not a list; a category without category or params; a parameter without name or value; JSON path given)");
+    public static readonly DiagnosticDescriptor ParamsMisread = new("QTZ1302", Warning,
+        "params.json at {0}: {1}.",
+        "params.json loads in Quenedi but a member would be misread (JSON path given)");
+    public static readonly DiagnosticDescriptor StylesInvalid = new("QTZ1303", Error,
+        "styles.json at {0}: {1}; Quenedi refuses a styles file that is not a list of styles with 'name' and 'layer'.",
+        "styles.json is not a list of styles with name and layer (Quenedi refuses it)");
+    public static readonly DiagnosticDescriptor InfoInvalid = new("QTZ1304", Error,
+        "info.json at {0}: {1}; Quenedi reads it as an object of texts (description, model_tag, last_modified_date, last_modified_email).",
+        "info.json is not an object of texts");
+    public static readonly DiagnosticDescriptor ReservedScenarioName = new("QTZ1305", Error,
+        "A scenario cannot be named '{0}': Quenedi keeps the model's own files (lock.json, modelConfig.json, docs/) under that prefix. Rename the folder.",
+        "A scenario folder is named _common");
 
     // 2xxx: the state machine
     public static readonly DiagnosticDescriptor StateMachineMissing = new("QTZ2001", Error,

@@ -24,6 +24,8 @@ public sealed record LocalRunOptions
     public required string Region { get; init; }
     public required int LambdaTimeout { get; init; }
     public string? Image { get; init; }
+    /// <summary>The workflow ("choice" in Quenedi) whose parameters the default input carries: params.json's <c>model</c>.</summary>
+    public string Workflow { get; init; } = Validation.ParamsValidator.DefaultWorkflow;
     /// <summary>What the SDK writes in the model folder (obj/, bin/, the tfvars): never in the image of docker mode.</summary>
     public IReadOnlyList<string> SdkState { get; init; } = [];
 }
@@ -122,24 +124,50 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             try { return JsonNode.Parse(text) as JsonObject ?? throw new JsonException("it is not a JSON object"); }
             catch (JsonException e) { throw new QuetzalException(Codes.InvalidInput, $"{file ?? "--input"} is not valid JSON: {e.Message}"); }
         }
-        var parameters = new JsonObject();
         var paramsFile = Path.Combine(options.ScenariosDirectory, options.Scenario, "inputs", "params.json");
-        if (File.Exists(paramsFile) && ParseOrExplain(paramsFile) is JsonArray categories)
-        {
-            foreach (var category in categories.OfType<JsonObject>())
-            {
-                var values = new JsonObject();
-                foreach (var parameter in (category["params"] as JsonArray ?? []).OfType<JsonObject>())
-                    if ((string?)parameter["name"] is { } name) values[name] = parameter["value"]?.DeepClone();
-                parameters[(string?)category["category"] ?? "params"] = values;
-            }
-        }
+        var (parameters, variants) = File.Exists(paramsFile) && ParseOrExplain(paramsFile) is JsonArray elements
+            ? AppInput(elements, options.Workflow) : (new JsonObject(), null);
+        var launcherArg = new JsonObject { ["scenario"] = options.Scenario, ["training_folder"] = "/tmp", ["params"] = parameters };
+        if (variants is not null) launcherArg["variants"] = variants;
         return new JsonObject
         {
             ["scenario_path_S3"] = options.Scenario + "/",
-            ["launcher_arg"] = new JsonObject { ["scenario"] = options.Scenario, ["training_folder"] = "/tmp", ["params"] = parameters },
+            ["launcher_arg"] = launcherArg,
             ["metadata"] = new JsonObject { ["user_email"] = "local-run@" + Environment.MachineName.ToLowerInvariant() },
         };
+    }
+
+    /// <summary>
+    /// What Quenedi sends for a workflow ("choice"), by its own rules: the categories whose <c>model</c> names the
+    /// workflow (no <c>model</c>: 'default'), as <c>{category: {name: value}}</c>, and the workflow's variants entry's
+    /// chosen <c>variants</c>.
+    /// </summary>
+    internal static (JsonObject Parameters, JsonArray? Variants) AppInput(JsonArray elements, string workflow)
+    {
+        static bool InWorkflow(JsonObject element, string workflow) => element["model"] switch
+        {
+            null => workflow == Validation.ParamsValidator.DefaultWorkflow,
+            JsonValue value => (string?)value == workflow,
+            JsonArray list => list.Any(m => (string?)m == workflow),
+            _ => false,
+        };
+        var parameters = new JsonObject();
+        JsonArray? variants = null;
+        foreach (var element in elements.OfType<JsonObject>().Where(e => InWorkflow(e, workflow)))
+        {
+            if (element["category"] is JsonValue category && element["params"] is JsonArray list)
+            {
+                var values = parameters[(string?)category ?? ""] as JsonObject ?? new JsonObject();
+                foreach (var parameter in list.OfType<JsonObject>())
+                    if ((string?)parameter["name"] is { } name) values[name] = parameter["value"]?.DeepClone();
+                parameters[(string?)category ?? ""] = values;
+            }
+            else if (element["variants"] is JsonArray chosen)
+            {
+                variants = (JsonArray)chosen.DeepClone();
+            }
+        }
+        return (parameters, variants);
     }
 
     private static JsonNode? ParseOrExplain(string file)
