@@ -4,6 +4,9 @@ public static class Scenarios
 {
     public const string Base = "base";
 
+    /// <summary>The model's own prefix in the bucket (lock.json, modelConfig.json, docs/): Quenedi lists it as no scenario, and no scenario may take its name.</summary>
+    public const string Common = "_common";
+
     /// <summary>The publish order: base first (Quenedi copies new scenarios from it), then the others in project order.</summary>
     public static IReadOnlyList<string> Ordered(IEnumerable<string> declared)
     {

@@ -69,6 +69,11 @@ public static class ModelValidator
                 bag.Add(Codes.DuplicateScenario, projectFile, 0, 0, scenario);
                 continue;
             }
+            if (scenario == Scenarios.Common)
+            {
+                bag.Add(Codes.ReservedScenarioName, model.ScenarioDirectory(scenario), 0, 0, scenario);
+                continue;
+            }
             var problem = NameRules.ScenarioName(scenario);
             if (problem is not null)
             {
@@ -116,6 +121,7 @@ public static class ModelValidator
                     : $"To build a model without the {input.Split('/')[1]} network, add <QuetzalNetwork Remove=\"{input.Split('/')[1]}\" /> to the project.";
                 bag.Add(Codes.RequiredInputMissing, folder, 0, 0, scenario, input, remedy);
             }
+            work.Add((new DiagnosticBag(), b => ScenarioFiles.Validate(folder, b, cancellation)));
             var paramsFile = Path.Combine(folder, Network.ParamsFile);
             if (File.Exists(paramsFile) && !Escapes(paramsFile))
                 work.Add((new DiagnosticBag(), b => ParamsValidator.Validate(paramsFile, b)));

@@ -210,4 +210,53 @@ public sealed class ModelValidatorTests : IDisposable
         Assert.Equal(composed, Scenarios.Key(decomposed));
         Assert.Null(Scenarios.Find(["base"], composed));
     }
+
+    /// <summary>The base scenario as Quenedi writes one today: styles, info, an OD layer, a model config, today's params.json.</summary>
+    private void LayOutAsTheAppWritesIt()
+    {
+        var scenario = Path.Combine(_model, "scenarios", "base");
+        File.WriteAllText(Path.Combine(scenario, "styles.json"), """[{"name": "volumes", "layer": "links", "displaySettings": {}}]""");
+        File.WriteAllText(Path.Combine(scenario, "info.json"), """{"description": "Base 2024", "model_tag": "q-1a2b", "last_modified_date": "2026-11-30T10:00:00Z", "last_modified_email": "a@b.org"}""");
+        Directory.CreateDirectory(Path.Combine(scenario, "inputs", "od"));
+        File.WriteAllText(Path.Combine(scenario, "inputs", "od", "od.geojson"), """{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"volume": 3}, "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}]}""");
+        File.WriteAllText(Path.Combine(scenario, "inputs", "modelConfig.json"), """{"version":0,"attributesChoices":{"links":{},"road_links":{"oneway":["0","1"]}},"units":{}}""");
+        File.WriteAllText(Path.Combine(scenario, "inputs", "params.json"), """
+            [{"info": "Lyon", "model": ["default"]}, {"variants": ["am"], "choices": ["am", "pm"]},
+             {"category": "general", "params": [{"name": "demand_factor", "text": "Demand", "value": 1.0, "type": "Number", "items": "$scenarios"}]}]
+            """);
+    }
+
+    [Fact]
+    public void A_scenario_laid_out_as_the_app_writes_it_builds_clean()
+    {
+        LayOutAsTheAppWritesIt();
+        Assert.Empty(Validate(Settings).Diagnostics);
+    }
+
+    [Theory]
+    [InlineData("styles.json", "[{\"name\": \"volumes\"}]", "QTZ1303", "styles.json at $[0]: the style has no 'layer'")]
+    [InlineData("styles.json", "{}", "QTZ1303", "expected a list of styles")]
+    [InlineData("info.json", "[]", "QTZ1304", "info.json at $: expected an object")]
+    [InlineData("info.json", "{\"description\": 3}", "QTZ1304", "info.json at $.description: expected text")]
+    [InlineData("inputs/od/od.geojson", "{\"type\": \"Feature\", \"features\": []}", "QTZ1203", "its type is 'Feature'")]
+    [InlineData("inputs/od/od.geojson", "{\"type\": \"FeatureCollection\", \"features\": [1]}", "QTZ1203", "is not a Feature object")]
+    [InlineData("inputs/od/od.geojson", "{\"type\": \"FeatureCollection\", \"features\": [", "QTZ1201", "truncated")]
+    [InlineData("inputs/modelConfig.json", "{\"version\": 0,}", "QTZ1201", "trailing comma")]
+    public void Each_file_the_app_reads_is_checked_when_present(string file, string content, string code, string message)
+    {
+        LayOutAsTheAppWritesIt();
+        var path = Path.Combine(_model, "scenarios", "base", file);
+        File.WriteAllText(path, content);
+        var d = Assert.Single(Validate(Settings).Diagnostics);
+        Assert.Equal(code, d.Code);
+        Assert.Equal(path, d.File);
+        Assert.Contains(message, d.Message);
+    }
+
+    [Fact]
+    public void A_scenario_folder_named_common_is_refused()
+    {
+        TempDirectory.CopyDirectory(Path.Combine(_model, "scenarios", "base"), Path.Combine(_model, "scenarios", "_common"));
+        Assert.Equal(["QTZ1305"], Codes(Validate(Settings with { Scenarios = ["base", "_common"] })));
+    }
 }
