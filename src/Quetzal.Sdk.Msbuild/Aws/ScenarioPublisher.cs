@@ -49,6 +49,9 @@ public sealed class ScenarioPublisher
 
     public int Parallelism { get; init; } = 4;
 
+    /// <summary>Who publishes: every object carries it as the user metadata Quenedi writes and shows (<c>user_email</c>).</summary>
+    public string? UserEmail { get; init; }
+
     /// <summary>What earlier publishes learnt of the local files' contents; saved after planning and after uploading.</summary>
     public FileDigests Digests { get; init; } = FileDigests.None();
 
@@ -58,36 +61,49 @@ public sealed class ScenarioPublisher
         var plans = new List<ScenarioPlan>();
         foreach (var scenario in scenarios)
         {
-            // One form of Unicode for keys (NFC): a name typed on one machine and one named by macOS make one scenario, not two.
-            var prefix = Model.Scenarios.Key(scenario) + "/";
-            var remote = await ListAsync(bucket, prefix, cancellation);
-            var files = new List<PlannedFile>();
-            var local = LocalFiles(Path.Combine(scenariosDirectory, scenario)).ToList();
-            var digests = new PlannedFile[local.Count];
-            await Parallel.ForEachAsync(Enumerable.Range(0, local.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation }, async (i, token) =>
-            {
-                var (path, relative) = local[i];
-                var key = prefix + Model.Scenarios.Key(relative);
-                var info = new FileInfo(path);
-                var (size, written) = (info.Length, info.LastWriteTimeUtc);
-                var change = !remote.TryGetValue(key, out var existing) ? FileChange.New
-                    : existing.Size != size ? FileChange.Changed
-                    : Digests.Matches(path, size, written, existing.ETag) ?? (await Digests.ComputeAsync(path, size, written, token)).Contains(existing.ETag) ? FileChange.Unchanged
-                    : FileChange.Changed;
-                digests[i] = new PlannedFile(scenario, key, path, size, change, written);
-            });
-            files.AddRange(digests);
-            if (prune)
-            {
-                var keep = files.Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
-                var folders = LocalFolders(Path.Combine(scenariosDirectory, scenario));
-                files.AddRange(remote.Where(r => !keep.Contains(r.Key) && Prunable(r.Key[prefix.Length..], folders)).OrderBy(r => r.Key, StringComparer.Ordinal)
-                    .Select(r => new PlannedFile(scenario, r.Key, null, r.Value.Size, FileChange.Deleted)));
-            }
-            plans.Add(new ScenarioPlan(scenario, files));
+            var folder = Path.Combine(scenariosDirectory, scenario);
+            plans.Add(await PlanPrefixAsync(bucket, scenario, LocalFiles(folder).ToList(), prune ? LocalFolders(folder) : null, cancellation));
         }
         Digests.Save();
         return plans;
+    }
+
+    /// <summary>Reads only: what a publish of these files under <c>&lt;name&gt;/</c> would write (the model's _common/, say). Never prunes.</summary>
+    public async Task<ScenarioPlan> PlanFilesAsync(string bucket, string name, IReadOnlyList<(string Path, string Relative)> files, CancellationToken cancellation)
+    {
+        var plan = await PlanPrefixAsync(bucket, name, files, null, cancellation);
+        Digests.Save();
+        return plan;
+    }
+
+    /// <param name="pruneFolders">The local folders pruning may delete in (see <see cref="Prunable"/>); null: no pruning.</param>
+    private async Task<ScenarioPlan> PlanPrefixAsync(string bucket, string scenario, IReadOnlyList<(string Path, string Relative)> local, IReadOnlySet<string>? pruneFolders, CancellationToken cancellation)
+    {
+        // One form of Unicode for keys (NFC): a name typed on one machine and one named by macOS make one scenario, not two.
+        var prefix = Model.Scenarios.Key(scenario) + "/";
+        var remote = await ListAsync(bucket, prefix, cancellation);
+        var files = new List<PlannedFile>();
+        var digests = new PlannedFile[local.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, local.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation }, async (i, token) =>
+        {
+            var (path, relative) = local[i];
+            var key = prefix + Model.Scenarios.Key(relative);
+            var info = new FileInfo(path);
+            var (size, written) = (info.Length, info.LastWriteTimeUtc);
+            var change = !remote.TryGetValue(key, out var existing) ? FileChange.New
+                : existing.Size != size ? FileChange.Changed
+                : Digests.Matches(path, size, written, existing.ETag) ?? (await Digests.ComputeAsync(path, size, written, token)).Contains(existing.ETag) ? FileChange.Unchanged
+                : FileChange.Changed;
+            digests[i] = new PlannedFile(scenario, key, path, size, change, written);
+        });
+        files.AddRange(digests);
+        if (pruneFolders is not null)
+        {
+            var keep = files.Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
+            files.AddRange(remote.Where(r => !keep.Contains(r.Key) && Prunable(r.Key[prefix.Length..], pruneFolders)).OrderBy(r => r.Key, StringComparer.Ordinal)
+                .Select(r => new PlannedFile(scenario, r.Key, null, r.Value.Size, FileChange.Deleted)));
+        }
+        return new ScenarioPlan(scenario, files);
     }
 
     /// <summary>Carries out the plans in order (base first); each scenario is complete before the next starts.</summary>
@@ -160,15 +176,24 @@ public sealed class ScenarioPublisher
         {
             var start = DateTime.UtcNow;
             string? etag;
+            // Quenedi's own metadata: the body's SHA-256 (its "no changes" check) and the writer (its "last modified by").
+            var checksum = await Sha256Async(file.LocalPath!, cancellation);
             try
             {
-                etag = file.Bytes < MultipartThreshold
-                    ? (await _s3.PutObjectAsync(new PutObjectRequest
+                if (file.Bytes < MultipartThreshold)
+                {
+                    var put = new PutObjectRequest
                     {
                         BucketName = bucket, Key = file.Key, FilePath = file.LocalPath, ContentType = ContentType(file.Key),
                         UseChunkEncoding = _profile.ChunkedBodies,
-                    }, cancellation)).ETag
-                    : await UploadInPartsAsync(bucket, file, cancellation);
+                    };
+                    AddMetadata(put.Metadata, checksum);
+                    etag = (await _s3.PutObjectAsync(put, cancellation)).ETag;
+                }
+                else
+                {
+                    etag = await UploadInPartsAsync(bucket, file, checksum, cancellation);
+                }
             }
             catch (AmazonServiceException e)
             {
@@ -188,9 +213,11 @@ public sealed class ScenarioPublisher
     public int UploadAttempts { get; init; } = 3;
 
     /// <summary>Parts are uploaded, then completed; on any failure or cancellation the upload is aborted, so no partial object is ever visible.</summary>
-    private async Task<string?> UploadInPartsAsync(string bucket, PlannedFile file, CancellationToken cancellation)
+    private async Task<string?> UploadInPartsAsync(string bucket, PlannedFile file, string checksum, CancellationToken cancellation)
     {
-        var start = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = file.Key, ContentType = ContentType(file.Key) }, cancellation);
+        var initiate = new InitiateMultipartUploadRequest { BucketName = bucket, Key = file.Key, ContentType = ContentType(file.Key) };
+        AddMetadata(initiate.Metadata, checksum);
+        var start = await _s3.InitiateMultipartUploadAsync(initiate, cancellation);
         try
         {
             var parts = new List<PartETag>();
@@ -220,6 +247,22 @@ public sealed class ScenarioPublisher
             }
             throw;
         }
+    }
+
+    /// <summary>The metadata keys Quenedi reads and writes on every object (x-amz-meta-checksum, x-amz-meta-user_email).</summary>
+    public const string ChecksumMetadata = "checksum", UserEmailMetadata = "user_email";
+
+    private void AddMetadata(MetadataCollection metadata, string checksum)
+    {
+        metadata.Add(ChecksumMetadata, checksum);
+        if (!string.IsNullOrEmpty(UserEmail)) metadata.Add(UserEmailMetadata, UserEmail);
+    }
+
+    /// <summary>The lowercase hex SHA-256 of a file, as Quenedi's <c>checksum</c> metadata holds it.</summary>
+    public static async Task<string> Sha256Async(string path, CancellationToken cancellation)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellation));
     }
 
     /// <summary>
@@ -283,6 +326,8 @@ public sealed class ScenarioPublisher
         {
             var relative = Path.GetRelativePath(folder, path).Replace('\\', '/');
             if (Ignored.Contains(Path.GetFileName(path)) || relative.Split('/').Any(p => p == "__pycache__")) continue;
+            // A scenario's info.json is merged with the bucket's by the publish (ScenarioInfoStep), not copied over it.
+            if (relative == Validation.ScenarioFiles.Info) continue;
             yield return (path, relative);
         }
     }

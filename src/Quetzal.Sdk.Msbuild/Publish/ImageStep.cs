@@ -24,6 +24,7 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
         var build = BuildContext.Create(request.ModelDirectory, request.HandlerDirectory, request.LibraryPath, new ContextRules(request.SdkState, scenarios));
         if (build.DataFiles > 0)
             context.Log.Warning(Codes.DataInImage.Create(Path.Combine(request.ModelDirectory, ".dockerignore"), scenarios + "/", build.DataFiles, Bytes.Format(build.DataBytes)));
+        context.ModelTag = request.ImageTag ?? build.ContentTag;
         var login = await context.Clients.Ecr.GetAuthorizationTokenAsync(cancellation);
         using var registry = context.Clients.Registry(login);
         var path = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];

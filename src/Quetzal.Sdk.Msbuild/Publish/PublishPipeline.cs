@@ -93,7 +93,12 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
         }
         if (scenarioPlan is not null)
         {
-            try { plans.Add((scenarios!, await scenarioPlan)); }
+            try
+            {
+                plans.Add((scenarios!, await scenarioPlan));
+                // info.json says what the publish deployed and changed: planned once the image and the files are.
+                if (failure is null && errors.Count == 0) await Plan(new ScenarioInfoStep());
+            }
             catch (QuetzalException e) { errors.AddRange(e.Diagnostics); }
             // The first failure is the one reported; the scenario plan's own outcome no longer matters then.
             catch (Exception) when (failure is not null) { }

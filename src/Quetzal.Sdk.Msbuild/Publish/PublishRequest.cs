@@ -29,4 +29,34 @@ public sealed record PublishRequest
     public required TimeSpan LeaseTimeout { get; init; }
     /// <summary>Where what is known of the scenario files' contents is kept between publishes (see <see cref="Aws.FileDigests"/>); null: nowhere.</summary>
     public string? DigestsFile { get; init; }
+    /// <summary>Who publishes: the user_email metadata of every object, and info.json's last_modified_email.</summary>
+    public string? UserEmail { get; init; }
+    /// <summary>Descriptions the project gives scenarios (QuetzalScenario's Description metadata), by scenario.</summary>
+    public IReadOnlyDictionary<string, string> Descriptions { get; init; } = new Dictionary<string, string>();
+    /// <summary>The files of the model's _common/ prefix (lock.json, modelConfig.json, docs/), with their keys under it.</summary>
+    public IReadOnlyList<(string Path, string Relative)> CommonFiles { get; init; } = [];
+}
+
+/// <summary>Who publishes, when the project does not say (QuetzalUserEmail).</summary>
+public static class Publisher
+{
+    /// <summary>git's user.email (what a modeller's commits carry), else user@machine.</summary>
+    public static string DefaultEmail()
+    {
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("git", "config --get user.email") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var git = System.Diagnostics.Process.Start(start);
+            if (git is not null)
+            {
+                var email = git.StandardOutput.ReadToEnd().Trim();
+                if (git.WaitForExit(3000) && git.ExitCode == 0 && email.Contains('@')) return email;
+            }
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            // No git: the next best name of the publisher.
+        }
+        return $"{Environment.UserName}@{Environment.MachineName.ToLowerInvariant()}";
+    }
 }

@@ -50,4 +50,10 @@ public sealed class PublishContext(PublishRequest request, IAwsClients clients, 
 
     /// <summary>The ARN of the model's function, as Lambda says it (or as it will be).</summary>
     public string? FunctionArn { get; set; }
+
+    /// <summary>The tag that names the deployed image (QuetzalImageTag, else its content tag): info.json's model_tag. Null when the image is not planned.</summary>
+    public string? ModelTag { get; set; }
+
+    /// <summary>The scenarios step's plan: which scenarios a publish changes (their info.json then says who and when).</summary>
+    public IReadOnlyList<ScenarioPlan>? ScenarioPlans { get; set; }
 }

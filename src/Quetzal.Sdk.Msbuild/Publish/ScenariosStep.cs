@@ -13,8 +13,13 @@ public sealed class ScenariosStep : PublishStep<ScenariosStep.Plan>
         var publisher = new ScenarioPublisher(context.Clients.S3, context.Clients.S3Profile, context.Log)
         {
             Digests = request.DigestsFile is { } digests ? FileDigests.Load(digests) : FileDigests.None(),
+            UserEmail = request.UserEmail,
         };
-        var scenarios = await publisher.PlanAsync(request.Names.BucketName, request.ScenariosDirectory, request.Scenarios, request.Prune, cancellation);
+        var scenarios = (await publisher.PlanAsync(request.Names.BucketName, request.ScenariosDirectory, request.Scenarios, request.Prune, cancellation)).ToList();
+        // The model's own prefix: what Quenedi reads beside the scenarios (protected scenarios, model config, docs).
+        if (request.CommonFiles.Count > 0)
+            scenarios.Add(await publisher.PlanFilesAsync(request.Names.BucketName, Model.Scenarios.Common, request.CommonFiles, cancellation));
+        context.ScenarioPlans = scenarios;
         // A scenario with nothing to write says what it found; one with writes says what a publish would do, and
         // names every object it would delete.
         var lines = new List<string>();

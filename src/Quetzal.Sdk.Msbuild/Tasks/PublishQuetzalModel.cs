@@ -38,6 +38,13 @@ public sealed class PublishQuetzalModel : QuetzalTask
     public bool DryRun { get; set; }
     /// <summary>Image;Lambda;StateMachine;Scenarios, or empty for all.</summary>
     public string? Steps { get; set; }
+    /// <summary>QuetzalUserEmail: who publishes, in every object's metadata and info.json; empty: git's user.email, else user@machine.</summary>
+    public string? UserEmail { get; set; }
+    /// <summary>The model folder's modelConfig.json and documentation folder, published under _common/ when they exist.</summary>
+    public string? ModelConfigFile { get; set; }
+    public string? DocsDirectory { get; set; }
+    /// <summary>Where lock.json (the protected scenarios) is written before it is published.</summary>
+    [Required] public string CommonDirectory { get; set; } = "";
 
     private PublishPipeline? _pipeline;
 
@@ -56,6 +63,15 @@ public sealed class PublishQuetzalModel : QuetzalTask
             HandlerDirectory = HandlerDirectory, SdkState = SdkState.Select(i => i.GetMetadata("FullPath")).ToList(), LibraryPath = NullIfEmpty(LibraryPath) is { } library ? Path.GetFullPath(Path.Combine(ModelDirectory, library)) : null,
             ImageTag = NullIfEmpty(ImageTag), Prune = Prune, DryRun = DryRun, Steps = steps, LeaseTimeout = TimeSpan.FromSeconds(LockTimeout),
             DigestsFile = NullIfEmpty(DigestsFile),
+        };
+        request = request with
+        {
+            UserEmail = NullIfEmpty(UserEmail) ?? Publisher.DefaultEmail(),
+            Descriptions = Scenarios.Where(s => !string.IsNullOrWhiteSpace(s.GetMetadata("Description"))).ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Description")),
+            CommonFiles = CommonFiles.Collect(Path.Combine(CommonDirectory, Model.CommonFiles.Lock),
+                Scenarios.Where(s => string.Equals(s.GetMetadata("Protected"), "true", StringComparison.OrdinalIgnoreCase)).Select(s => s.ItemSpec),
+                NullIfEmpty(ModelConfigFile) is { } config ? Path.Combine(ModelDirectory, config) : null,
+                NullIfEmpty(DocsDirectory) is { } docs ? Path.Combine(ModelDirectory, docs) : null),
         };
         using var clients = new AwsClients(new AwsSettings(Region, NullIfEmpty(Profile)), this);
         _pipeline = new PublishPipeline(clients, this);

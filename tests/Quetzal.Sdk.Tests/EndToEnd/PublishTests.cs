@@ -154,7 +154,8 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         foreach (var scenario in new[] { "base", "base 1" })
             foreach (var (path, relative) in ScenarioPublisher.LocalFiles(Path.Combine(Model, "scenarios", scenario)))
                 Assert.Equal(await File.ReadAllBytesAsync(path), objects[$"{scenario}/{relative}"]);
-        Assert.Equal(12, objects.Count);
+        // Besides the 12 files: each scenario's info.json and the model's _common/lock.json.
+        Assert.Equal(15, objects.Count);
 
         // Base was written before the other scenario (s3rver's files keep their write times).
         var bucketFolder = Path.Combine(LocalStack.StateDirectory, "s3-data", _name);
@@ -212,7 +213,8 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         PublishSucceeds();
         var written = Changed(before, Storage());
         Assert.NotEmpty(written);
-        Assert.All(written, f => Assert.Contains(Path.Combine(_name, "base", "inputs", "params.json"), f));
+        // That file, and base's info.json, which says who changed the scenario and when.
+        Assert.All(written, f => Assert.True(f.Contains(Path.Combine(_name, "base", "inputs", "params.json")) || f.Contains(Path.Combine(_name, "base", "info.json")), f));
         Assert.Equal(await File.ReadAllBytesAsync(paramsFile), (await Objects(_name))["base/inputs/params.json"]);
         Assert.Empty(await ControlPlaneWrites());
     }
@@ -241,7 +243,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.DoesNotContain("base/inputs/zones.csv", remaining.Keys);
         foreach (var key in new[] { "base/outputs/road_speed.csv", "base/logs/road_speed.txt", "base/info.json", "base/status.json", "base/styles.json", "base 1/styles.json" })
             Assert.Contains(key, remaining.Keys);
-        Assert.Equal(6, remaining.Keys.Count(k => k.StartsWith("base 1/", StringComparison.Ordinal)));
+        Assert.Equal(7, remaining.Keys.Count(k => k.StartsWith("base 1/", StringComparison.Ordinal)));
     }
 
     [StackFact]
@@ -267,6 +269,48 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public async Task A_publish_writes_the_apps_metadata_info_json_and_common_prefix_and_a_second_writes_nothing()
+    {
+        ScaffoldWithInfrastructure();
+        File.WriteAllText(Path.Combine(Model, "modelConfig.json"), "{\"version\":0,\"units\":{}}");
+        Directory.CreateDirectory(Path.Combine(Model, "docs"));
+        File.WriteAllText(Path.Combine(Model, "docs", "guide.md"), "# How to run the model");
+        var project = Path.Combine(Model, _name + ".quetzalproj");
+        File.WriteAllText(project, File.ReadAllText(project).Replace("</Project>", """
+              <ItemGroup>
+                <QuetzalScenario Update="base" Description="Lyon 2024, as calibrated" />
+              </ItemGroup>
+            </Project>
+            """));
+        PublishSucceeds("-p:QuetzalUserEmail=modeller@example.org");
+
+        // What the app reads, read back with the AWS CLI: checksum is the SHA-256 of the local file, user_email the publisher.
+        var env = LocalStack.Environment_();
+        env["AWS_DEFAULT_REGION"] = "ca-central-1";
+        var head = Processes.Run("aws", ["s3api", "head-object", "--bucket", _name, "--key", "base/inputs/params.json", "--endpoint-url", LocalStack.S3], env);
+        Assert.True(head.Succeeded, head.ToString());
+        var metadata = JsonNode.Parse(head.Output)!["Metadata"]!;
+        var local = await File.ReadAllBytesAsync(Path.Combine(Model, "scenarios", "base", "inputs", "params.json"));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(local)), (string?)metadata["checksum"]);
+        Assert.Equal("modeller@example.org", (string?)metadata["user_email"]);
+
+        var objects = await Objects(_name);
+        var info = JsonNode.Parse(objects["base/info.json"])!;
+        Assert.Equal("Lyon 2024, as calibrated", (string?)info["description"]);
+        Assert.StartsWith("q-", (string?)info["model_tag"]);
+        Assert.Equal("modeller@example.org", (string?)info["last_modified_email"]);
+        Assert.Equal("[\"base\"]\n", System.Text.Encoding.UTF8.GetString(objects["_common/lock.json"]));
+        Assert.Equal("{\"version\":0,\"units\":{}}", System.Text.Encoding.UTF8.GetString(objects["_common/modelConfig.json"]));
+        Assert.Equal("# How to run the model", System.Text.Encoding.UTF8.GetString(objects["_common/docs/guide.md"]));
+
+        await ResetStats();
+        var before = Storage();
+        PublishSucceeds("-p:QuetzalUserEmail=modeller@example.org");
+        Assert.Empty(Changed(before, Storage()));
+        Assert.Empty(await ControlPlaneWrites());
+    }
+
+    [StackFact]
     public async Task Teardown_needs_confirmation_and_then_empties_what_terraform_destroy_cannot()
     {
         ScaffoldWithInfrastructure();
@@ -283,10 +327,10 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         var planned = Teardown("-p:QuetzalDryRun=true");
         Assert.True(planned.Succeeded, planned.ToString());
         Assert.Contains($"Lambda: would delete {_name}", planned.Output);
-        Assert.Contains($"S3: would delete 5 objects and versions of {_name}", planned.Output);
+        Assert.Contains($"S3: would delete 7 objects and versions of {_name}", planned.Output);
         Assert.Contains($"ECR: would delete 1 images of {_name}", planned.Output);
         Assert.NotNull(await lambda.GetFunctionAsync(_name, default));
-        Assert.Equal(5, (await Objects(_name)).Count);
+        Assert.Equal(7, (await Objects(_name)).Count);
 
         var done = Teardown($"-p:QuetzalConfirmTeardown={_name}");
         Assert.True(done.Succeeded, done.ToString());
@@ -642,7 +686,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
 
     private async Task AllObjectsEqualTheirFiles()
     {
-        var objects = await Objects(_name);
+        var objects = (await Objects(_name)).Where(o => o.Key.StartsWith("base/", StringComparison.Ordinal) && o.Key != "base/info.json").ToDictionary();
         var files = ScenarioPublisher.LocalFiles(Path.Combine(Model, "scenarios", "base")).ToList();
         Assert.True(files.Count == objects.Count, $"local: {string.Join(", ", files.Select(f => f.Relative))}; remote: {string.Join(", ", objects.Keys)}");
         foreach (var (path, relative) in files) Assert.Equal(await File.ReadAllBytesAsync(path), objects["base/" + relative]);

@@ -38,6 +38,8 @@ public sealed class FakeAws : IAwsClients
     public Dictionary<string, (string Definition, string Role)> StateMachines { get; } = new();
     /// <summary>Bucket/key → bytes.</summary>
     public Dictionary<string, byte[]> Objects { get; } = new();
+    /// <summary>Bucket/key → the user metadata it was put with (x-amz-meta-*).</summary>
+    public Dictionary<string, Dictionary<string, string>> Metadata { get; } = new();
     /// <summary>When set, Lambda reports this reason as a failed update.</summary>
     public string? LambdaFailure { get; set; }
 
@@ -229,6 +231,7 @@ public sealed class FakeAws : IAwsClients
                 if (request.IfNoneMatch == "*" && Objects.ContainsKey(key))
                     throw new AmazonS3Exception("At least one of the pre-conditions you specified did not hold") { StatusCode = HttpStatusCode.PreconditionFailed };
                 Objects[key] = bytes;
+                Metadata[key] = request.Metadata.Keys.ToDictionary(k => k.Replace("x-amz-meta-", ""), k => request.Metadata[k]);
             }
             Write($"s3:PutObject {request.Key}");
             return new PutObjectResponse { ETag = ETag(bytes) };

@@ -54,7 +54,8 @@ public sealed class PublishPipelineTests : IDisposable
             line => Assert.StartsWith($"Image: new (registry.local/{Name}:q-", line),
             line => Assert.StartsWith($"Lambda: would create {Name} (memory 4016 MB, timeout 300 s, storage 4016 MB, role arn:aws:iam::123456789012:role/lambda-{Name}-role)", line),
             line => Assert.Equal($"State machine: would create {Name}", line),
-            line => Assert.StartsWith("S3 (plan) base: 5 new, 0 changed, 0 to delete, 0 unchanged", line));
+            line => Assert.StartsWith("S3 (plan) base: 5 new, 0 changed, 0 to delete, 0 unchanged", line),
+            line => Assert.StartsWith("S3 (plan) base/info.json: would write (its files changed, model_tag q-", line));
     }
 
     [Fact]
@@ -66,7 +67,10 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.Equal("s3:PutObject", writes[0]); // the lease, before anything else
         Assert.Equal(".quetzal-publish-lease.json", aws.Writes[0].Split(' ')[1]);
         Assert.Equal(["docker:build", "docker:push", "lambda:CreateFunction", "states:CreateStateMachine"], writes.Skip(1).Take(4));
-        Assert.Equal(5, writes.Count(w => w == "s3:PutObject") - 1);
+        // Then the scenario's files, the model's _common/, and last the scenario's info.json.
+        var puts = aws.Writes.Where(w => w.StartsWith("s3:PutObject", StringComparison.Ordinal)).Select(w => w.Split(' ', 2)[1]).Skip(1).ToList();
+        Assert.Equal(5, puts.Count(k => k.StartsWith("base/inputs/", StringComparison.Ordinal)));
+        Assert.Equal("base/info.json", puts[^1]);
         Assert.Equal("s3:DeleteObject", writes[^1]); // the lease, released
         Assert.DoesNotContain(aws.Objects.Keys, k => k.EndsWith(BucketLease.Key, StringComparison.Ordinal));
 
@@ -103,7 +107,9 @@ public sealed class PublishPipelineTests : IDisposable
         File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# edited\n");
         aws.Writes.Clear();
         await Publish(aws, Request());
-        Assert.Equal(["docker:build", "docker:push", "lambda:UpdateFunctionCode"], aws.Writes.Where(w => !w.Contains(BucketLease.Key)).Select(w => w.Split(' ')[0]));
+        // A new image is a new model_tag in the scenario's info.json.
+        Assert.Equal(["docker:build", "docker:push", "lambda:UpdateFunctionCode", "s3:PutObject base/info.json"],
+            aws.Writes.Where(w => !w.Contains(BucketLease.Key)).Select(w => w.StartsWith("s3:", StringComparison.Ordinal) ? w : w.Split(' ')[0]));
         Assert.NotEqual(before, aws.Functions[Name].ImageUri);
     }
 
@@ -141,7 +147,7 @@ public sealed class PublishPipelineTests : IDisposable
     {
         var aws = new FakeAws().WithInfrastructure(Name);
         var pipeline = await Publish(aws, Request(r => r with { Steps = PublishSteps.Scenarios }));
-        Assert.All(pipeline.Summary, line => Assert.StartsWith("S3 base:", line));
+        Assert.All(pipeline.Summary, line => Assert.StartsWith("S3 base", line));
         Assert.DoesNotContain(aws.Writes, w => !w.StartsWith("s3:", StringComparison.Ordinal));
 
         // The Lambda alone needs the image the registry should already hold.
@@ -223,10 +229,71 @@ public sealed class PublishPipelineTests : IDisposable
         TempDirectory.CopyDirectory(Path.Combine(_model, "scenarios", "base"), Path.Combine(_model, "scenarios", decomposed));
         var aws = new FakeAws().WithInfrastructure(Name);
         await Publish(aws, Request(r => r with { Scenarios = ["base", decomposed], Steps = PublishSteps.Scenarios }));
-        Assert.Equal(5, aws.Objects.Keys.Count(k => k.StartsWith($"{Name}/sc\u00e9nario 3/", StringComparison.Ordinal)));
+        Assert.Equal(5, aws.Objects.Keys.Count(k => k.StartsWith($"{Name}/sc\u00e9nario 3/inputs/", StringComparison.Ordinal)));
         Assert.DoesNotContain(aws.Objects.Keys, k => k.Contains(decomposed, StringComparison.Ordinal));
         aws.Writes.Clear();
         await Publish(aws, Request(r => r with { Scenarios = ["base", decomposed], Steps = PublishSteps.Scenarios }));
+        Assert.Empty(aws.Writes);
+    }
+
+    private static System.Text.Json.Nodes.JsonObject Json(FakeAws aws, string key) => System.Text.Json.Nodes.JsonNode.Parse(aws.Objects[$"{Name}/{key}"])!.AsObject();
+
+    [Fact]
+    public async Task Every_object_carries_the_apps_checksum_and_user_email_metadata()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request(r => r with { UserEmail = "modeller@example.org" }));
+        var paramsFile = Path.Combine(_model, "scenarios", "base", "inputs", "params.json");
+        var metadata = aws.Metadata[$"{Name}/base/inputs/params.json"];
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(paramsFile))), metadata["checksum"]);
+        Assert.Equal("modeller@example.org", metadata["user_email"]);
+        Assert.All(aws.Metadata.Where(m => aws.Objects.ContainsKey(m.Key)), m => Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(aws.Objects[m.Key])), m.Value["checksum"]));
+    }
+
+    [Fact]
+    public async Task Info_json_says_what_was_deployed_by_whom_keeps_a_description_typed_in_the_app_and_is_not_rewritten_for_nothing()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request(r => r with { UserEmail = "a@example.org" }));
+        var info = Json(aws, "base/info.json");
+        Assert.StartsWith("q-", (string?)info["model_tag"]);
+        Assert.Equal("a@example.org", (string?)info["last_modified_email"]);
+        Assert.True(DateTime.TryParse((string?)info["last_modified_date"], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out _));
+
+        // A user types a description in the app; a publish that changes an input keeps it, and says who changed the scenario.
+        info["description"] = "Typed in Quenedi";
+        aws.Objects[$"{Name}/base/info.json"] = System.Text.Encoding.UTF8.GetBytes(info.ToJsonString());
+        var paramsFile = Path.Combine(_model, "scenarios", "base", "inputs", "params.json");
+        File.WriteAllText(paramsFile, File.ReadAllText(paramsFile).Replace("1.0", "1.5"));
+        await Publish(aws, Request(r => r with { UserEmail = "b@example.org" }));
+        var after = Json(aws, "base/info.json");
+        Assert.Equal("Typed in Quenedi", (string?)after["description"]);
+        Assert.Equal("b@example.org", (string?)after["last_modified_email"]);
+
+        // Nothing changed: nothing written. A description the project gives replaces the app's.
+        aws.Writes.Clear();
+        await Publish(aws, Request(r => r with { UserEmail = "b@example.org" }));
+        Assert.Empty(aws.Writes);
+        await Publish(aws, Request(r => r with { Descriptions = new Dictionary<string, string> { ["base"] = "Base 2024" } }));
+        Assert.Equal("Base 2024", (string?)Json(aws, "base/info.json")["description"]);
+    }
+
+    [Fact]
+    public async Task The_models_common_prefix_holds_lock_json_its_model_config_and_docs()
+    {
+        var common = Path.Combine(_dir.Path, "common");
+        File.WriteAllText(Path.Combine(_model, "modelConfig.json"), "{\"version\":0}");
+        Directory.CreateDirectory(Path.Combine(_model, "docs"));
+        File.WriteAllText(Path.Combine(_model, "docs", "guide.md"), "# Guide");
+        var files = CommonFiles.Collect(Path.Combine(common, "lock.json"), ["peak-hour"], Path.Combine(_model, "modelConfig.json"), Path.Combine(_model, "docs"));
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request(r => r with { CommonFiles = files }));
+        Assert.Equal("[\"base\", \"peak-hour\"]\n", System.Text.Encoding.UTF8.GetString(aws.Objects[$"{Name}/_common/lock.json"]));
+        Assert.Equal("{\"version\":0}", System.Text.Encoding.UTF8.GetString(aws.Objects[$"{Name}/_common/modelConfig.json"]));
+        Assert.Equal("# Guide", System.Text.Encoding.UTF8.GetString(aws.Objects[$"{Name}/_common/docs/guide.md"]));
+
+        aws.Writes.Clear();
+        await Publish(aws, Request(r => r with { CommonFiles = CommonFiles.Collect(Path.Combine(common, "lock.json"), ["peak-hour"], Path.Combine(_model, "modelConfig.json"), Path.Combine(_model, "docs")) }));
         Assert.Empty(aws.Writes);
     }
 }

@@ -1,0 +1,33 @@
+namespace Quetzal.Sdk.Model;
+
+/// <summary>
+/// What a model publishes under its bucket's <c>_common/</c> prefix, which Quenedi reads beside the scenarios:
+/// <c>lock.json</c> (the protected scenarios; base always), the model folder's <c>modelConfig.json</c> and its
+/// documentation folder as <c>docs/</c>.
+/// </summary>
+public static class CommonFiles
+{
+    public const string Lock = "lock.json";
+    public const string ModelConfig = "modelConfig.json";
+    public const string Docs = "docs";
+
+    /// <summary>lock.json's text: a JSON list of the protected scenarios' names, base first.</summary>
+    public static string LockJson(IEnumerable<string> protectedScenarios)
+        => "[" + string.Join(", ", new[] { Scenarios.Base }.Concat(protectedScenarios.Select(Scenarios.Key)).Distinct(StringComparer.Ordinal)
+            .Select(n => System.Text.Json.JsonSerializer.Serialize(n))) + "]\n";
+
+    /// <summary>
+    /// The files to publish under _common/, with their keys below it. lock.json is written to <paramref name="lockFile"/>
+    /// (in obj/) when it differs, so that its write time, and with it the publish's change detection, stays put.
+    /// </summary>
+    public static IReadOnlyList<(string Path, string Relative)> Collect(string lockFile, IEnumerable<string> protectedScenarios, string? modelConfigFile, string? docsDirectory)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
+        Container.GeneratedFiles.WriteIfChanged(lockFile, LockJson(protectedScenarios));
+        var files = new List<(string, string)> { (lockFile, Lock) };
+        if (modelConfigFile is not null && File.Exists(modelConfigFile)) files.Add((modelConfigFile, ModelConfig));
+        if (docsDirectory is not null && Directory.Exists(docsDirectory))
+            files.AddRange(Aws.ScenarioPublisher.LocalFiles(docsDirectory).Select(f => (f.Path, $"{Docs}/{f.Relative}")));
+        return files;
+    }
+}
