@@ -125,6 +125,20 @@ public static class Codes
         "A scenario cannot be named '{0}': Quenedi keeps the model's own files (lock.json, modelConfig.json, docs/) under that prefix. Rename the folder.",
         "A scenario folder is named _common");
 
+    // 14xx: importing a model of the original layout
+    public static readonly DiagnosticDescriptor ImportSourceMissing = new("QTZ1401", Error,
+        "QuetzalImportFrom must name the folder of a model in the original layout; '{0}' is not one.",
+        "QuetzalImportFrom names no folder to import from");
+    public static readonly DiagnosticDescriptor ImportStateMachineUnconverted = new("QTZ1402", Warning,
+        "The original step-functions.json is still not JSON once its comments and placeholders are converted ({0}): it is copied as it is; correct it here.",
+        "The imported state machine could not be converted to JSON (position given)");
+    public static readonly DiagnosticDescriptor ImportDockerfileKept = new("QTZ1403", Warning,
+        "The original Dockerfile does what the generated one does not: {0}. This Dockerfile is the generated one with those lines after FROM, and yours (no header): check it, or delete it to have the SDK generate one.",
+        "The original Dockerfile has lines the generated one lacks: kept in a Dockerfile of the user's");
+    public static readonly DiagnosticDescriptor ImportSecretsLeft = new("QTZ1404", Warning,
+        "The original .env holds AWS keys: not imported (a model folder holds no credentials). Publish with 'aws configure' or a profile (QuetzalAwsProfile), and consider rotating those keys.",
+        "The original .env holds AWS keys, which the import leaves behind");
+
     // 2xxx: the state machine
     public static readonly DiagnosticDescriptor StateMachineMissing = new("QTZ2001", Error,
         "The model has no workflow: create '{0}' or declare <QuetzalStep Include=\"steps/....py\" /> items.",

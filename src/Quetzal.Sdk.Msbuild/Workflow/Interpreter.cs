@@ -130,6 +130,10 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         var resource = (string)state["Resource"]!;
         var parameters = state["Parameters"] is { } template ? PayloadTemplate.Apply(template, effective, context) : effective?.DeepClone();
         var timeout = (int?)state["TimeoutSeconds"];
+        if (resource == LambdaInvoke && (string?)parameters?["FunctionName"] is { } function && !IsModelFunction(function))
+            return new JsonObject { ["ExecutedVersion"] = "$LATEST", ["Payload"] = PassThrough(label, function, parameters?["Payload"]), ["StatusCode"] = 200 };
+        if (resource != LambdaInvoke && Aws.AwsAccount.IsFunctionArn(resource) && !IsModelFunction(resource))
+            return PassThrough(label, resource, parameters);
         if (resource == LambdaInvoke)
         {
             var payload = parameters?["Payload"]?.DeepClone();
@@ -139,6 +143,26 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         if (Aws.AwsAccount.IsFunctionArn(resource))
             return await invoker.InvokeAsync(label, parameters, timeout, cancellation);
         throw new StateError("Quetzal.Unsupported", $"the Task resource '{resource}' (a local run invokes the model's Lambda only)");
+    }
+
+    /// <summary>
+    /// The ARN of the model's own function (the one a local run runs): a Task invoking another function (today's
+    /// models start with an Authorization state calling quetzal-api-auth with the run's token) cannot be called from
+    /// here; it returns the payload it was sent, and the run says so. Null: every function is the model's.
+    /// </summary>
+    public string? ModelFunctionArn { get; init; }
+
+    private bool IsModelFunction(string function)
+    {
+        if (ModelFunctionArn is null) return true;
+        var name = ModelFunctionArn[(ModelFunctionArn.LastIndexOf(':') + 1)..];
+        return function == ModelFunctionArn || function.StartsWith(ModelFunctionArn + ":", StringComparison.Ordinal) || function == name || function.StartsWith(name + ":", StringComparison.Ordinal);
+    }
+
+    private JsonNode? PassThrough(string label, string function, JsonNode? payload)
+    {
+        observer.Note($"State '{label}' invokes {function}, which is not the model's function: a local run cannot call it, so it returns the payload it was sent");
+        return payload?.DeepClone();
     }
 
     private async Task<JsonNode?> ParallelAsync(string label, JsonObject state, JsonNode? effective, JsonObject context, string prefix, CancellationToken cancellation)

@@ -58,7 +58,8 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             JsonNode? output;
             try
             {
-                output = await new Interpreter(invoker, this).RunAsync(machine, input, cancellation);
+                output = await new Interpreter(invoker, this) { ModelFunctionArn = Aws.AwsAccount.Local(options.Region).FunctionArn(options.FunctionName) }
+                    .RunAsync(machine, input, cancellation);
             }
             finally
             {
@@ -131,6 +132,10 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
         if (variants is not null) launcherArg["variants"] = variants;
         return new JsonObject
         {
+            // What today's app sends besides the run: the workflow chosen, and the user's token (an Authorization
+            // state passes it to quetzal-api-auth, which a local run does not call).
+            ["choice"] = options.Workflow,
+            ["authorization"] = "local-run",
             ["scenario_path_S3"] = options.Scenario + "/",
             ["launcher_arg"] = launcherArg,
             ["metadata"] = new JsonObject { ["user_email"] = "local-run@" + Environment.MachineName.ToLowerInvariant() },

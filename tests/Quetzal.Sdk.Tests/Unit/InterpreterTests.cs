@@ -228,4 +228,24 @@ public sealed class InterpreterTests
             """{"StartAt":"p","States":{"p":{"Type":"Pass","InputPath":"$.items[*]","End":true}}}""", "{\"items\":[]}", new Script()));
         Assert.Equal("Quetzal.Unsupported", filter.Error);
     }
+
+    [Fact]
+    public async Task A_task_on_a_function_that_is_not_the_models_returns_its_payload_and_the_run_says_so()
+    {
+        var script = new Script();
+        script.Steps["run"] = (payload, _) => new JsonObject { ["ran_with"] = payload?["token"]?.DeepClone() };
+        const string model = "arn:aws:lambda:ca-central-1:000000000000:function:lyon";
+        var machine = JsonNode.Parse("""
+            {"StartAt": "Authorization", "States": {
+              "Authorization": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload",
+                "Parameters": {"FunctionName": "arn:aws:lambda:ca-central-1:000000000000:function:quetzal-api-auth:$LATEST", "Payload": {"token.$": "$.authorization"}}, "Next": "run"},
+              "run": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload",
+                "Parameters": {"FunctionName": "arn:aws:lambda:ca-central-1:000000000000:function:lyon:$LATEST", "Payload.$": "$"}, "End": true}}}
+            """)!.AsObject();
+        var output = await new Interpreter(script, script) { ModelFunctionArn = model }.RunAsync(machine, JsonNode.Parse("""{"authorization": "t0ken"}"""), default);
+        Assert.Equal("t0ken", (string?)output!["ran_with"]);
+        Assert.Equal(1, script.Calls["run"]);
+        Assert.False(script.Calls.ContainsKey("Authorization"));
+        Assert.Contains(script.Notes, n => n.Contains("State 'Authorization' invokes arn:aws:lambda:ca-central-1:000000000000:function:quetzal-api-auth:$LATEST, which is not the model's function", StringComparison.Ordinal));
+    }
 }
