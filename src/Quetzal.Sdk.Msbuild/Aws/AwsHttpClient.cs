@@ -19,18 +19,57 @@ public sealed class AwsServiceException(string service, string operation, int st
 }
 
 /// <summary>
+/// Which errors are worth sending again, as the AWS SDKs' standard retry mode classifies them: throttling (the
+/// codes below, and HTTP 429), transient faults (the codes below, 500, 502, 503, 504, dropped connections and
+/// time-outs); anything else is the answer.
+/// </summary>
+public static class RetryRules
+{
+    public static readonly IReadOnlySet<string> Throttling = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+        "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+        "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+    };
+
+    public static readonly IReadOnlySet<string> Transient = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+    };
+
+    private static readonly HashSet<int> TransientStatus = [500, 502, 503, 504];
+
+    public static bool IsRetryable(int status, string errorCode)
+        => status == 429 || TransientStatus.Contains(status) || Throttling.Contains(errorCode) || Transient.Contains(errorCode);
+
+    /// <summary>The standard mode's delay before attempt <paramref name="attempt"/>+1: full jitter on an exponential base, at most 20 s.</summary>
+    public static TimeSpan Backoff(int attempt, TimeSpan baseDelay)
+        => TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(20_000, baseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1)));
+
+    /// <summary>What a Retry-After header asks for (seconds or a date), at most 20 s; null without one.</summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        var wait = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        return wait is { } w ? TimeSpan.FromTicks(Math.Clamp(w.Ticks, 0, TimeSpan.FromSeconds(20).Ticks)) : null;
+    }
+}
+
+/// <summary>
 /// Signed requests to the AWS services that have no official client package here (ECR, Lambda, Step Functions):
 /// SigV4 by AWSSDK.Core's public signer, retries with exponential backoff and jitter on throttling, 5xx and
 /// dropped connections, and AWS's error shapes (JSON <c>__type</c>, or the <c>x-amzn-ErrorType</c> header).
 /// </summary>
 public sealed class AwsHttpClient(AwsSettings settings, AwsService service, HttpMessageHandler? handler = null) : IDisposable
 {
-    private static readonly HashSet<string> Throttling = ["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable", "ServiceUnavailableException"];
     private readonly HttpClient _http = new(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = TimeSpan.FromSeconds(100) };
     private readonly Uri _endpoint = settings.Endpoint(service);
 
     public int MaxAttempts { get; init; } = 6;
     public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How a wait between attempts is spent (tests record them instead).</summary>
+    public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = Task.Delay;
 
     /// <summary>JSON 1.0/1.1 protocol (ECR, Step Functions): POST / with X-Amz-Target.</summary>
     public Task<JsonObject> PostTargetAsync(string targetPrefix, string operation, JsonObject input, string jsonVersion, CancellationToken cancellation)
@@ -103,10 +142,9 @@ public sealed class AwsHttpClient(AwsSettings settings, AwsService service, Http
 
                 var (type, message) = Error(response, text);
                 var status = (int)response.StatusCode;
-                var retriable = status >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests || Throttling.Contains(type);
-                if (retriable && attempt < MaxAttempts)
+                if (RetryRules.IsRetryable(status, type) && attempt < MaxAttempts)
                 {
-                    await Backoff(attempt, cancellation);
+                    await Delay(RetryRules.RetryAfter(response) ?? RetryRules.Backoff(attempt, BaseDelay), cancellation);
                     continue;
                 }
                 throw new AwsServiceException(service.SigningName, operation, status, type, message);
@@ -145,11 +183,7 @@ public sealed class AwsHttpClient(AwsSettings settings, AwsService service, Http
         return (type, message);
     }
 
-    private async Task Backoff(int attempt, CancellationToken cancellation)
-    {
-        var cap = BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
-        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(20_000, cap / 2 + Random.Shared.NextDouble() * cap / 2)), cancellation);
-    }
+    private Task Backoff(int attempt, CancellationToken cancellation) => Delay(RetryRules.Backoff(attempt, BaseDelay), cancellation);
 
     public void Dispose() => _http.Dispose();
 }

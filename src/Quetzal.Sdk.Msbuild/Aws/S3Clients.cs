@@ -38,7 +38,8 @@ public static class S3Clients
     public static AmazonS3Client Create(AwsSettings settings, HttpClientFactory? httpClientFactory = null)
     {
         var endpoint = settings.CustomEndpoint(AwsService.S3);
-        var config = new AmazonS3Config { RegionEndpoint = settings.RegionEndpoint, MaxErrorRetry = 5 };
+        // The AWS SDK's standard retry mode: the same classification and backoff as the SDK's own clients (RetryRules).
+        var config = new AmazonS3Config { RegionEndpoint = settings.RegionEndpoint, MaxErrorRetry = 5, RetryMode = RequestRetryMode.Standard };
         if (httpClientFactory is not null) config.HttpClientFactory = httpClientFactory;
         if (endpoint is not null)
         {

@@ -127,4 +127,60 @@ public sealed class AwsHttpClientTests
         var bad = new AwsSettings("eu-west-3", null, name => name == "AWS_ENDPOINT_URL_S3" ? "not a url" : null);
         Assert.Equal("QTZ4003", Assert.Throws<QuetzalException>(() => bad.Endpoint(AwsService.S3)).Diagnostic.Code);
     }
+
+    [Theory]
+    [InlineData(400, "ThrottlingException")]
+    [InlineData(400, "ThrottledException")]
+    [InlineData(400, "RequestThrottledException")]
+    [InlineData(400, "ProvisionedThroughputExceededException")]
+    [InlineData(400, "TransactionInProgressException")]
+    [InlineData(400, "RequestLimitExceeded")]
+    [InlineData(400, "BandwidthLimitExceeded")]
+    [InlineData(400, "LimitExceededException")]
+    [InlineData(400, "RequestThrottled")]
+    [InlineData(503, "SlowDown")]
+    [InlineData(400, "PriorRequestNotComplete")]
+    [InlineData(400, "EC2ThrottledException")]
+    [InlineData(408, "RequestTimeout")]
+    [InlineData(400, "RequestTimeoutException")]
+    [InlineData(429, "TooManyRequestsException")]
+    [InlineData(500, "InternalFailure")]
+    [InlineData(502, "BadGateway")]
+    [InlineData(504, "GatewayTimeout")]
+    public async Task What_the_standard_retry_mode_retries_is_retried(int status, string code)
+    {
+        var handler = new Scripted(_ => Answer((HttpStatusCode)status, $"{{\"__type\":\"{code}\",\"message\":\"m\"}}"), _ => Answer(HttpStatusCode.OK, "{\"ok\":true}"));
+        using var client = Client(handler);
+        Assert.True((bool)(await client.PostTargetAsync("AWSStepFunctions", "DescribeStateMachine", new JsonObject(), "1.0", default))["ok"]!);
+        Assert.Equal(2, handler.Requests.Count);
+    }
+
+    [Theory]
+    [InlineData(400, "ValidationException")]
+    [InlineData(409, "ResourceConflictException")]
+    [InlineData(501, "NotImplemented")]
+    [InlineData(404, "ResourceNotFoundException")]
+    public async Task What_it_does_not_retry_is_the_answer(int status, string code)
+    {
+        var handler = new Scripted(_ => Answer((HttpStatusCode)status, $"{{\"__type\":\"{code}\",\"message\":\"m\"}}"));
+        using var client = Client(handler);
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => client.PostTargetAsync("AWSStepFunctions", "DescribeStateMachine", new JsonObject(), "1.0", default));
+        Assert.Equal(code, error.Type);
+        Assert.Single(handler.Requests);
+    }
+
+    [Fact]
+    public async Task Retry_after_is_honoured_and_backoff_is_jittered_under_twenty_seconds()
+    {
+        var waits = new List<TimeSpan>();
+        var handler = new Scripted(
+            _ => { var r = Answer(HttpStatusCode.TooManyRequests, "{}"); r.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(3)); return r; },
+            _ => Answer(HttpStatusCode.ServiceUnavailable, "{}"),
+            _ => Answer(HttpStatusCode.OK, "{}"));
+        using var client = new AwsHttpClient(Settings, AwsService.Ecr, handler) { BaseDelay = TimeSpan.FromSeconds(30), Delay = (w, _) => { waits.Add(w); return Task.CompletedTask; } };
+        await client.PostTargetAsync("AmazonEC2ContainerRegistry_V20150921", "GetAuthorizationToken", new JsonObject(), "1.1", default);
+        Assert.Equal(TimeSpan.FromSeconds(3), waits[0]);
+        Assert.InRange(waits[1], TimeSpan.Zero, TimeSpan.FromSeconds(20));
+        Assert.All(Enumerable.Range(1, 10).Select(a => RetryRules.Backoff(a, TimeSpan.FromSeconds(1))), w => Assert.InRange(w, TimeSpan.Zero, TimeSpan.FromSeconds(20)));
+    }
 }
