@@ -93,6 +93,7 @@ internal sealed class LambdaFunction(string name, string arn)
     public string State { get; set; } = "Active";
     public string LastUpdateStatus { get; set; } = "Successful";
     public string? Reason { get; set; }
+    public string? ReasonCode { get; set; }
     public DateTimeOffset ReadyAt { get; set; }
     private DateTimeOffset _modified = DateTimeOffset.UtcNow;
 
@@ -110,7 +111,7 @@ internal sealed class LambdaFunction(string name, string arn)
     public void StartUpdate(TimeSpan delay)
     {
         LastUpdateStatus = "InProgress";
-        Reason = null;
+        Reason = ReasonCode = null;
         ReadyAt = DateTimeOffset.UtcNow + delay;
         _modified = DateTimeOffset.UtcNow;
     }
@@ -118,6 +119,7 @@ internal sealed class LambdaFunction(string name, string arn)
     public void Fail(string reason)
     {
         LastUpdateStatus = "Failed";
+        ReasonCode = "InvalidImage";
         Reason = reason;
         ReadyAt = DateTimeOffset.MaxValue;
     }
@@ -133,8 +135,16 @@ internal sealed class LambdaFunction(string name, string arn)
     private void Settle()
     {
         if (DateTimeOffset.UtcNow < ReadyAt || LastUpdateStatus == "Failed") return;
-        State = "Active";
+        // As Lambda: an Inactive function (idle for weeks) takes an update and stays Inactive until it is invoked.
+        if (State != "Inactive") State = "Active";
         LastUpdateStatus = "Successful";
+    }
+
+    /// <summary>What Lambda does to a function unused for weeks (tests ask for it).</summary>
+    public void Deactivate()
+    {
+        Settle();
+        State = "Inactive";
     }
 
     public JsonObject Configuration()
@@ -151,6 +161,7 @@ internal sealed class LambdaFunction(string name, string arn)
             ["RevisionId"] = Guid.NewGuid().ToString(),
         };
         if (Reason is not null) configuration["LastUpdateStatusReason"] = Reason;
+        if (ReasonCode is not null) configuration["LastUpdateStatusReasonCode"] = ReasonCode;
         return configuration;
     }
 }

@@ -29,6 +29,14 @@ app.MapPost("/_local/repository-host", (string repository, string host) =>
     return Results.Ok();
 });
 
+// Tests make a function Inactive, as Lambda does with one unused for weeks.
+app.MapPost("/_local/deactivate", (string function) =>
+{
+    if (!lambda.Functions.TryGetValue(function, out var found)) return Results.NotFound();
+    found.Deactivate();
+    return Results.Ok();
+});
+
 app.Map("/{**path}", async (HttpContext http) =>
 {
     using var buffer = new MemoryStream();

@@ -5,9 +5,11 @@ namespace Quetzal.Sdk.Aws;
 /// <summary>What the SDK sets on the model's function.</summary>
 public sealed record FunctionSettings(int MemorySize, int Timeout, int EphemeralStorage, string Role, IReadOnlyDictionary<string, string> Environment);
 
+/// <summary>A function as Lambda describes it: its settings, and its two status fields (State; LastUpdateStatus) with their reasons.</summary>
 public sealed record FunctionState(
     string Name, string Arn, string? ImageUri, string? ResolvedImageUri, FunctionSettings Settings,
-    string State, string LastUpdateStatus, string? LastUpdateStatusReason);
+    string State, string LastUpdateStatus, string? LastUpdateStatusReason,
+    string? LastUpdateStatusReasonCode = null, string? StateReason = null, string? StateReasonCode = null);
 
 /// <summary>The Lambda operations the SDK calls, named as in the official AWSSDK.Lambda client.</summary>
 public interface IAmazonLambda
@@ -73,7 +75,8 @@ public sealed class LambdaClient(AwsSettings settings, HttpMessageHandler? handl
                 (int?)configuration["MemorySize"] ?? 0, (int?)configuration["Timeout"] ?? 0, (int?)configuration["EphemeralStorage"]?["Size"] ?? 512,
                 (string?)configuration["Role"] ?? "",
                 variables?.ToDictionary(p => p.Key, p => (string?)p.Value ?? "") ?? new Dictionary<string, string>()),
-            (string?)configuration["State"] ?? "Active", (string?)configuration["LastUpdateStatus"] ?? "Successful", (string?)configuration["LastUpdateStatusReason"]);
+            (string?)configuration["State"] ?? "Active", (string?)configuration["LastUpdateStatus"] ?? "Successful", (string?)configuration["LastUpdateStatusReason"],
+            (string?)configuration["LastUpdateStatusReasonCode"], (string?)configuration["StateReason"], (string?)configuration["StateReasonCode"]);
     }
 
     public void Dispose() => _http.Dispose();

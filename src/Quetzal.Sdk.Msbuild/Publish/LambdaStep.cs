@@ -45,22 +45,89 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
         {
             context.Log.Info($"Creating Lambda function {name}");
             await lambda.CreateFunctionAsync(name, imageUri, plan.Wanted, cancellation);
-            await WaitAsync(context, cancellation);
+            await WaitForStateAsync(context, cancellation);
             return [$"Lambda: created {name} on {imageUri}"];
         }
         if (plan.CodeChanged)
         {
             context.Log.Info($"Updating {name} to {imageUri}");
-            await lambda.UpdateFunctionCodeAsync(name, imageUri, cancellation);
-            await WaitAsync(context, cancellation);
+            await UpdateAsync(context, f => SameImage(f, imageUri), () => lambda.UpdateFunctionCodeAsync(name, imageUri, cancellation), cancellation);
         }
         if (plan.Differences.Count > 0)
         {
             context.Log.Info($"Updating {name} configuration: {string.Join("; ", plan.Differences)}");
-            await lambda.UpdateFunctionConfigurationAsync(name, plan.Wanted, cancellation);
-            await WaitAsync(context, cancellation);
+            await UpdateAsync(context, f => Differences(f.Settings, plan.Wanted).Count == 0, () => lambda.UpdateFunctionConfigurationAsync(name, plan.Wanted, cancellation), cancellation);
         }
         return [$"Lambda: updated {name}{(plan.CodeChanged ? $" to {imageUri}" : "")}{(plan.Differences.Count > 0 ? $" ({string.Join("; ", plan.Differences)})" : "")}"];
+    }
+
+    /// <summary>
+    /// One change of the function, as Lambda wants changes made: after any update in progress has finished; a
+    /// conflict (409, "an update is in progress": someone else's, or a retried request whose first attempt went
+    /// through) is waited out and tried again, unless the function then already is as wanted.
+    /// </summary>
+    private static async Task UpdateAsync(PublishContext context, Func<FunctionState, bool> done, Func<Task> update, CancellationToken cancellation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await WaitForUpdateAsync(context, cancellation);
+            if (attempt > 1 && done(current)) return;
+            try
+            {
+                await update();
+                await WaitForUpdateAsync(context, cancellation);
+                return;
+            }
+            catch (AwsServiceException e) when (e.Type == "ResourceConflictException" && attempt < ConflictAttempts)
+            {
+                context.Log.Detail($"  {context.Request.Names.FunctionName}: {e.AwsMessage}; waiting, then again");
+                await Task.Delay(RetryRules.Backoff(attempt, TimeSpan.FromSeconds(1)), cancellation);
+            }
+        }
+    }
+
+    private const int ConflictAttempts = 8;
+
+    /// <summary>
+    /// After an update, as the service's own waiter (function_updated_v2) does: on LastUpdateStatus alone.
+    /// A function idle for weeks is Inactive and stays so after a successful update until it is next invoked.
+    /// </summary>
+    private static Task<FunctionState> WaitForUpdateAsync(PublishContext context, CancellationToken cancellation)
+        => PollAsync(context, f => f.LastUpdateStatus switch
+        {
+            "Successful" => true,
+            "Failed" => throw Failed(context, f.LastUpdateStatusReasonCode, f.LastUpdateStatusReason ?? f.StateReason),
+            _ => false,
+        }, cancellation);
+
+    /// <summary>After a create, as the service's own waiter (function_active_v2) does: on State (Active, Failed, Pending).</summary>
+    private static Task<FunctionState> WaitForStateAsync(PublishContext context, CancellationToken cancellation)
+        => PollAsync(context, f => f.State switch
+        {
+            "Active" => true,
+            "Failed" => throw Failed(context, f.StateReasonCode, f.StateReason ?? f.LastUpdateStatusReason),
+            _ => false,
+        }, cancellation);
+
+    private static QuetzalException Failed(PublishContext context, string? code, string? reason)
+        => new(Codes.LambdaUpdateFailed, context.Request.Names.FunctionName,
+            code is null && reason is null ? "Lambda gave no reason" : $"{code}{(code is not null && reason is not null ? ": " : "")}{reason}");
+
+    private static async Task<FunctionState> PollAsync(PublishContext context, Func<FunctionState, bool> settled, CancellationToken cancellation)
+    {
+        var name = context.Request.Names.FunctionName;
+        var wait = context.Request.LambdaWait;
+        var deadline = DateTime.UtcNow + wait;
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            var state = await context.Clients.Lambda.GetFunctionConfigurationAsync(name, cancellation);
+            if (settled(state)) return state;
+            if (DateTime.UtcNow > deadline) throw new QuetzalException(Codes.LambdaWaitTimedOut, name, (int)wait.TotalSeconds);
+            context.Log.Detail($"  {name}: {state.State}, {state.LastUpdateStatus}");
+            await Task.Delay(delay, cancellation);
+            delay = TimeSpan.FromMilliseconds(Math.Min(5000, delay.TotalMilliseconds * 1.5));
+        }
     }
 
     private static bool SameImage(FunctionState function, string imageUri)
@@ -78,25 +145,5 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
         if (current.Role != wanted.Role) differences.Add($"role {current.Role} -> {wanted.Role}");
         if (current.Environment.GetValueOrDefault("BUCKET_NAME") != wanted.Environment["BUCKET_NAME"]) differences.Add($"BUCKET_NAME -> {wanted.Environment["BUCKET_NAME"]}");
         return differences;
-    }
-
-    /// <summary>Lambda applies code and configuration asynchronously: nothing may rely on the new code before it says Successful.</summary>
-    private static async Task WaitAsync(PublishContext context, CancellationToken cancellation)
-    {
-        var name = context.Request.Names.FunctionName;
-        var wait = context.Request.LambdaWait;
-        var deadline = DateTime.UtcNow + wait;
-        var delay = TimeSpan.FromMilliseconds(500);
-        while (true)
-        {
-            var state = await context.Clients.Lambda.GetFunctionConfigurationAsync(name, cancellation);
-            if (state.LastUpdateStatus == "Failed" || state.State == "Failed")
-                throw new QuetzalException(Codes.LambdaUpdateFailed, name, state.LastUpdateStatusReason ?? "no reason given");
-            if (state.LastUpdateStatus == "Successful" && state.State == "Active") return;
-            if (DateTime.UtcNow > deadline) throw new QuetzalException(Codes.LambdaWaitTimedOut, name, (int)wait.TotalSeconds);
-            context.Log.Detail($"  {name}: {state.State}, {state.LastUpdateStatus}");
-            await Task.Delay(delay, cancellation);
-            delay = TimeSpan.FromMilliseconds(Math.Min(5000, delay.TotalMilliseconds * 1.5));
-        }
     }
 }

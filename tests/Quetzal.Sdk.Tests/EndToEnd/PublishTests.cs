@@ -313,6 +313,23 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public async Task A_function_idle_for_weeks_is_updated_without_waiting_for_it_to_become_active()
+    {
+        var (before, _, _) = await PublishedOnce();
+        using (var http = new HttpClient())
+            (await http.PostAsync($"{LocalStack.ControlPlane}/_local/deactivate?function={_name}", null)).EnsureSuccessStatusCode();
+        ChangeImageAndWorkflow();
+        // Waiting for State Active, as the publish did, hung for QuetzalLambdaWait (10 minutes), then failed (QTZ4021).
+        var result = Publish();
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains($"Lambda: updated {_name} to ", result.Output);
+        using var lambda = new LambdaClient(_aws);
+        var function = (await lambda.GetFunctionAsync(_name, default))!;
+        Assert.NotEqual(before, function.ImageUri);
+        Assert.Equal(("Inactive", "Successful"), (function.State, function.LastUpdateStatus));
+    }
+
+    [StackFact]
     public async Task Teardown_needs_confirmation_and_then_empties_what_terraform_destroy_cannot()
     {
         ScaffoldWithInfrastructure();

@@ -42,6 +42,10 @@ public sealed class FakeAws : IAwsClients
     public Dictionary<string, Dictionary<string, string>> Metadata { get; } = new();
     /// <summary>When set, Lambda reports this reason as a failed update.</summary>
     public string? LambdaFailure { get; set; }
+    /// <summary>When set, a created function goes Failed with this state reason code and reason.</summary>
+    public (string Code, string Reason)? CreateFailure { get; set; }
+    /// <summary>How many updates Lambda refuses with 409 ("an update is in progress") before it takes one.</summary>
+    public int Conflicts { get; set; }
 
     public IAmazonECR Ecr { get; }
     public IAmazonLambda Lambda { get; }
@@ -141,12 +145,18 @@ public sealed class FakeAws : IAwsClients
         {
             aws.Write($"lambda:CreateFunction {name}");
             aws.Functions[name] = new FunctionState(name, $"arn:{AwsAccount.PartitionOf(aws.Region)}:lambda:{aws.Region}:{aws.Account}:function:{name}",
-                imageUri, imageUri, settings, aws.LambdaFailure is null ? "Active" : "Failed", aws.LambdaFailure is null ? "Successful" : "Failed", aws.LambdaFailure);
+                imageUri, imageUri, settings, aws.LambdaFailure is null && aws.CreateFailure is null ? "Active" : "Failed", aws.LambdaFailure is null ? "Successful" : "Failed", aws.LambdaFailure,
+                StateReasonCode: aws.CreateFailure?.Code, StateReason: aws.CreateFailure?.Reason);
             return Task.CompletedTask;
         }
 
         public Task UpdateFunctionCodeAsync(string name, string imageUri, CancellationToken cancellation)
         {
+            if (aws.Conflicts > 0)
+            {
+                aws.Conflicts--;
+                throw new AwsServiceException("lambda", "UpdateFunctionCode", 409, "ResourceConflictException", $"The operation cannot be performed at this time. An update is in progress for resource: {name}");
+            }
             aws.Write($"lambda:UpdateFunctionCode {name}");
             aws.Functions[name] = aws.Functions[name] with
             {

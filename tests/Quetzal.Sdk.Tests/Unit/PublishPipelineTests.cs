@@ -296,4 +296,41 @@ public sealed class PublishPipelineTests : IDisposable
         await Publish(aws, Request(r => r with { CommonFiles = CommonFiles.Collect(Path.Combine(common, "lock.json"), ["peak-hour"], Path.Combine(_model, "modelConfig.json"), Path.Combine(_model, "docs")) }));
         Assert.Empty(aws.Writes);
     }
+
+    [Fact]
+    public async Task A_function_idle_for_weeks_takes_an_update_while_it_stays_inactive()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request());
+        // Lambda: an update of an Inactive function completes (Successful) while State stays Inactive until the next invocation.
+        aws.Functions[Name] = aws.Functions[Name] with { State = "Inactive" };
+        File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# edited\n");
+        var pipeline = await Publish(aws, Request(r => r with { LambdaWait = TimeSpan.FromSeconds(2) }));
+        Assert.StartsWith($"Lambda: updated {Name} to ", Assert.Single(pipeline.Summary, l => l.StartsWith("Lambda:", StringComparison.Ordinal)));
+        Assert.Equal("Inactive", aws.Functions[Name].State);
+    }
+
+    [Fact]
+    public async Task An_update_refused_while_another_is_in_progress_is_waited_out_and_tried_again()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request());
+        File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# edited\n");
+        aws.Conflicts = 2;
+        await Publish(aws, Request());
+        Assert.Equal(0, aws.Conflicts);
+        Assert.Single(aws.Writes, w => w.StartsWith("lambda:UpdateFunctionCode", StringComparison.Ordinal));
+        Assert.EndsWith(aws.Registry_[Name].Values.Last().Digest, aws.Functions[Name].ImageUri);
+    }
+
+    [Fact]
+    public async Task A_failed_create_says_lambdas_own_reason_and_code()
+    {
+        var aws = new FakeAws { CreateFailure = ("ImageAccessDenied", "Lambda does not have permission to access the ECR image.") }.WithInfrastructure(Name);
+        var error = await Assert.ThrowsAsync<QuetzalException>(() => Publish(aws, Request()));
+        Assert.Equal("QTZ4020", error.Diagnostic.Code);
+        Assert.EndsWith("ImageAccessDenied: Lambda does not have permission to access the ECR image.", error.Diagnostic.Message);
+        Assert.DoesNotContain("no reason", error.Diagnostic.Message);
+        Assert.False(aws.StateMachines.ContainsKey(Name));
+    }
 }
