@@ -14,6 +14,7 @@ var registry = new Registry(settings);
 var ecr = new EcrService(settings, registry);
 var stepFunctions = new StepFunctionsService(settings);
 var lambda = new LambdaService(settings, stats, registry);
+var sts = new StsService(settings);
 var conditionalS3 = new ConditionalS3(settings.S3Upstream, stats.Count);
 var verifier = new SigV4Verifier(settings.AccessKey, settings.SecretKey);
 
@@ -51,6 +52,11 @@ app.Map("/{**path}", async (HttpContext http) =>
     var target = http.Request.Headers["X-Amz-Target"].ToString();
     if (!check.Ok) return Error(check.Service == "lambda" ? Protocol.Rest : Protocol.Json, 403, check.ErrorType!, check.Message!);
 
+    if (target.Length == 0 && StsService.Handles(http.Request, body))
+    {
+        stats.Count("STS.GetCallerIdentity");
+        return sts.Handle(body);
+    }
     if (target.Length > 0)
     {
         var operation = target[(target.IndexOf('.') + 1)..];

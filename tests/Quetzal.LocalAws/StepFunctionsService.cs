@@ -39,6 +39,21 @@ internal sealed class StepFunctionsService(Settings settings)
                     ["roleArn"] = (string?)input["roleArn"], ["type"] = (string?)input["type"] ?? "STANDARD", ["creationDate"] = now,
                 };
                 return Json(new JsonObject { ["stateMachineArn"] = arn, ["creationDate"] = now });
+            case "ValidateStateMachineDefinition":
+                // What Terraform's AWS provider asks before a plan: the definition's structure (here, that it is JSON with StartAt).
+                try
+                {
+                    CheckDefinition((string?)input["definition"]);
+                    return Json(new JsonObject { ["result"] = "OK", ["diagnostics"] = new JsonArray(), ["truncated"] = false });
+                }
+                catch (AwsError e)
+                {
+                    return Json(new JsonObject
+                    {
+                        ["result"] = "FAIL", ["truncated"] = false,
+                        ["diagnostics"] = new JsonArray(new JsonObject { ["severity"] = "ERROR", ["code"] = "SCHEMA_VALIDATION_FAILED", ["message"] = e.Message }),
+                    });
+                }
             case "DescribeStateMachine":
                 return Json(Machine(input).DeepClone());
             case "UpdateStateMachine":

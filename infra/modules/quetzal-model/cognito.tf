@@ -8,7 +8,7 @@ resource "aws_iam_role" "cognito_user" {
       Principal = { Federated = "cognito-identity.amazonaws.com" }
       Action    = "sts:AssumeRoleWithWebIdentity"
       Condition = {
-        StringEquals               = { "cognito-identity.amazonaws.com:aud" = var.cognito_identity_pool_id }
+        StringEquals             = { "cognito-identity.amazonaws.com:aud" = var.cognito_identity_pool_id }
         "ForAnyValue:StringLike" = { "cognito-identity.amazonaws.com:amr" = "authenticated" }
       }
     }]

@@ -6,9 +6,9 @@ using Quetzal.Sdk.Tests.Infrastructure;
 namespace Quetzal.Sdk.Tests.Infra;
 
 /// <summary>
-/// infra/ read as Terraform reads it: no terraform binary can be installed here, so every .tf file is parsed with
-/// @cdktf/hcl2json and checked for its inventory, its variables, hard-coded ids, tags, and names that must equal
-/// what the SDK publishes to.
+/// infra/ as text: every .tf file is parsed with @cdktf/hcl2json and checked for its inventory, its variables,
+/// hard-coded ids, tags, and names that must equal what the SDK publishes to. The real Terraform CLI (init,
+/// validate, fmt, plan) runs in <see cref="TerraformCliTests"/>.
 /// </summary>
 public sealed class TerraformTests
 {
