@@ -7,7 +7,8 @@
 #   dockerd          Debian docker.io, unix:///var/run/docker.sock (reused if one answers)
 #   registry         Debian docker-registry on 127.0.0.1:5001, htpasswd basic auth (user AWS, the ECR token)
 #   s3rver           npm s3rver on 127.0.0.1:4568
-#   control plane    tests/Quetzal.LocalAws on 127.0.0.1:4599: ECR, Lambda and Step Functions APIs with SigV4 checks;
+#   control plane    tests/Quetzal.LocalAws on 127.0.0.1:4599: ECR, Lambda and Step Functions APIs (and STS's GetCallerIdentity)
+#                    with SigV4 checks, every request checked against botocore's service models;
 #                    on 127.0.0.1:4569 it fronts s3rver with S3's conditional writes (If-Match, If-None-Match), which s3rver lacks
 # A base image for tests (quetzal-test/lambda-python:local: busybox + the host's Python) is built once.
 set -euo pipefail
@@ -112,8 +113,14 @@ start_control_plane() {
   if ours localaws 4599; then return; fi
   log "building and starting the control plane on 127.0.0.1:4599"
   dotnet build "$root/tests/Quetzal.LocalAws/Quetzal.LocalAws.csproj" -c Release -nodeReuse:false -v:q -o "$state/localaws" >/dev/null
+  # The AWS service models every request is checked against: botocore's data folder, the newest at hand (the
+  # machine's pip botocore, else Debian's python3-botocore, which the stack installs).
+  local models
+  models=$(for python in python3 /usr/bin/python3; do
+      "$python" -c 'import botocore, os; print(botocore.__version__, os.path.join(os.path.dirname(botocore.__file__), "data"))' 2>/dev/null
+    done | sort -V -r | head -n 1 | cut -d' ' -f2-)
   QUETZAL_LOCAL_ACCESS_KEY=$access_key QUETZAL_LOCAL_SECRET_KEY=$secret_key QUETZAL_LOCAL_REGISTRY_TOKEN=$registry_token \
-    QUETZAL_LOCAL_REGISTRY=127.0.0.1:5001 nohup dotnet "$state/localaws/Quetzal.LocalAws.dll" --urls "http://127.0.0.1:4599;http://127.0.0.1:4569" > "$state/localaws.log" 2>&1 &
+    QUETZAL_LOCAL_REGISTRY=127.0.0.1:5001 QUETZAL_LOCAL_SERVICE_MODELS="$models" nohup dotnet "$state/localaws/Quetzal.LocalAws.dll" --urls "http://127.0.0.1:4599;http://127.0.0.1:4569" > "$state/localaws.log" 2>&1 &
   echo $! > "$state/localaws.pid"
   wait_for "control plane" 60 curl -fs -o /dev/null http://127.0.0.1:4599/_local/health
 }

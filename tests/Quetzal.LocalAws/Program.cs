@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Quetzal.LocalAws;
 using static Quetzal.LocalAws.Responses;
@@ -17,6 +18,12 @@ var lambda = new LambdaService(settings, stats, registry);
 var sts = new StsService(settings);
 var conditionalS3 = new ConditionalS3(settings.S3Upstream, stats.Count);
 var verifier = new SigV4Verifier(settings.AccessKey, settings.SecretKey);
+// Every request is checked against the service models the AWS SDKs are generated from: no model, no stand-in.
+ServiceModel Model(string service) => ServiceModel.Load(settings.ServiceModels, service)
+    ?? throw new InvalidOperationException($"No AWS service model for {service} under {settings.ServiceModels} (QUETZAL_LOCAL_SERVICE_MODELS): install python3-botocore.");
+var ecrModel = Model("ecr");
+var lambdaModel = Model("lambda");
+var sfnModel = Model("stepfunctions");
 
 app.MapGet("/_local/health", () => Results.Ok("ok"));
 app.MapGet("/_local/stats", () => Results.Json(stats.Counts.ToDictionary(p => p.Key, p => p.Value)));
@@ -50,9 +57,18 @@ app.Map("/{**path}", async (HttpContext http) =>
     }
     var check = verifier.Verify(http.Request, body);
     var target = http.Request.Headers["X-Amz-Target"].ToString();
-    if (!check.Ok) return Error(check.Service == "lambda" ? Protocol.Rest : Protocol.Json, 403, check.ErrorType!, check.Message!);
+    var isSts = target.Length == 0 && StsService.Handles(http.Request, body);
+    var (service, protocol) = target.StartsWith(EcrService.TargetPrefix, StringComparison.Ordinal) ? ("ecr", Protocol.Json)
+        : target.StartsWith(StepFunctionsService.TargetPrefix, StringComparison.Ordinal) ? ("states", Protocol.Json)
+        : isSts ? ("sts", Protocol.Json) : target.Length > 0 ? ("", Protocol.Json) : ("lambda", Protocol.Rest);
+    if (!check.Ok) return Error(protocol, 403, check.ErrorType!, check.Message!);
+    // As AWS: a signature is for one service in one region.
+    if (service.Length > 0 && check.Service != service)
+        return Error(protocol, 403, "InvalidSignatureException", $"Credential should be scoped to correct service: '{service}'.");
+    if (check.Region != settings.Region)
+        return Error(protocol, 403, "InvalidSignatureException", $"Credential should be scoped to a valid region: '{settings.Region}'.");
 
-    if (target.Length == 0 && StsService.Handles(http.Request, body))
+    if (isSts)
     {
         stats.Count("STS.GetCallerIdentity");
         return sts.Handle(body);
@@ -60,22 +76,32 @@ app.Map("/{**path}", async (HttpContext http) =>
     if (target.Length > 0)
     {
         var operation = target[(target.IndexOf('.') + 1)..];
+        var model = service == "ecr" ? ecrModel : service == "states" ? sfnModel : null;
+        if (model is null || !model.Has(operation)) return Error(Protocol.Json, 400, "UnknownOperationException", target);
         stats.Count(operation);
-        var input = body.Length == 0 ? new JsonObject() : JsonNode.Parse(body)!.AsObject();
+        JsonObject input;
+        try { input = body.Length == 0 ? new JsonObject() : JsonNode.Parse(body) as JsonObject ?? throw new JsonException("not an object"); }
+        catch (JsonException) { return Error(Protocol.Json, 400, "SerializationException", "The request body is not a JSON object"); }
+        if (model.Validate(operation, input) is { } invalid) return Error(Protocol.Json, 400, "ValidationException", invalid);
         try
         {
-            return target.StartsWith(EcrService.TargetPrefix, StringComparison.Ordinal) ? ecr.Handle(operation, input)
-                : target.StartsWith(StepFunctionsService.TargetPrefix, StringComparison.Ordinal) ? stepFunctions.Handle(operation, input)
-                : Error(Protocol.Json, 400, "UnknownOperationException", target);
+            return service == "ecr" ? ecr.Handle(operation, input) : stepFunctions.Handle(operation, input);
         }
         catch (AwsError e)
         {
             return Error(Protocol.Json, e.Status, e.Type, e.Message);
         }
     }
+    var path = http.Request.Path.Value ?? "";
+    if (lambdaModel.Route(http.Request.Method, path) is not var (lambdaOperation, labels))
+        return Error(Protocol.Rest, 404, "UnknownOperationException", $"{http.Request.Method} {path}");
+    JsonObject lambdaInput;
+    try { lambdaInput = body.Length == 0 ? new JsonObject() : JsonNode.Parse(body) as JsonObject ?? throw new JsonException("not an object"); }
+    catch (JsonException) { return Error(Protocol.Rest, 400, "SerializationException", "The request body is not a JSON object"); }
+    if (lambdaModel.Validate(lambdaOperation, lambdaInput, labels) is { } lambdaInvalid) return Error(Protocol.Rest, 400, "ValidationException", lambdaInvalid);
     try
     {
-        return await lambda.HandleAsync(http.Request.Method, http.Request.Path.Value ?? "", body);
+        return await lambda.HandleAsync(http.Request.Method, path, body);
     }
     catch (AwsError e)
     {

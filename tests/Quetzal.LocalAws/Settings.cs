@@ -6,7 +6,7 @@ namespace Quetzal.LocalAws;
 /// </summary>
 internal sealed record Settings(
     string AccessKey, string SecretKey, string RegistryToken, string Registry, string AccountId, string Region,
-    int PageSize, TimeSpan UpdateDelay, int ConditionalS3Port, Uri S3Upstream)
+    int PageSize, TimeSpan UpdateDelay, int ConditionalS3Port, Uri S3Upstream, string ServiceModels)
 {
     public static Settings FromEnvironment()
     {
@@ -22,7 +22,8 @@ internal sealed record Settings(
             PageSize: Number("QUETZAL_LOCAL_PAGE_SIZE", 2),
             UpdateDelay: TimeSpan.FromMilliseconds(Number("QUETZAL_LOCAL_UPDATE_DELAY_MS", 600)),
             ConditionalS3Port: Number("QUETZAL_LOCAL_CONDITIONAL_S3_PORT", 4569),
-            S3Upstream: new Uri(Text("QUETZAL_LOCAL_S3_UPSTREAM", "http://127.0.0.1:4568")));
+            S3Upstream: new Uri(Text("QUETZAL_LOCAL_S3_UPSTREAM", "http://127.0.0.1:4568")),
+            ServiceModels: Text("QUETZAL_LOCAL_SERVICE_MODELS", "/usr/lib/python3/dist-packages/botocore/data"));
     }
 
     /// <summary>The ARN of one of this account's resources, in the partition of the region.</summary>

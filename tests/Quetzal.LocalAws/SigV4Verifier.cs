@@ -9,7 +9,7 @@ namespace Quetzal.LocalAws;
 /// </summary>
 public sealed class SigV4Verifier(string accessKey, string secretKey)
 {
-    public sealed record Result(bool Ok, string? ErrorType, string? Message, string? Service);
+    public sealed record Result(bool Ok, string? ErrorType, string? Message, string? Service, string? Region = null);
 
     public Result Verify(HttpRequest request, byte[] body)
     {
@@ -60,7 +60,7 @@ public sealed class SigV4Verifier(string accessKey, string secretKey)
         var signingKey = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + secretKey), date), region), service), "aws4_request");
         var expected = Hex(HMACSHA256.HashData(signingKey, Encoding.UTF8.GetBytes(stringToSign)));
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature))
-            ? new(true, null, null, service)
+            ? new(true, null, null, service, region)
             : new(false, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.", service);
     }
 
