@@ -330,6 +330,24 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public async Task A_publish_waits_for_an_update_someone_else_started_before_changing_the_function()
+    {
+        var (before, _, _) = await PublishedOnce();
+        // A colleague's change of the function is still in progress when this publish reaches it; the stand-in, as
+        // Lambda, answers 409 to any other change meanwhile.
+        using var lambda = new LambdaClient(_aws);
+        var function = (await lambda.GetFunctionAsync(_name, default))!;
+        await lambda.UpdateFunctionConfigurationAsync(_name, function.Settings with { Timeout = function.Settings.Timeout + 1 }, default);
+        ChangeImageAndWorkflow();
+        var result = Publish();
+        Assert.True(result.Succeeded, result.ToString());
+        var after = (await lambda.GetFunctionAsync(_name, default))!;
+        Assert.NotEqual(before, after.ImageUri);
+        Assert.Equal("Successful", after.LastUpdateStatus);
+        Assert.Equal(function.Settings.Timeout, after.Settings.Timeout); // the project's timeout, set again
+    }
+
+    [StackFact]
     public async Task Teardown_needs_confirmation_and_then_empties_what_terraform_destroy_cannot()
     {
         ScaffoldWithInfrastructure();
