@@ -70,7 +70,8 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
     {
         for (var attempt = 1; ; attempt++)
         {
-            var current = await WaitForUpdateAsync(context, cancellation);
+            // Another update may be in progress; one that failed before (a bad image someone pushed) is over, not in the way.
+            var current = await WaitForUpdateAsync(context, cancellation, failedIsSettled: true);
             if (attempt > 1 && done(current)) return;
             try
             {
@@ -92,10 +93,11 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
     /// After an update, as the service's own waiter (function_updated_v2) does: on LastUpdateStatus alone.
     /// A function idle for weeks is Inactive and stays so after a successful update until it is next invoked.
     /// </summary>
-    private static Task<FunctionState> WaitForUpdateAsync(PublishContext context, CancellationToken cancellation)
+    private static Task<FunctionState> WaitForUpdateAsync(PublishContext context, CancellationToken cancellation, bool failedIsSettled = false)
         => PollAsync(context, f => f.LastUpdateStatus switch
         {
             "Successful" => true,
+            "Failed" when failedIsSettled => true,
             "Failed" => throw Failed(context, f.LastUpdateStatusReasonCode, f.LastUpdateStatusReason ?? f.StateReason),
             _ => false,
         }, cancellation);

@@ -348,6 +348,24 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public async Task An_update_lambda_failed_is_said_with_lambdas_reason_and_the_next_publish_recovers()
+    {
+        var (before, _, _) = await PublishedOnce();
+        // Someone points the function at an image the registry does not have: Lambda takes the request, then the update fails.
+        using var lambda = new LambdaClient(_aws);
+        await lambda.UpdateFunctionCodeAsync(_name, $"{LocalStack.Registry}/{_name}@sha256:{new string('0', 64)}", default);
+        var failed = (await lambda.GetFunctionAsync(_name, default))!;
+        Assert.Equal(("Failed", "InvalidImage"), (failed.LastUpdateStatus, failed.LastUpdateStatusReasonCode));
+
+        ChangeImageAndWorkflow();
+        var result = Publish();
+        Assert.True(result.Succeeded, result.ToString());
+        var after = (await lambda.GetFunctionAsync(_name, default))!;
+        Assert.NotEqual(before, after.ImageUri);
+        Assert.Equal("Successful", after.LastUpdateStatus);
+    }
+
+    [StackFact]
     public async Task Teardown_needs_confirmation_and_then_empties_what_terraform_destroy_cannot()
     {
         ScaffoldWithInfrastructure();

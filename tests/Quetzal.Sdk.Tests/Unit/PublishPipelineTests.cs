@@ -333,4 +333,16 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.DoesNotContain("no reason", error.Diagnostic.Message);
         Assert.False(aws.StateMachines.ContainsKey(Name));
     }
+
+    [Fact]
+    public async Task A_function_whose_last_update_failed_takes_the_next_publish()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request());
+        aws.Functions[Name] = aws.Functions[Name] with { LastUpdateStatus = "Failed", LastUpdateStatusReasonCode = "InvalidImage", LastUpdateStatusReason = "an earlier image" };
+        File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# fixed\n");
+        await Publish(aws, Request());
+        Assert.Equal("Successful", aws.Functions[Name].LastUpdateStatus);
+        Assert.EndsWith(aws.Registry_[Name].Values.Last().Digest, aws.Functions[Name].ImageUri);
+    }
 }
