@@ -252,10 +252,13 @@ public sealed class ScenarioPublisher
     /// <summary>The metadata keys Quenedi reads and writes on every object (x-amz-meta-checksum, x-amz-meta-user_email).</summary>
     public const string ChecksumMetadata = "checksum", UserEmailMetadata = "user_email";
 
-    private void AddMetadata(MetadataCollection metadata, string checksum)
+    private void AddMetadata(MetadataCollection metadata, string checksum) => AddMetadata(metadata, checksum, UserEmail);
+
+    /// <summary>Quenedi's metadata on an object: the body's lowercase hex SHA-256 and, when known, who wrote it.</summary>
+    public static void AddMetadata(MetadataCollection metadata, string checksum, string? userEmail)
     {
         metadata.Add(ChecksumMetadata, checksum);
-        if (!string.IsNullOrEmpty(UserEmail)) metadata.Add(UserEmailMetadata, UserEmail);
+        if (!string.IsNullOrEmpty(userEmail)) metadata.Add(UserEmailMetadata, userEmail);
     }
 
     /// <summary>The lowercase hex SHA-256 of a file, as Quenedi's <c>checksum</c> metadata holds it.</summary>

@@ -13,7 +13,12 @@ namespace Quetzal.Sdk.Container;
 /// <summary>What the build context knows of the model folder beyond its .dockerignore.</summary>
 /// <param name="SdkState">Paths the SDK writes in the model folder (obj/, bin/, the tfvars for infra/): never in an image.</param>
 /// <param name="ScenariosFolder">The scenario data folder, relative to the model: in an image it is a warning (QTZ3009).</param>
-public sealed record ContextRules(IReadOnlyList<string> SdkState, string ScenariosFolder);
+public sealed record ContextRules(IReadOnlyList<string> SdkState, string ScenariosFolder)
+{
+    /// <summary>The rules for a model folder whose scenarios are in <paramref name="scenariosDirectory"/> (a full path).</summary>
+    public static ContextRules For(string modelDirectory, string scenariosDirectory, IReadOnlyList<string> sdkState)
+        => new(sdkState, Path.GetRelativePath(modelDirectory, scenariosDirectory).Replace('\\', '/'));
+}
 
 public sealed class BuildContext
 {

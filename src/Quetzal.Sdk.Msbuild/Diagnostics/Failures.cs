@@ -54,8 +54,11 @@ public static class Failures
     private static string ServiceName(AmazonServiceException e)
         => e.GetType().Namespace is { } ns && ns.StartsWith("Amazon.", StringComparison.Ordinal) ? ns.Split('.')[1].ToUpperInvariant() : "AWS";
 
+    /// <summary>The key under which a client notes, on a connection failure, what it was trying to reach.</summary>
+    public const string TargetKey = "Quetzal.Target";
+
     private static string Target(HttpRequestException e)
-        => e.Data["Quetzal.Target"] as string ?? "the service";
+        => e.Data[TargetKey] as string ?? "the service";
 
     private static Exception Unwrap(Exception e)
     {

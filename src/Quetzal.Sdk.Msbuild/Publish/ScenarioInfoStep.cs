@@ -67,8 +67,7 @@ public sealed class ScenarioInfoStep : PublishStep<ScenarioInfoStep.Plan>
                 BucketName = context.Request.Names.BucketName, Key = key, ContentBody = body, ContentType = "application/json",
                 UseChunkEncoding = context.Clients.S3Profile.ChunkedBodies,
             };
-            put.Metadata.Add(ScenarioPublisher.ChecksumMetadata, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body))));
-            if (context.Request.UserEmail is { } email) put.Metadata.Add(ScenarioPublisher.UserEmailMetadata, email);
+            ScenarioPublisher.AddMetadata(put.Metadata, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body))), context.Request.UserEmail);
             await context.Clients.S3.PutObjectAsync(put, cancellation);
             lines.Add($"S3 {key}: written");
         }

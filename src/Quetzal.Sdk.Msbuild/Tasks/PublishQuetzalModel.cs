@@ -63,9 +63,6 @@ public sealed class PublishQuetzalModel : QuetzalTask
             HandlerDirectory = HandlerDirectory, SdkState = SdkState.Select(i => i.GetMetadata("FullPath")).ToList(), LibraryPath = NullIfEmpty(LibraryPath) is { } library ? Path.GetFullPath(Path.Combine(ModelDirectory, library)) : null,
             ImageTag = NullIfEmpty(ImageTag), Prune = Prune, DryRun = DryRun, Steps = steps, LeaseTimeout = TimeSpan.FromSeconds(LockTimeout),
             DigestsFile = NullIfEmpty(DigestsFile),
-        };
-        request = request with
-        {
             UserEmail = NullIfEmpty(UserEmail) ?? Publisher.DefaultEmail(),
             Descriptions = Scenarios.Where(s => !string.IsNullOrWhiteSpace(s.GetMetadata("Description"))).ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Description")),
             CommonFiles = CommonFiles.Collect(Path.Combine(CommonDirectory, Model.CommonFiles.Lock),

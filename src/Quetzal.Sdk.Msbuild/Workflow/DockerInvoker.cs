@@ -67,7 +67,7 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
             {
                 await builder.EnsureAvailableAsync(cancellation);
                 var context = BuildContext.Create(options.ModelDirectory, options.HandlerDirectory, null,
-                    new ContextRules(options.SdkState, Path.GetRelativePath(options.ModelDirectory, options.ScenariosDirectory).Replace('\\', '/')));
+                    ContextRules.For(options.ModelDirectory, options.ScenariosDirectory, options.SdkState));
                 var image = options.Image ?? $"{options.ModelName}:local-{context.ContentTag}";
                 output($"building {image} ({context.Entries.Count} files)");
                 await builder.BuildAsync(context, image, cancellation);
