@@ -24,5 +24,6 @@ module "model" {
   cognito_identity_pool_id = var.cognito_identity_pool_id
   cognito_user_pool_id     = var.cognito_user_pool_id
   log_retention_days       = var.log_retention_days
+  ecs_enabled              = var.ecs_enabled
   tags                     = local.tags
 }

@@ -48,3 +48,18 @@ output "cognito_user_role_arn" {
 output "log_group_name" {
   value = module.model.log_group_name
 }
+
+output "ecs_cluster_arn" {
+  description = "The cluster of the model's Fargate steps (ecs_enabled only)."
+  value       = module.model.ecs_cluster_arn
+}
+
+output "ecs_task_role_arn" {
+  description = "Role of the model's Fargate tasks: ecs-<model>-task-role (ecs_enabled only)."
+  value       = module.model.ecs_task_role_arn
+}
+
+output "ecs_execution_role_arn" {
+  description = "ECS's role for the model's tasks (image pull, logs): ecs-<model>-execution-role (ecs_enabled only)."
+  value       = module.model.ecs_execution_role_arn
+}

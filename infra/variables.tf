@@ -47,3 +47,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "ecs_enabled" {
+  description = "Whether a step of the model runs on ECS Fargate: the cluster, the task roles, the log group and the state machine's ECS permissions (the SDK writes it from the workflow)."
+  type        = bool
+  default     = false
+}

@@ -41,3 +41,15 @@ output "cognito_user_role_arn" {
 output "log_group_name" {
   value = aws_cloudwatch_log_group.lambda.name
 }
+
+output "ecs_cluster_arn" {
+  value = var.ecs_enabled ? aws_ecs_cluster.model[0].arn : null
+}
+
+output "ecs_task_role_arn" {
+  value = var.ecs_enabled ? aws_iam_role.ecs_task[0].arn : null
+}
+
+output "ecs_execution_role_arn" {
+  value = var.ecs_enabled ? aws_iam_role.ecs_execution[0].arn : null
+}

@@ -25,3 +25,7 @@ variable "log_retention_days" {
 variable "tags" {
   type = map(string)
 }
+
+variable "ecs_enabled" {
+  type = bool
+}

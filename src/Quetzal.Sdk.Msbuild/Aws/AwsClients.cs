@@ -15,6 +15,7 @@ public interface IAwsClients : IDisposable
     IAmazonECR Ecr { get; }
     IAmazonLambda Lambda { get; }
     IAmazonStepFunctions StepFunctions { get; }
+    IAmazonECS Ecs { get; }
     IAmazonS3 S3 { get; }
     S3Profile S3Profile { get; }
     IImageEngine Engine { get; }
@@ -27,6 +28,7 @@ public sealed class AwsClients(AwsSettings settings, IPublishLog log) : IAwsClie
     private readonly Lazy<EcrClient> _ecr = new(() => new EcrClient(settings));
     private readonly Lazy<LambdaClient> _lambda = new(() => new LambdaClient(settings));
     private readonly Lazy<StepFunctionsClient> _sfn = new(() => new StepFunctionsClient(settings));
+    private readonly Lazy<EcsClient> _ecs = new(() => new EcsClient(settings));
     private readonly Lazy<AmazonS3Client> _s3 = new(() => S3Clients.Create(settings));
     private readonly Lazy<ImageBuilder> _engine = new(() => new ImageBuilder(log));
 
@@ -34,6 +36,7 @@ public sealed class AwsClients(AwsSettings settings, IPublishLog log) : IAwsClie
     public IAmazonECR Ecr => _ecr.Value;
     public IAmazonLambda Lambda => _lambda.Value;
     public IAmazonStepFunctions StepFunctions => _sfn.Value;
+    public IAmazonECS Ecs => _ecs.Value;
     public IAmazonS3 S3 => _s3.Value;
     public S3Profile S3Profile { get; } = S3Profile.For(settings);
     public IImageEngine Engine => _engine.Value;
@@ -44,6 +47,7 @@ public sealed class AwsClients(AwsSettings settings, IPublishLog log) : IAwsClie
         if (_ecr.IsValueCreated) _ecr.Value.Dispose();
         if (_lambda.IsValueCreated) _lambda.Value.Dispose();
         if (_sfn.IsValueCreated) _sfn.Value.Dispose();
+        if (_ecs.IsValueCreated) _ecs.Value.Dispose();
         if (_s3.IsValueCreated) _s3.Value.Dispose();
         if (_engine.IsValueCreated) _engine.Value.Dispose();
     }
@@ -66,6 +70,8 @@ public sealed record AwsAccount(string Region, string Id)
     public string FunctionArn(string function) => $"arn:{Partition}:lambda:{Region}:{Id}:function:{function}";
     public string RoleArn(string role) => $"arn:{Partition}:iam::{Id}:role/{role}";
     public string StateMachineArn(string stateMachine) => $"arn:{Partition}:states:{Region}:{Id}:stateMachine:{stateMachine}";
+    public string ClusterArn(string cluster) => $"arn:{Partition}:ecs:{Region}:{Id}:cluster/{cluster}";
+    public string TaskDefinitionArn(string family, int revision) => $"arn:{Partition}:ecs:{Region}:{Id}:task-definition/{family}:{revision}";
 
     /// <summary>The account of an ARN (its fifth field), or null when it is not an ARN.</summary>
     public static string? AccountOf(string arn) => arn.Split(':') is { Length: > 5 } parts && parts[0] == "arn" ? parts[4] : null;

@@ -78,4 +78,5 @@ public sealed record AwsService(string SigningName, string Host, string Environm
     public static readonly AwsService Lambda = new("lambda", "lambda", "LAMBDA");
     public static readonly AwsService StepFunctions = new("states", "states", "SFN");
     public static readonly AwsService S3 = new("s3", "s3", "S3");
+    public static readonly AwsService Ecs = new("ecs", "ecs", "ECS");
 }

@@ -5,11 +5,12 @@ using Quetzal.Sdk.Diagnostics;
 namespace Quetzal.Sdk.Aws;
 
 /// <param name="LeaseTimeout">How long to wait for a publish of the model (any folder or machine) to release the bucket lease (QuetzalPublishLockTimeout).</param>
-public sealed record TeardownRequest(string ModelName, string BucketName, string RepositoryName, string FunctionName, bool DryRun, TimeSpan LeaseTimeout);
+/// <param name="Fargate">The model has Fargate steps: its task definition's revisions are deregistered.</param>
+public sealed record TeardownRequest(string ModelName, string BucketName, string RepositoryName, string FunctionName, bool DryRun, TimeSpan LeaseTimeout, bool Fargate = false);
 
 /// <summary>
 /// Empties what `terraform destroy` cannot delete while it holds something, in the order that lets it succeed:
-/// the Lambda function (which holds the image), every object version of the bucket, then every image of the
+/// the Lambda function (which holds the image), the task definition's revisions (a model with Fargate steps), every object version of the bucket, then every image of the
 /// repository. The state machine, the roles and the empty bucket and repository are Terraform's to destroy.
 /// It holds the model's publish lease meanwhile, so that no publish (from any folder or machine) writes while it
 /// empties; the lease's own object and versions go last.
@@ -54,6 +55,16 @@ public sealed class ModelTeardown(IAwsClients clients, IPublishLog log)
         if (exists && !request.DryRun) await clients.Lambda.DeleteFunctionAsync(request.FunctionName, cancellation);
         done.Add(exists ? $"Lambda: {verb} {request.FunctionName}" : $"Lambda: no function {request.FunctionName}");
         log.Info(done[^1]);
+
+        if (request.Fargate)
+        {
+            var family = Model.Fargate.Family(request.ModelName);
+            var revisions = await clients.Ecs.ListTaskDefinitionsAsync(family, "ACTIVE", cancellation);
+            if (!request.DryRun)
+                foreach (var revision in revisions) await clients.Ecs.DeregisterTaskDefinitionAsync(revision, cancellation);
+            done.Add(request.DryRun ? $"ECS: would deregister {revisions.Count} revisions of {family}" : $"ECS: deregistered {revisions.Count} revisions of {family}");
+            log.Info(done[^1]);
+        }
 
         {
             var s3 = clients.S3;

@@ -33,6 +33,12 @@ public static class Codes
     public static readonly DiagnosticDescriptor InvalidImageTag = new("QTZ1008", Error,
         "QuetzalImageTag '{0}' is not a valid image tag: 1-128 letters, digits, '_', '.' and '-', not starting with '.' or '-'.",
         "Image tag is not a valid Docker tag");
+    public static readonly DiagnosticDescriptor FargateSize = new("QTZ1009", Error,
+        "{0} is '{1}': {2}.",
+        "A Fargate setting (QuetzalEcsCpu/Memory pair, Storage, TimeLimit, Subnets, SecurityGroups, AssignPublicIp) breaks Fargate's rules");
+    public static readonly DiagnosticDescriptor FargateNetworkMissing = new("QTZ1010", Error,
+        "State '{0}' runs on Fargate, whose tasks run in subnets of your VPC: set QuetzalEcsSubnets (and QuetzalEcsSecurityGroups; QuetzalEcsAssignPublicIp=true for public subnets without a NAT gateway). README: 'When a step outgrows Lambda'.",
+        "The model has a Fargate step and QuetzalEcsSubnets is empty");
 
     // 11xx: scenarios and required files
     public static readonly DiagnosticDescriptor BaseScenarioMissing = new("QTZ1101", Error,
@@ -176,6 +182,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor OriginalPlaceholder = new("QTZ2012", Error,
         "{0} is a placeholder of the original templates, left as it was; the SDK fills in {1} at publish: write \"{1}\" here (with the quotes).",
         "A placeholder of the original templates (<LAMBDA-FUNCTION-ARN>, <model_name>) was left in the state machine");
+    public static readonly DiagnosticDescriptor FargateStateIncomplete = new("QTZ2013", Error,
+        "Fargate state '{0}' {1}: name its step with \"notebook_path\" in its Parameters (the SDK fills in the cluster, the task definition, the network and the container's environment), or write the whole RunTask request with a TaskDefinition.",
+        "A Fargate Task (ecs:runTask.sync) names no step (notebook_path) and no TaskDefinition");
 
     // 3xxx: container
     public static readonly DiagnosticDescriptor UserOwnedFile = new("QTZ3001", Message,
@@ -296,6 +305,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor InvalidInput = new("QTZ5007", Error,
         "The execution input cannot be used: {0}",
         "--input (or the scenario's params.json it is made from) is not a JSON object, or --mode is unknown");
+    public static readonly DiagnosticDescriptor LambdaWouldTimeOut = new("QTZ5008", Warning,
+        "State '{0}' ran {1} s, past QuetzalLambdaTimeout ({2} s): on AWS, Lambda would have stopped it. Raise QuetzalLambdaTimeout (at most 900 s), or run the step on Fargate: Compute=\"ecs\" on its QuetzalStep, or \"Resource\": \"arn:aws:states:::ecs:runTask.sync\" in the state machine (README: 'When a step outgrows Lambda').",
+        "A Lambda step of a local run took longer than the function's timeout");
 
     // 9xxx: internal
     public static readonly DiagnosticDescriptor Internal = new("QTZ9001", Error,

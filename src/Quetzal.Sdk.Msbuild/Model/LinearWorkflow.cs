@@ -5,8 +5,9 @@ using System.Text.Json.Nodes;
 namespace Quetzal.Sdk.Model;
 
 /// <summary>
-/// The state machine of a model declared with QuetzalStep items: one Lambda Task per step, in order,
-/// passing the event Quenedi sends and retrying Lambda's transient errors as the original template did.
+/// The state machine of a model declared with QuetzalStep items: one Task per step, in order, on Lambda (passing the
+/// event Quenedi sends and retrying Lambda's transient errors as the original template did) or, for a step with
+/// Compute="ecs", on Fargate.
 /// </summary>
 public static class LinearWorkflow
 {
@@ -15,7 +16,7 @@ public static class LinearWorkflow
         var states = new JsonObject();
         for (var i = 0; i < steps.Count; i++)
         {
-            var state = new JsonObject
+            var state = steps[i].OnFargate ? FargateState(steps[i]) : new JsonObject
             {
                 ["Type"] = "Task",
                 ["Resource"] = "arn:aws:states:::lambda:invoke",
@@ -58,6 +59,19 @@ public static class LinearWorkflow
         Container.GeneratedFiles.WriteIfChanged(path, Generate(steps));
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
     }
+
+    /// <summary>A step on Fargate: the SDK completes the RunTask request at publish (see <see cref="Fargate.Complete"/>).</summary>
+    private static JsonObject FargateState(Step step) => new()
+    {
+        ["Type"] = "Task",
+        ["Resource"] = Fargate.RunTaskSync,
+        ["Parameters"] = new JsonObject { ["notebook_path"] = step.NotebookPath },
+        ["Retry"] = new JsonArray
+        {
+            // RunTask's own errors (no capacity in the zone for a moment); a failed step (States.TaskFailed) is not retried.
+            Retry(["ECS.AmazonECSException"], 10, 3),
+        },
+    };
 
     private static JsonObject Retry(string[] errors, int interval, int attempts) => new()
     {

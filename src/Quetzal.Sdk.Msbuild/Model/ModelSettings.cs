@@ -1,7 +1,12 @@
 namespace Quetzal.Sdk.Model;
 
 /// <summary>A workflow step declared with a QuetzalStep item: the script or notebook it runs and its state name.</summary>
-public sealed record Step(string NotebookPath, string StateName);
+public sealed record Step(string NotebookPath, string StateName, string Compute = Step.Lambda)
+{
+    public const string Lambda = "lambda";
+    public const string Ecs = "ecs";
+    public bool OnFargate => Compute == Ecs;
+}
 
 /// <summary>
 /// The model as the project declares it, free of MSBuild types. Values are as the project gives them (strings where a
@@ -28,6 +33,8 @@ public sealed record ModelSettings
     public required string StateMachineFile { get; init; }
     public IReadOnlyList<Step> Steps { get; init; } = [];
     public string? LibraryPath { get; init; }
+    /// <summary>The Fargate settings (QuetzalEcs*), checked whatever the workflow, required only when a step runs on Fargate.</summary>
+    public FargateSettings Fargate { get; init; } = new();
 
     public string ScenarioDirectory(string scenario) => Path.Combine(ModelDirectory, ScenariosDirectory, scenario);
     public string StateMachinePath => Path.Combine(ModelDirectory, StateMachineFile);

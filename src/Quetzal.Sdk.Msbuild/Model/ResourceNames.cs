@@ -11,6 +11,9 @@ public static class ResourceNames
     public static string CognitoUserRole(string model) => $"Cognito_quetzal_pool_{model}";
     public static string UserPolicy(string model) => $"s3_read_put_{model}";
     public static string LogGroup(string functionName) => $"/aws/lambda/{functionName}";
+    /// <summary>The roles of the model's Fargate tasks: ECS's own (pull the image, write the logs) and the step's (the bucket).</summary>
+    public static string EcsExecutionRole(string model) => $"ecs-{model}-execution-role";
+    public static string EcsTaskRole(string model) => $"ecs-{model}-task-role";
 }
 
 /// <summary>The names of one model's AWS resources, as the project's properties set them.</summary>

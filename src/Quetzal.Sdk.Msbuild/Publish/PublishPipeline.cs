@@ -6,7 +6,8 @@ namespace Quetzal.Sdk.Publish;
 /// <summary>
 /// A publish: every step plans (reads only), then, if any has something to write, the model's bucket lease is taken
 /// and the plans are applied in the order that keeps a deployment consistent: the image is fully pushed before the
-/// Lambda points at it (by digest), the state machine changes only after the Lambda update succeeded, and the
+/// Lambda points at it (by digest), the state machine changes only after the Lambda update succeeded and the task
+/// definition revision its Fargate states name is registered, and the
 /// scenarios (base first) go last. A dry run is the plans. Planning reports every problem it finds at once (a
 /// missing repository and a missing bucket together), and writes nothing.
 /// </summary>
@@ -83,8 +84,10 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
                 if (context.Repository is null) errors.Add(Codes.RepositoryMissing.Create(null, request.Names.RepositoryName));
                 else context.Account = new AwsAccount(clients.Region, context.Repository.RegistryId);
             }
-            if (context.Repository is not null && (request.Steps & (PublishSteps.Image | PublishSteps.Lambda)) != 0) await Plan(new ImageStep());
+            var fargate = request.Fargate is not null && request.Steps.HasFlag(PublishSteps.TaskDefinition);
+            if (context.Repository is not null && ((request.Steps & (PublishSteps.Image | PublishSteps.Lambda)) != 0 || fargate)) await Plan(new ImageStep());
             if (request.Steps.HasFlag(PublishSteps.Lambda)) await Plan(new LambdaStep());
+            if (fargate) await Plan(new TaskDefinitionStep());
             if (request.Steps.HasFlag(PublishSteps.StateMachine)) await Plan(new StateMachineStep());
         }
         catch (Exception e)

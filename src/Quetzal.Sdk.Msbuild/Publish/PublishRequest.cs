@@ -3,7 +3,7 @@ using Quetzal.Sdk.Model;
 namespace Quetzal.Sdk.Publish;
 
 [Flags]
-public enum PublishSteps { None = 0, Image = 1, Lambda = 2, StateMachine = 4, Scenarios = 8, All = Image | Lambda | StateMachine | Scenarios }
+public enum PublishSteps { None = 0, Image = 1, Lambda = 2, StateMachine = 4, Scenarios = 8, TaskDefinition = 16, All = Image | Lambda | TaskDefinition | StateMachine | Scenarios }
 
 /// <summary>What to publish: the model's folder and settings, as the project gives them (its defaults are Sdk.targets').</summary>
 public sealed record PublishRequest
@@ -20,6 +20,8 @@ public sealed record PublishRequest
     /// <summary>What the SDK writes in the model folder (obj/, bin/, the tfvars): never in the image, whatever the .dockerignore says.</summary>
     public IReadOnlyList<string> SdkState { get; init; } = [];
     public string? LibraryPath { get; init; }
+    /// <summary>The model's Fargate task settings when a step runs on Fargate; null: the model has no Fargate step (no task definition, no steps.json).</summary>
+    public FargateTask? Fargate { get; init; }
     public string? ImageTag { get; init; }
     public bool Prune { get; init; }
     public bool DryRun { get; init; }

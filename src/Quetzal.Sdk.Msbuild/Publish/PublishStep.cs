@@ -51,6 +51,9 @@ public sealed class PublishContext(PublishRequest request, IAwsClients clients, 
     /// <summary>The ARN of the model's function, as Lambda says it (or as it will be).</summary>
     public string? FunctionArn { get; set; }
 
+    /// <summary>The task definition revision the Fargate steps run: the latest one when unchanged, else the one registered (or, when planning, the next).</summary>
+    public string? TaskDefinitionArn { get; set; }
+
     /// <summary>The tag that names the deployed image (QuetzalImageTag, else its content tag): info.json's model_tag. Null when the image is not planned.</summary>
     public string? ModelTag { get; set; }
 

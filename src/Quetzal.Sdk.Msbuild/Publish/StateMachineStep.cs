@@ -6,12 +6,12 @@ using Quetzal.Sdk.Model;
 namespace Quetzal.Sdk.Publish;
 
 /// <summary>
-/// The model's state machine: the workflow file with its placeholders filled with the deployed resources, created
-/// or updated when it differs. Read by its ARN: one request, however many machines the account has.
+/// The model's state machine: the workflow file with its placeholders filled with the deployed resources and its
+/// Fargate states completed (the exact task definition revision), created or updated when it differs. Read by its ARN: one request, however many machines the account has.
 /// </summary>
 public sealed class StateMachineStep : PublishStep<StateMachineStep.Plan>
 {
-    public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, string Arn, string Definition, bool Exists) : StepPlan(HasWrites, Lines);
+    public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, string Arn, string Definition, bool Exists, string? TaskDefinitionArn = null) : StepPlan(HasWrites, Lines);
 
     public override async Task<Plan> PlanAsync(PublishContext context, CancellationToken cancellation)
     {
@@ -20,19 +20,35 @@ public sealed class StateMachineStep : PublishStep<StateMachineStep.Plan>
         var account = context.Account;
         if (account is null) return new Plan(false, [$"State machine: not read ({name}): the account is known once the ECR repository exists"], "", "", false);
         if (!File.Exists(request.StateMachinePath)) throw new QuetzalException(Codes.StateMachineMissing, request.StateMachinePath);
-        var definition = StateMachineRenderer.Render(await File.ReadAllTextAsync(request.StateMachinePath, cancellation), Placeholders.Values(request.Names, account, context.FunctionArn));
+        // A publish of the state machine alone names the task definition revision that is deployed.
+        if (request.Fargate is not null && context.TaskDefinitionArn is null)
+            context.TaskDefinitionArn = (await context.Clients.Ecs.DescribeTaskDefinitionAsync(Fargate.Family(request.Names.ModelName), cancellation))?.Arn;
+        var definition = await RenderAsync(context, cancellation);
         var arn = account.StateMachineArn(name);
         var current = await context.Clients.StepFunctions.TryDescribeStateMachineAsync(arn, cancellation);
-        if (current is null) return new Plan(true, [$"State machine: would create {name}"], arn, definition, false);
+        var revision = request.Fargate is null ? "" : $" (Fargate states on {Revision(context.TaskDefinitionArn)})";
+        if (current is null) return new Plan(true, [$"State machine: would create {name}{revision}"], arn, definition, false, context.TaskDefinitionArn);
         if (JsonNode.DeepEquals(JsonNode.Parse(current.Definition), JsonNode.Parse(definition)))
-            return new Plan(false, [$"State machine: unchanged ({name})"], arn, definition, true);
-        return new Plan(true, [$"State machine: would update {name}"], arn, definition, true);
+            return new Plan(false, [$"State machine: unchanged ({name})"], arn, definition, true, context.TaskDefinitionArn);
+        return new Plan(true, [$"State machine: would update {name}{revision}"], arn, definition, true, context.TaskDefinitionArn);
     }
+
+    private static async Task<string> RenderAsync(PublishContext context, CancellationToken cancellation)
+    {
+        var request = context.Request;
+        return StateMachineRenderer.Render(await File.ReadAllTextAsync(request.StateMachinePath, cancellation),
+            Placeholders.Values(request.Names, context.Account!, context.FunctionArn, context.TaskDefinitionArn), request.Fargate);
+    }
+
+    private static string Revision(string? arn) => arn is null ? "the family's first revision" : arn[(arn.LastIndexOf('/') + 1)..];
 
     public override async Task<IReadOnlyList<string>> ApplyAsync(PublishContext context, Plan plan, CancellationToken cancellation)
     {
         var request = context.Request;
         var name = request.Names.StateMachineName;
+        // The revision the task definition step registered may not be the one planned (another registration in between).
+        var definition = plan.TaskDefinitionArn == context.TaskDefinitionArn ? plan.Definition : await RenderAsync(context, cancellation);
+        plan = plan with { Definition = definition };
         if (!plan.Exists)
         {
             await context.Clients.StepFunctions.CreateStateMachineAsync(name, plan.Definition, context.Account!.RoleArn(ResourceNames.StateMachineRole(request.Names.ModelName)), cancellation);

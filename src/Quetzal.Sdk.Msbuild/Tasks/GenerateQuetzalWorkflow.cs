@@ -15,7 +15,8 @@ public sealed class GenerateQuetzalWorkflow : QuetzalTask
         Log.LogMessage(MessageImportance.Normal, $"Quetzal: generated {File}");
     }
 
-    /// <summary>A step item as the model sees it: its path with '/' and its state name (metadata StateName, else the file's name).</summary>
+    /// <summary>A step item as the model sees it: its path with '/', its state name (metadata StateName, else the file's name) and its compute (metadata Compute: lambda, the default, or ecs).</summary>
     internal static Step Step(ITaskItem item)
-        => new(item.ItemSpec.Replace('\\', '/'), NullIfEmpty(item.GetMetadata("StateName")) ?? LinearWorkflow.DefaultStateName(item.ItemSpec));
+        => new(item.ItemSpec.Replace('\\', '/'), NullIfEmpty(item.GetMetadata("StateName")) ?? LinearWorkflow.DefaultStateName(item.ItemSpec),
+            NullIfEmpty(item.GetMetadata("Compute"))?.Trim().ToLowerInvariant() ?? Model.Step.Lambda);
 }

@@ -45,6 +45,14 @@ public sealed class PublishQuetzalModel : QuetzalTask
     public string? DocsDirectory { get; set; }
     /// <summary>Where lock.json (the protected scenarios) is written before it is published.</summary>
     [Required] public string CommonDirectory { get; set; } = "";
+    /// <summary>QuetzalEcs*: the Fargate settings, used when a step runs on Fargate.</summary>
+    public string? EcsCpu { get; set; }
+    public string? EcsMemory { get; set; }
+    public string? EcsStorage { get; set; }
+    public string? EcsTimeLimit { get; set; }
+    public string? EcsSubnets { get; set; }
+    public string? EcsSecurityGroups { get; set; }
+    public string? EcsAssignPublicIp { get; set; }
 
     private PublishPipeline? _pipeline;
 
@@ -54,6 +62,7 @@ public sealed class PublishQuetzalModel : QuetzalTask
         var steps = string.IsNullOrWhiteSpace(Steps) ? PublishSteps.All
             : Steps.Split(';', StringSplitOptions.RemoveEmptyEntries).Aggregate(PublishSteps.None, (all, s) => all | Enum.Parse<PublishSteps>(s.Trim(), ignoreCase: true));
 
+        var fargate = FargateTask(scenarios);
         var request = new PublishRequest
         {
             ModelDirectory = ModelDirectory,
@@ -68,13 +77,27 @@ public sealed class PublishQuetzalModel : QuetzalTask
             CommonFiles = CommonFiles.Collect(Path.Combine(CommonDirectory, Model.CommonFiles.Lock),
                 Scenarios.Where(s => string.Equals(s.GetMetadata("Protected"), "true", StringComparison.OrdinalIgnoreCase)).Select(s => s.ItemSpec),
                 NullIfEmpty(ModelConfigFile) is { } config ? Path.Combine(ModelDirectory, config) : null,
-                NullIfEmpty(DocsDirectory) is { } docs ? Path.Combine(ModelDirectory, docs) : null),
+                NullIfEmpty(DocsDirectory) is { } docs ? Path.Combine(ModelDirectory, docs) : null,
+                fargate is null ? null : WorkflowSteps.Generate(File.ReadAllText(StateMachinePath),
+                    WorkflowSteps.Workflows(Path.Combine(ModelDirectory, ScenariosDirectory, Model.Scenarios.Base, "inputs", "params.json")))),
+            Fargate = fargate,
         };
         using var clients = new AwsClients(new AwsSettings(Region, NullIfEmpty(Profile)), this);
         _pipeline = new PublishPipeline(clients, this);
         Info(DryRun ? $"Quetzal: publish plan for {ModelName} (dry run: nothing is written)" : $"Quetzal: publishing {ModelName} to {Region}");
         using var exclusive = PublishLock.Acquire(LockFile, ModelName, TimeSpan.FromSeconds(LockTimeout), this, Cancellation);
         _pipeline.PublishAsync(request, Cancellation).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The Fargate task settings, when the workflow has a Fargate step; checked here too (a build may have skipped validation).</summary>
+    private FargateTask? FargateTask(IReadOnlyList<string> scenarios)
+    {
+        if (Fargate.FirstState(StateMachinePath) is not { } state) return null;
+        var settings = ValidateQuetzalModel.FargateSettings(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp);
+        var bag = new DiagnosticBag();
+        Fargate.Validate(settings, BuildEngine?.ProjectFileOfTaskNode ?? ModelDirectory, state, bag);
+        if (bag.HasErrors) throw new QuetzalException(bag.Items.Where(d => d.Severity == Severity.Error).ToList());
+        return settings.Parse();
     }
 
     protected override void Completed(bool failed)

@@ -19,6 +19,8 @@ public sealed class TeardownQuetzalModel : QuetzalTask
     public bool DryRun { get; set; }
     [Required] public string InfraDirectory { get; set; } = "";
     [Required] public string TfvarsFile { get; set; } = "";
+    /// <summary>The model's workflow: with a Fargate step, the task definition's revisions are deregistered too.</summary>
+    public string? StateMachinePath { get; set; }
 
     protected override void ExecuteCore()
     {
@@ -32,7 +34,8 @@ public sealed class TeardownQuetzalModel : QuetzalTask
         using (var clients = new AwsClients(new AwsSettings(Region, NullIfEmpty(Profile)), this))
         {
             new ModelTeardown(clients, this)
-                .RunAsync(new TeardownRequest(ModelName, BucketName, RepositoryName, FunctionName, DryRun, TimeSpan.FromSeconds(LockTimeout)), Cancellation).GetAwaiter().GetResult();
+                .RunAsync(new TeardownRequest(ModelName, BucketName, RepositoryName, FunctionName, DryRun, TimeSpan.FromSeconds(LockTimeout),
+                    Fargate: NullIfEmpty(StateMachinePath) is { } workflow && Model.Fargate.UsesFargate(workflow)), Cancellation).GetAwaiter().GetResult();
         }
         var chdir = $"terraform -chdir=\"{InfraDirectory.TrimEnd('/', '\\')}\"";
         Info(DryRun ? "Then, after a real teardown:" : "Now Terraform can destroy the rest:");

@@ -17,11 +17,14 @@ public sealed class WriteQuetzalTfvars : QuetzalTask
     public string? UserPoolId { get; set; }
     public string? Tags { get; set; }
     public string? StateBucket { get; set; }
+    /// <summary>The model's workflow: a Fargate step in it turns on infra/'s ECS resources.</summary>
+    public string? StateMachinePath { get; set; }
 
     protected override void ExecuteCore()
     {
         var settings = new TfvarsSettings(ModelName, Region, Split(CorsOrigins), EcrImagesToKeep, IdentityPoolId ?? "", UserPoolId ?? "",
-            Split(Tags).Select(t => t.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p.Length > 1 ? p[1].Trim() : ""));
+            Split(Tags).Select(t => t.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p.Length > 1 ? p[1].Trim() : ""),
+            EcsEnabled: NullIfEmpty(StateMachinePath) is { } workflow && Fargate.UsesFargate(workflow));
         if (string.IsNullOrWhiteSpace(IdentityPoolId))
             Report(Codes.TfvarsIncomplete.Create(TfvarsFile, "QuetzalCognitoIdentityPoolId", "cognito_identity_pool_id = \"\"",
                 "Terraform creates the model's user role with no identity pool that may assume it, so Quenedi's users cannot reach the model's bucket."));

@@ -22,6 +22,8 @@ public static class ModelValidator
         var scenarios = ValidateScenarios(model, projectFile, bag, out var readable);
         ValidateInputs(model, readable, bag, cancellation);
         ValidateWorkflow(model, projectFile, generatedStateMachinePath, bag);
+        var workflow = File.Exists(model.StateMachinePath) ? model.StateMachinePath : generatedStateMachinePath;
+        Fargate.Validate(model.Fargate, projectFile, Fargate.FirstState(workflow) ?? model.Steps.FirstOrDefault(s => s.OnFargate)?.StateName, bag);
         if (!string.IsNullOrEmpty(model.LibraryPath) && !Directory.Exists(Path.Combine(model.ModelDirectory, model.LibraryPath)))
             bag.Add(Codes.LibraryPathMissing, projectFile, 0, 0, model.LibraryPath);
         return new ValidationResult(bag.Items, scenarios);
@@ -174,6 +176,8 @@ public static class ModelValidator
         {
             if (!File.Exists(Path.Combine(model.ModelDirectory, step.NotebookPath)))
                 bag.Add(Codes.InvalidStep, projectFile, 0, 0, step.NotebookPath, "no such file in the model");
+            if (step.Compute is not (Step.Lambda or Step.Ecs))
+                bag.Add(Codes.InvalidStep, projectFile, 0, 0, step.NotebookPath, $"Compute is '{step.Compute}'; a step runs on 'lambda' (the default) or 'ecs' (Fargate)");
             if (!names.Add(step.StateName))
                 bag.Add(Codes.InvalidStep, projectFile, 0, 0, step.NotebookPath, $"the state name '{step.StateName}' is already used; set its StateName metadata");
         }

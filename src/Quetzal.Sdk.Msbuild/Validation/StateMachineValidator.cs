@@ -205,6 +205,7 @@ public static partial class StateMachineValidator
             {
                 case "Task":
                     if (state["Resource"] is not { IsString: true }) Structure(state, $"Task state '{name}' needs a \"Resource\" string.");
+                    else if (state["Resource"]!.String == Fargate.RunTaskSync) FargateState(name, state);
                     foreach (var input in new[] { state["Parameters"], state["Arguments"] })
                         if (input is not null) Notebooks(name, input);
                     break;
@@ -227,6 +228,18 @@ public static partial class StateMachineValidator
                     break;
             }
             return ends;
+        }
+
+        /// <summary>A Fargate Task names its step (notebook_path, completed at publish) or is a whole RunTask request of the user's (TaskDefinition).</summary>
+        private void FargateState(string name, JsonTree state)
+        {
+            var parameters = state["Parameters"];
+            if (parameters is null || parameters.Kind != JsonKind.Object)
+                bag.Add(Codes.FargateStateIncomplete, path, state.Line, state.Column, name, "has no Parameters");
+            else if (parameters["notebook_path"] is { } notebook && !notebook.IsString)
+                bag.Add(Codes.FargateStateIncomplete, path, notebook.Line, notebook.Column, name, "has a notebook_path that is not a string");
+            else if (parameters["notebook_path"] is null && parameters["TaskDefinition"] is null && parameters["TaskDefinition.$"] is null)
+                bag.Add(Codes.FargateStateIncomplete, path, parameters.Line, parameters.Column, name, "names no step");
         }
 
         /// <summary>What to say after "not a file of the model": '/' for a Windows path, else the nearest step file, if any is near.</summary>

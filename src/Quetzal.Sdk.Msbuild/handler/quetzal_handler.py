@@ -1,4 +1,6 @@
-"""Quetzal.Sdk's Lambda handler: runs one step of a quetzal model on one scenario.
+"""Quetzal.Sdk's runner of a quetzal model's steps, on Lambda (`handler`, one step per invocation) and on ECS
+Fargate (`python3 -m quetzal_handler`, container mode: the steps its environment names; see run_container). Both
+share the download, the step's run and the upload.
 
 The event (what Quenedi and the state machine send):
     {"notebook_path": "steps/x.py" | "notebooks/x.ipynb",
@@ -22,6 +24,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 TASK_ROOT = os.environ.get("LAMBDA_TASK_ROOT", os.path.dirname(os.path.abspath(__file__)))
@@ -130,12 +134,12 @@ def download(s3, bucket, prefix, folder):
     return keys
 
 
-def upload_changes(s3, bucket, prefix, folder, before, metadata):
-    """Uploads the files the step created or changed; returns their keys."""
+def upload_changes(s3, bucket, prefix, folder, before, metadata, keep=None):
+    """Uploads the files the step created or changed (those `keep` accepts); returns their keys."""
     uploaded = []
-    extra = {"Metadata": {k: str(v) for k, v in (metadata or {}).items() if isinstance(v, (str, int, float))}}
+    extra = _extra(metadata)
     for relative, state in sorted(_snapshot(folder).items()):
-        if before.get(relative) == state:
+        if before.get(relative) == state or (keep is not None and not keep(relative)):
             continue
         s3.upload_file(os.path.join(folder, relative), bucket, prefix + relative, ExtraArgs=extra)
         uploaded.append(relative)
@@ -169,9 +173,15 @@ def _command(notebook):
     return [sys.executable, "-"], converted.stdout
 
 
-def run_step(notebook, launcher_arg, log_path):
-    """Runs the step, streaming its output to stdout and to the log file; raises StepFailed on a non-zero exit."""
+class TimeLimitReached(StepFailed):
+    """The run reached its time limit (TIME_LIMIT, container mode); the step was stopped."""
+
+
+def run_step(notebook, launcher_arg, log_path, deadline=None):
+    """Runs the step, streaming its output to stdout and to the log file; raises StepFailed on a non-zero exit, and
+    TimeLimitReached (after stopping it) when it still runs at the deadline (a time.monotonic() value)."""
     tail = collections.deque(maxlen=STDERR_TAIL_LINES)
+    stopped = threading.Event()
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log:
         try:
@@ -184,15 +194,31 @@ def run_step(notebook, launcher_arg, log_path):
             stdin=subprocess.PIPE if program is not None else None,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace", bufsize=1,
         )
-        if program is not None:
-            # Python reads its whole program before it runs a line of it: written at once, then closed.
-            process.stdin.write(program)
-            process.stdin.close()
-        for line in process.stdout:  # read as it comes: a chatty step never fills a pipe
-            sys.stdout.write(line)
-            log.write(line)
-            tail.append(line)
-        code = process.wait()
+        timer = None
+        if deadline is not None:
+            def stop():
+                stopped.set()
+                process.kill()
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), stop)
+            timer.daemon = True
+            timer.start()
+        try:
+            if program is not None:
+                # Python reads its whole program before it runs a line of it: written at once, then closed.
+                process.stdin.write(program)
+                process.stdin.close()
+            for line in process.stdout:  # read as it comes: a chatty step never fills a pipe
+                sys.stdout.write(line)
+                log.write(line)
+                tail.append(line)
+            code = process.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if stopped.is_set():
+            message = f"{os.path.basename(notebook)} was stopped: the run reached its time limit of {os.environ.get('TIME_LIMIT')} minutes (TIME_LIMIT; QuetzalEcsTimeLimit)"
+            log.write("\n" + message + "\n")
+            raise TimeLimitReached(message)
     if code != 0:
         raise StepFailed(f"{os.path.basename(notebook)} exited with code {code}:\n" + "".join(tail))
 
@@ -224,3 +250,119 @@ def handler(event, context=None):
     upload_changes(s3, bucket, prefix, folder, before, event.get("metadata"))
     print(f"{step} finished in {time.time() - started:.1f} s")
     return event
+
+
+# ---- Container mode (ECS Fargate) -------------------------------------------------------------------------------
+# The same image runs on Fargate with `python3 -m quetzal_handler` (the task definition's entry point). Today's
+# backend starts a task with these environment overrides, and the SDK's state machines do the same for one step:
+#   steps          JSON list of {"name", "path"}: the steps to run, in order
+#   scenario_path  "<scenario>/"
+#   launcher_arg   JSON: the steps' argument
+#   variants       optional: the chosen variants (JSON list or comma-separated), when launcher_arg has none
+#   metadata       optional JSON: the user_email (and others) every uploaded object carries
+#   BUCKET_NAME, TIME_LIMIT (minutes), MODEL_TAG: from the task definition
+# It writes <scenario>/status.json {step, error} before each step and on failure, each step's output to
+# <scenario>/logs/<step>.txt, model_tag into info.json, and uploads what the steps wrote (not inputs/).
+
+
+def _json_env(name, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as error:
+        raise StepFailed(f"the environment variable {name} is not JSON: {error}") from None
+
+
+def _put_json(s3, bucket, key, body, metadata):
+    handle, path = tempfile.mkstemp(suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(body, out)
+        s3.upload_file(path, bucket, key, ExtraArgs=_extra(metadata))
+    finally:
+        os.remove(path)
+
+
+def _extra(metadata):
+    return {"Metadata": {k: str(v) for k, v in (metadata or {}).items() if isinstance(v, (str, int, float))}}
+
+
+def _container_steps():
+    steps = _json_env("steps", None)
+    if not isinstance(steps, list) or not steps or not all(isinstance(s, dict) and s.get("path") for s in steps):
+        raise StepFailed('the environment variable steps must be a JSON list of {"name": ..., "path": ...}')
+    return [(s.get("name") or os.path.splitext(os.path.basename(s["path"]))[0], s["path"]) for s in steps]
+
+
+def _set_model_tag(folder, tag):
+    path = os.path.join(folder, "info.json")
+    info = {}
+    if os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                loaded = json.load(handle)
+            info = loaded if isinstance(loaded, dict) else {}
+        except ValueError:
+            info = {}
+    info["model_tag"] = tag
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(info, handle)
+
+
+def run_container():
+    """Runs the steps the environment names on one scenario; returns the process's exit code."""
+    started = time.monotonic()
+    limit = float(os.environ.get("TIME_LIMIT") or 0)
+    deadline = started + limit * 60 if limit > 0 else None
+    bucket = os.environ["BUCKET_NAME"]
+    s3 = _s3()
+    prefix = _prefix({"scenario_path_S3": os.environ.get("scenario_path") or ""})
+    metadata = {}
+    step = None
+    try:
+        if prefix == "/":
+            raise StepFailed("the environment variable scenario_path is empty: it names the scenario to run (<scenario>/)")
+        metadata = _json_env("metadata", {}) or {}
+        steps = _container_steps()
+        launcher_arg = dict(_json_env("launcher_arg", {}) or {})
+        variants = os.environ.get("variants")
+        if variants and "variants" not in launcher_arg:
+            try:
+                launcher_arg["variants"] = json.loads(variants)
+            except ValueError:
+                launcher_arg["variants"] = [v.strip() for v in variants.split(",") if v.strip()]
+        folder = os.environ.get("QUETZAL_LOCAL_TRAINING_DIR") or launcher_arg.get("training_folder") or "/tmp"
+        launcher_arg["training_folder"] = folder
+        _empty(folder)
+        download(s3, bucket, prefix, folder)
+        before = _snapshot(folder)
+        if os.environ.get("MODEL_TAG"):
+            _set_model_tag(folder, os.environ["MODEL_TAG"])
+        for step, path in steps:
+            _put_json(s3, bucket, prefix + "status.json", {"step": step, "error": None}, metadata)
+            log_path = os.path.join(folder, "logs", step + ".txt")
+            print(f"> {step} ({path})", flush=True)
+            try:
+                run_step(os.path.join(TASK_ROOT, path), launcher_arg, log_path, deadline)
+            finally:
+                if os.path.exists(log_path):
+                    s3.upload_file(log_path, bucket, prefix + "logs/" + step + ".txt", ExtraArgs=_extra(metadata))
+                    before["logs/" + step + ".txt"] = _snapshot(folder).get("logs/" + step + ".txt")
+        # As today's backend: what the steps wrote goes up, the scenario's inputs stay as the app wrote them.
+        upload_changes(s3, bucket, prefix, folder, before, metadata, keep=lambda key: not key.startswith("inputs/"))
+        print(f"run finished in {time.monotonic() - started:.1f} s", flush=True)
+        return 0
+    except Exception as error:  # every failure is the run's: status.json says it, the exit code says it
+        message = str(error) if isinstance(error, StepFailed) else f"{type(error).__name__}: {error}"
+        print(message, file=sys.stderr, flush=True)
+        try:
+            _put_json(s3, bucket, prefix + "status.json", {"step": step, "error": message}, metadata)
+        except Exception as status_error:  # noqa: BLE001 (the run's own error is the one to report)
+            print(f"status.json could not be written: {status_error}", file=sys.stderr, flush=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(run_container())
