@@ -29,12 +29,16 @@ public static class Program
         var timeout = new Option<int>("--timeout") { Required = true };
         var image = new Option<string?>("--image");
         var workflow = new Option<string?>("--workflow", "-w") { Description = "The workflow (Quenedi's choice, params.json's 'model') whose parameters the default input carries (default: default)." };
+        var ecsCpu = new Option<string?>("--ecs-cpu");
+        var ecsMemory = new Option<string?>("--ecs-memory");
+        var ecsStorage = new Option<string?>("--ecs-storage");
+        var ecsTimeLimit = new Option<string?>("--ecs-time-limit");
         var sdkState = new Option<string?>("--sdk-state") { Description = "What the SDK writes in the model folder, ';'-separated: never in docker mode's image." };
 
         var run = new Command("run", "Runs the model's workflow locally on a scenario, state by state.")
         {
             modelDirectory, modelName, stateMachine, scenariosDirectory, scenarios, defaultScenario, scenario, input, defaultMode, mode, python,
-            runDirectory, handlerDirectory, bucket, function, region, timeout, image, sdkState, workflow,
+            runDirectory, handlerDirectory, bucket, function, region, timeout, image, sdkState, workflow, ecsCpu, ecsMemory, ecsStorage, ecsTimeLimit,
         };
         run.SetAction((parse, cancellation) =>
         {
@@ -48,6 +52,7 @@ public static class Program
                 BucketName = parse.GetValue(bucket)!, FunctionName = parse.GetValue(function)!, Region = parse.GetValue(region)!,
                 LambdaTimeout = parse.GetValue(timeout), Image = parse.GetValue(image), Python = parse.GetValue(python)!,
                 Workflow = parse.GetValue(workflow) ?? Validation.ParamsValidator.DefaultWorkflow,
+                Fargate = Model.FargateSettings.From(parse.GetValue(ecsCpu), parse.GetValue(ecsMemory), parse.GetValue(ecsStorage), parse.GetValue(ecsTimeLimit), null, null, null),
                 SdkState = (parse.GetValue(sdkState) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(p => Path.GetFullPath(p.Replace('\\', Path.DirectorySeparatorChar), parse.GetValue(modelDirectory)!)).ToList(),
             };

@@ -36,9 +36,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor FargateSize = new("QTZ1009", Error,
         "{0} is '{1}': {2}.",
         "A Fargate setting (QuetzalEcsCpu/Memory pair, Storage, TimeLimit, Subnets, SecurityGroups, AssignPublicIp) breaks Fargate's rules");
-    public static readonly DiagnosticDescriptor FargateNetworkMissing = new("QTZ1010", Error,
-        "State '{0}' runs on Fargate, whose tasks run in subnets of your VPC: set QuetzalEcsSubnets (and QuetzalEcsSecurityGroups; QuetzalEcsAssignPublicIp=true for public subnets without a NAT gateway). README: 'When a step outgrows Lambda'.",
-        "The model has a Fargate step and QuetzalEcsSubnets is empty");
+    public static readonly DiagnosticDescriptor FargateNetworkMissing = new("QTZ1010", Warning,
+        "State '{0}' runs on Fargate, whose tasks run in subnets of your VPC: set QuetzalEcsSubnets (and QuetzalEcsSecurityGroups; QuetzalEcsAssignPublicIp=true for public subnets without a NAT gateway) before you publish; dotnet run needs none. README: 'When a step outgrows Lambda'.",
+        "The model has a Fargate step and QuetzalEcsSubnets is empty (publish refuses it: QTZ4011)");
 
     // 11xx: scenarios and required files
     public static readonly DiagnosticDescriptor BaseScenarioMissing = new("QTZ1101", Error,
@@ -239,6 +239,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor RepositoryMissing = new("QTZ4010", Error,
         "The ECR repository '{0}' does not exist: create the model's AWS resources first with infra/: 'dotnet build -t:QuetzalWriteTfvars' prints the terraform commands (README: 'Deploying to a real AWS account').",
         "The model's ECR repository does not exist");
+    public static readonly DiagnosticDescriptor FargateNetworkRequired = new("QTZ4011", Error,
+        "State '{0}' runs on Fargate, whose tasks run in subnets of your VPC: set QuetzalEcsSubnets (and QuetzalEcsSecurityGroups; QuetzalEcsAssignPublicIp=true for public subnets without a NAT gateway). Nothing was published. README: 'When a step outgrows Lambda'.",
+        "Publish of a model with a Fargate step and no QuetzalEcsSubnets");
     public static readonly DiagnosticDescriptor LambdaUpdateFailed = new("QTZ4020", Error,
         "Lambda function '{0}' did not take the update: {1}",
         "Lambda reported a failed create or update (its reason given)");

@@ -16,6 +16,18 @@ public sealed record FargateSettings
     public string? SecurityGroups { get; init; }
     public string? AssignPublicIp { get; init; }
 
+    /// <summary>The QuetzalEcs* properties as given (an empty one: the default).</summary>
+    public static FargateSettings From(string? cpu, string? memory, string? storage, string? timeLimit, string? subnets, string? securityGroups, string? assignPublicIp)
+    {
+        static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+        var defaults = new FargateSettings();
+        return new FargateSettings
+        {
+            Cpu = Given(cpu) ?? defaults.Cpu, Memory = Given(memory) ?? defaults.Memory, Storage = Given(storage) ?? defaults.Storage,
+            TimeLimit = Given(timeLimit) ?? defaults.TimeLimit, Subnets = Given(subnets), SecurityGroups = Given(securityGroups), AssignPublicIp = Given(assignPublicIp),
+        };
+    }
+
     /// <summary>The settings as numbers and lists; only for settings that <see cref="Fargate.Validate"/> accepted.</summary>
     public FargateTask Parse() => new(int.Parse(Cpu.Trim()), int.Parse(Memory.Trim()), int.Parse(Storage.Trim()), int.Parse(TimeLimit.Trim()),
         Fargate.List(Subnets), Fargate.List(SecurityGroups), string.Equals(AssignPublicIp?.Trim(), "true", StringComparison.OrdinalIgnoreCase));

@@ -93,10 +93,12 @@ public sealed class PublishQuetzalModel : QuetzalTask
     private FargateTask? FargateTask(IReadOnlyList<string> scenarios)
     {
         if (Fargate.FirstState(StateMachinePath) is not { } state) return null;
-        var settings = ValidateQuetzalModel.FargateSettings(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp);
+        var settings = FargateSettings.From(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp);
         var bag = new DiagnosticBag();
         Fargate.Validate(settings, BuildEngine?.ProjectFileOfTaskNode ?? ModelDirectory, state, bag);
-        if (bag.HasErrors) throw new QuetzalException(bag.Items.Where(d => d.Severity == Severity.Error).ToList());
+        var errors = bag.Items.Where(d => d.Severity == Severity.Error)
+            .Concat(bag.Items.Where(d => d.Descriptor == Codes.FargateNetworkMissing).Select(d => Codes.FargateNetworkRequired.Create(d.File, state))).ToList();
+        if (errors.Count > 0) throw new QuetzalException(errors);
         return settings.Parse();
     }
 

@@ -61,21 +61,10 @@ public sealed class ValidateQuetzalModel : QuetzalTask
             StateMachineFile = StateMachineFile,
             Steps = Steps.Select(GenerateQuetzalWorkflow.Step).ToArray(),
             LibraryPath = NullIfEmpty(LibraryPath),
-            Fargate = FargateSettings(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp),
+            Fargate = FargateSettings.From(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp),
         };
         var diagnostics = ModelValidator.Validate(model, ProjectFile, GeneratedStateMachineFile, Cancellation).Diagnostics;
         Report(diagnostics);
         if (NullIfEmpty(WarningsFile) is { } file) KeptWarnings.Write(file, diagnostics.Where(d => d.Severity == Severity.Warning));
-    }
-
-    /// <summary>The QuetzalEcs* properties as the model's Fargate settings (an empty property: the default).</summary>
-    internal static FargateSettings FargateSettings(string? cpu, string? memory, string? storage, string? timeLimit, string? subnets, string? securityGroups, string? assignPublicIp)
-    {
-        var defaults = new FargateSettings();
-        return new FargateSettings
-        {
-            Cpu = NullIfEmpty(cpu) ?? defaults.Cpu, Memory = NullIfEmpty(memory) ?? defaults.Memory, Storage = NullIfEmpty(storage) ?? defaults.Storage,
-            TimeLimit = NullIfEmpty(timeLimit) ?? defaults.TimeLimit, Subnets = NullIfEmpty(subnets), SecurityGroups = NullIfEmpty(securityGroups), AssignPublicIp = NullIfEmpty(assignPublicIp),
-        };
     }
 }

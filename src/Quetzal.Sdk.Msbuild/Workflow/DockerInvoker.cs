@@ -10,10 +10,10 @@ using Quetzal.Sdk.Diagnostics;
 namespace Quetzal.Sdk.Workflow;
 
 /// <summary>
-/// Docker mode: the model's image, built as the publish builds it, runs once for the whole run; each Task posts its
-/// payload to the Lambda runtime interface emulator that Lambda base images start outside Lambda
-/// (POST /2015-03-31/functions/function/invocations on port 8080), as the original test-lambda.sh did. The bucket
-/// folder is mounted into the container; the container's output is streamed.
+/// Docker mode: the model's image, built as the publish builds it. For Lambda steps it runs once for the whole run;
+/// each Task posts its payload to the Lambda runtime interface emulator that Lambda base images start outside Lambda
+/// (POST /2015-03-31/functions/function/invocations on port 8080), as the original test-lambda.sh did. Each Fargate
+/// step is a container of its own in container mode. The bucket folder is mounted; the containers' output is streamed.
 /// </summary>
 public sealed class DockerInvoker(LocalRunOptions options, string bucketDirectory, Action<string> output) : ITaskInvoker, IAsyncDisposable
 {
@@ -25,10 +25,16 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
     private CancellationTokenSource? _logs;
     private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
 
+    /// <summary>The environment the task definition gives every Fargate task (BUCKET_NAME, TIME_LIMIT, MODEL_TAG).</summary>
+    public IReadOnlyDictionary<string, string> TaskEnvironment { get; init; } = new Dictionary<string, string>();
+
+    private string? _image;
+
     public async Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
     {
         await EnsureStartedAsync(cancellation);
-        var limit = TimeSpan.FromSeconds(Math.Min(timeoutSeconds ?? int.MaxValue, options.LambdaTimeout));
+        // No cap at QuetzalLambdaTimeout (the run warns past it), only the state's own deadline.
+        var limit = timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(limit);
         HttpResponseMessage response;
@@ -39,7 +45,7 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
-            throw new StateError("States.Timeout", $"the step ran longer than {limit.TotalSeconds:0} s (QuetzalLambdaTimeout)");
+            throw new StateError("States.Timeout", $"the step ran longer than {limit.TotalSeconds:0} s (the state's TimeoutSeconds)");
         }
         catch (HttpRequestException e)
         {
@@ -56,27 +62,87 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
         }
     }
 
+    /// <summary>The model's image, built as the publish builds it, once per run; and the engine's client.</summary>
+    private async Task<string> EnsureImageAsync(CancellationToken cancellation)
+    {
+        if (_image is not null) return _image;
+        var log = new ConsoleLog(output);
+        using (var builder = new ImageBuilder(log))
+        {
+            await builder.EnsureAvailableAsync(cancellation);
+            var context = BuildContext.Create(options.ModelDirectory, options.HandlerDirectory, null,
+                ContextRules.For(options.ModelDirectory, options.ScenariosDirectory, options.SdkState));
+            var image = options.Image ?? $"{options.ModelName}:local-{context.ContentTag}";
+            output($"building {image} ({context.Entries.Count} files)");
+            await builder.BuildAsync(context, image, cancellation);
+            _docker ??= new DockerClientConfiguration(new Uri(ImageBuilder.DefaultEndpoint)).CreateClient();
+            return _image = image;
+        }
+    }
+
+    /// <summary>
+    /// A Fargate step as Fargate runs it: a container of the model's image started with the task definition's entry
+    /// point (container mode, no Lambda emulator) and environment, the state's overrides on top, awaited to its exit.
+    /// </summary>
+    public async Task<int> RunTaskAsync(string state, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
+    {
+        string image;
+        await _start.WaitAsync(cancellation);
+        try { image = await EnsureImageAsync(cancellation); }
+        finally { _start.Release(); }
+        var variables = new Dictionary<string, string>(TaskEnvironment) { ["QUETZAL_LOCAL_BUCKET_DIR"] = BucketMount, ["AWS_REGION"] = options.Region };
+        foreach (var (name, value) in environment) variables[name] = value;
+        var created = await _docker!.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = image,
+            Entrypoint = Model.Fargate.EntryPoint.ToList(),
+            Cmd = [],
+            Env = variables.Select(v => $"{v.Key}={v.Value}").ToList(),
+            HostConfig = new HostConfig { Binds = [$"{Path.GetFullPath(bucketDirectory)}:{BucketMount}"] },
+        }, cancellation);
+        try
+        {
+            await _docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellation);
+            using var logs = new CancellationTokenSource();
+            var streaming = StreamLogsAsync(created.ID, logs.Token);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            if (timeoutSeconds is { } seconds) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+            try
+            {
+                var exit = await _docker.Containers.WaitContainerAsync(created.ID, timeout.Token);
+                await streaming.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+                return (int)exit.StatusCode;
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+            {
+                throw new StateError("States.Timeout", $"the task ran longer than {timeoutSeconds} s (the state's TimeoutSeconds)");
+            }
+            finally
+            {
+                logs.Cancel();
+            }
+        }
+        finally
+        {
+            try { await _docker.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None); }
+            catch (DockerApiException) { }
+        }
+    }
+
     private async Task EnsureStartedAsync(CancellationToken cancellation)
     {
         await _start.WaitAsync(cancellation);
         try
         {
             if (_container is not null) return;
-            var log = new ConsoleLog(output);
-            using (var builder = new ImageBuilder(log))
+            var image = await EnsureImageAsync(cancellation);
             {
-                await builder.EnsureAvailableAsync(cancellation);
-                var context = BuildContext.Create(options.ModelDirectory, options.HandlerDirectory, null,
-                    ContextRules.For(options.ModelDirectory, options.ScenariosDirectory, options.SdkState));
-                var image = options.Image ?? $"{options.ModelName}:local-{context.ContentTag}";
-                output($"building {image} ({context.Entries.Count} files)");
-                await builder.BuildAsync(context, image, cancellation);
-                _docker = new DockerClientConfiguration(new Uri(ImageBuilder.DefaultEndpoint)).CreateClient();
                 var port = FreePort();
-                var created = await _docker.Containers.CreateContainerAsync(new CreateContainerParameters
+                var created = await _docker!.Containers.CreateContainerAsync(new CreateContainerParameters
                 {
                     Image = image,
-                    Env = [$"QUETZAL_LOCAL_BUCKET_DIR={BucketMount}", $"BUCKET_NAME={options.BucketName}", $"AWS_LAMBDA_FUNCTION_TIMEOUT={options.LambdaTimeout}",
+                    // Lambda's own ceiling: the run warns past QuetzalLambdaTimeout rather than stopping the step there.
+                    Env = [$"QUETZAL_LOCAL_BUCKET_DIR={BucketMount}", $"BUCKET_NAME={options.BucketName}", "AWS_LAMBDA_FUNCTION_TIMEOUT=900",
                         $"AWS_LAMBDA_FUNCTION_NAME={options.FunctionName}", $"AWS_REGION={options.Region}"],
                     ExposedPorts = new Dictionary<string, EmptyStruct> { ["8080/tcp"] = default },
                     HostConfig = new HostConfig
@@ -90,7 +156,7 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
                 await _docker.Containers.StartContainerAsync(_container, new ContainerStartParameters(), cancellation);
                 _endpoint = new Uri($"http://127.0.0.1:{port}");
                 _logs = new CancellationTokenSource();
-                _ = StreamLogsAsync(_logs.Token);
+                _ = StreamLogsAsync(_container, _logs.Token);
                 await WaitForEmulatorAsync(port, cancellation);
             }
         }
@@ -101,11 +167,11 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
     }
 
     /// <summary>The container's stdout and stderr, demultiplexed (a non-TTY log stream frames every chunk), line by line.</summary>
-    private async Task StreamLogsAsync(CancellationToken cancellation)
+    private async Task StreamLogsAsync(string container, CancellationToken cancellation)
     {
         try
         {
-            using var stream = await _docker!.Containers.GetContainerLogsAsync(_container!, tty: false,
+            using var stream = await _docker!.Containers.GetContainerLogsAsync(container, tty: false,
                 new ContainerLogsParameters { Follow = true, ShowStdout = true, ShowStderr = true }, cancellation);
             var buffer = new byte[8192];
             var pending = new StringBuilder();

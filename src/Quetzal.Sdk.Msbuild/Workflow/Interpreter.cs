@@ -3,10 +3,17 @@ using System.Text.Json.Nodes;
 
 namespace Quetzal.Sdk.Workflow;
 
-/// <summary>Runs a Task's work: a Lambda invocation with its payload. Throws <see cref="StateError"/> when the function fails.</summary>
+/// <summary>
+/// Runs a Task's work: a Lambda invocation with its payload (throws <see cref="StateError"/> when the function fails),
+/// or a Fargate task: the model's image in container mode with the state's environment overrides.
+/// </summary>
 public interface ITaskInvoker
 {
     Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation);
+
+    /// <summary>Runs the container to its end; returns its exit code. <paramref name="timeoutSeconds"/>: the state's own deadline (Step Functions stops the task then).</summary>
+    Task<int> RunTaskAsync(string state, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
+        => throw new StateError("Quetzal.Unsupported", "Fargate tasks (this invoker runs Lambda steps only)");
 }
 
 /// <summary>What the run shows a person: each state as it starts and ends.</summary>
@@ -15,6 +22,7 @@ public interface IRunObserver
     void StateStarted(string state, string type);
     void StateEnded(string state, string type, TimeSpan duration, JsonNode? output);
     void Note(string message);
+    void Warning(Diagnostics.Diagnostic diagnostic) => Note(diagnostic.ToString());
 }
 
 /// <summary>A state that failed and no Catch handled: the execution fails with it.</summary>
@@ -26,7 +34,7 @@ public sealed class ExecutionFailedException(string state, string error, string 
 }
 
 /// <summary>
-/// An interpreter of the Amazon States Language (JSONPath flavour) for what quetzal models use: Task (Lambda invoke),
+/// An interpreter of the Amazon States Language (JSONPath flavour) for what quetzal models use: Task (Lambda invoke, ECS runTask.sync),
 /// Pass, Choice, Parallel, Map, Wait (not slept through), Succeed, Fail, with InputPath, Parameters, ResultSelector,
 /// ResultPath, OutputPath, Retry and Catch. Anything else stops with the name of what is missing.
 /// </summary>
@@ -137,12 +145,62 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         if (resource == LambdaInvoke)
         {
             var payload = parameters?["Payload"]?.DeepClone();
-            var result = await invoker.InvokeAsync(label, payload, timeout, cancellation);
+            var result = await LambdaAsync(label, payload, timeout, cancellation);
             return new JsonObject { ["ExecutedVersion"] = "$LATEST", ["Payload"] = result, ["StatusCode"] = 200 };
         }
         if (Aws.AwsAccount.IsFunctionArn(resource))
-            return await invoker.InvokeAsync(label, parameters, timeout, cancellation);
-        throw new StateError("Quetzal.Unsupported", $"the Task resource '{resource}' (a local run invokes the model's Lambda only)");
+            return await LambdaAsync(label, parameters, timeout, cancellation);
+        if (resource == Model.Fargate.RunTaskSync)
+            return await FargateAsync(label, parameters, timeout, cancellation);
+        throw new StateError("Quetzal.Unsupported", $"the Task resource '{resource}' (a local run runs the model's Lambda and Fargate steps only)");
+    }
+
+    /// <summary>QuetzalLambdaTimeout: a Lambda step that runs longer gets a warning (Lambda would have stopped it); null: none.</summary>
+    public int? LambdaTimeoutSeconds { get; init; }
+
+    private async Task<JsonNode?> LambdaAsync(string label, JsonNode? payload, int? timeout, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        using var late = LambdaTimeoutSeconds is { } limit
+            ? new Timer(_ => observer.Note($"{label} is still running after {limit} s (QuetzalLambdaTimeout): on AWS, Lambda would stop it now"), null, TimeSpan.FromSeconds(limit), Timeout.InfiniteTimeSpan)
+            : null;
+        try
+        {
+            return await invoker.InvokeAsync(label, payload, timeout, cancellation);
+        }
+        finally
+        {
+            if (LambdaTimeoutSeconds is { } seconds && clock.Elapsed.TotalSeconds > seconds)
+                observer.Warning(Diagnostics.Codes.LambdaWouldTimeOut.Create(null, label, (int)clock.Elapsed.TotalSeconds, seconds));
+        }
+    }
+
+    /// <summary>
+    /// A Fargate task, as arn:aws:states:::ecs:runTask.sync runs it: the container's environment from the request's
+    /// ContainerOverrides, its end awaited; a non-zero exit is States.TaskFailed; the result is the stopped task.
+    /// </summary>
+    private async Task<JsonNode?> FargateAsync(string label, JsonNode? parameters, int? timeout, CancellationToken cancellation)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? container = null;
+        foreach (var entry in (parameters?["Overrides"]?["ContainerOverrides"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            container ??= (string?)entry["Name"];
+            foreach (var variable in (entry["Environment"] as JsonArray ?? []).OfType<JsonObject>())
+                if ((string?)variable["Name"] is { } name) environment[name] = variable["Value"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : variable["Value"]?.ToJsonString() ?? "";
+        }
+        var code = await invoker.RunTaskAsync(label, environment, timeout, cancellation);
+        var task = new JsonObject
+        {
+            ["ClusterArn"] = (string?)parameters?["Cluster"],
+            ["TaskDefinitionArn"] = (string?)parameters?["TaskDefinition"],
+            ["LaunchType"] = "FARGATE",
+            ["LastStatus"] = "STOPPED",
+            ["StopCode"] = "EssentialContainerExited",
+            ["Containers"] = new JsonArray(new JsonObject { ["Name"] = container, ["ExitCode"] = code, ["LastStatus"] = "STOPPED" }),
+        };
+        if (code != 0) throw new StateError("States.TaskFailed", $"the container exited with code {code}; its last status and log are above ({task.ToJsonString()})");
+        return task;
     }
 
     /// <summary>

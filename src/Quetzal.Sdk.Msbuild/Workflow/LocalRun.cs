@@ -26,13 +26,16 @@ public sealed record LocalRunOptions
     public string? Image { get; init; }
     /// <summary>The workflow ("choice" in Quenedi) whose parameters the default input carries: params.json's <c>model</c>.</summary>
     public string Workflow { get; init; } = Validation.ParamsValidator.DefaultWorkflow;
+    /// <summary>The Fargate settings (QuetzalEcs*): a Fargate step runs with their time limit; the network is AWS's only.</summary>
+    public FargateSettings Fargate { get; init; } = new();
     /// <summary>What the SDK writes in the model folder (obj/, bin/, the tfvars): never in the image of docker mode.</summary>
     public IReadOnlyList<string> SdkState { get; init; } = [];
 }
 
 /// <summary>
 /// `dotnet run` of a model: the state machine interpreted state by state on one scenario, each Lambda Task run by
-/// the SDK's handler (local Python, or the model's image), a folder standing in for the bucket at the keys S3 holds.
+/// the SDK's handler and each Fargate Task by its container mode (local Python, or the model's image), a folder
+/// standing in for the bucket at the keys S3 holds.
 /// </summary>
 public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRunObserver
 {
@@ -58,8 +61,11 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             JsonNode? output;
             try
             {
-                output = await new Interpreter(invoker, this) { ModelFunctionArn = Aws.AwsAccount.Local(options.Region).FunctionArn(options.FunctionName) }
-                    .RunAsync(machine, input, cancellation);
+                output = await new Interpreter(invoker, this)
+                {
+                    ModelFunctionArn = Aws.AwsAccount.Local(options.Region).FunctionArn(options.FunctionName),
+                    LambdaTimeoutSeconds = options.LambdaTimeout,
+                }.RunAsync(machine, input, cancellation);
             }
             finally
             {
@@ -95,8 +101,8 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     private ITaskInvoker Invoker() => options.Mode switch
     {
         "python" => new PythonInvoker(options.Python, options.HandlerDirectory, options.ModelDirectory, BucketDirectory, options.BucketName,
-            options.LambdaTimeout, Path.Combine(options.RunDirectory, "tmp"), line => console.WriteLine("  | " + line)),
-        "docker" => new DockerInvoker(options, BucketDirectory, line => console.WriteLine("  | " + line)),
+            Path.Combine(options.RunDirectory, "tmp"), line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment() },
+        "docker" => new DockerInvoker(options, BucketDirectory, line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment() },
         _ => throw new QuetzalException(Codes.InvalidInput, $"--mode must be python or docker, not '{options.Mode}'"),
     };
 
@@ -185,8 +191,29 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     {
         if (!File.Exists(options.StateMachinePath)) throw new QuetzalException(Codes.StateMachineMissing, options.StateMachinePath);
         var names = new ModelResources(options.ModelName, options.BucketName, options.ModelName, options.FunctionName, options.ModelName);
-        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.StateMachinePath), Placeholders.Values(names, Aws.AwsAccount.Local(options.Region))))!.AsObject();
+        // Rendered as a publish renders it: the Fargate states become the RunTask requests Step Functions would send.
+        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.StateMachinePath), Placeholders.Values(names, Aws.AwsAccount.Local(options.Region)), _fargate = FargateTask()))!.AsObject();
     }
+
+    /// <summary>The Fargate task a Fargate step runs locally (the settings checked; no network: that is AWS's), or null when the workflow has none.</summary>
+    private FargateTask? FargateTask()
+    {
+        if (!Fargate.UsesFargate(options.StateMachinePath)) return null;
+        var bag = new DiagnosticBag();
+        Fargate.Validate(options.Fargate with { Subnets = null, SecurityGroups = null, AssignPublicIp = null }, options.StateMachinePath, null, bag);
+        if (bag.HasErrors) throw new QuetzalException(bag.Items.Where(d => d.Severity == Severity.Error).ToList());
+        return options.Fargate.Parse() with { Subnets = ["subnet-local"], AssignPublicIp = false };
+    }
+
+    /// <summary>The environment of every Fargate task, as the task definition sets it (the state's overrides come on top).</summary>
+    private IReadOnlyDictionary<string, string> TaskEnvironment() => _fargate is null ? new Dictionary<string, string>() : new Dictionary<string, string>
+    {
+        [ContainerEnvironment.BucketName] = options.BucketName,
+        [ContainerEnvironment.TimeLimit] = _fargate.TimeLimitMinutes.ToString(),
+        [ContainerEnvironment.ModelTag] = "local",
+    };
+
+    private FargateTask? _fargate;
 
     private void Summary(bool succeeded)
     {

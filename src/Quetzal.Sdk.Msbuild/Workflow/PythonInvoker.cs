@@ -5,11 +5,13 @@ using Quetzal.Sdk.Diagnostics;
 namespace Quetzal.Sdk.Workflow;
 
 /// <summary>
-/// Invokes the model's Lambda handler with the local Python interpreter: the SDK's handler, the model folder as
-/// LAMBDA_TASK_ROOT, a folder standing in for the bucket. The step's output is streamed as it comes.
+/// Runs the model's steps with the local Python interpreter and the SDK's runner: a Lambda step through its handler,
+/// a Fargate step through its container mode (`quetzal_handler.py` as a program, the task's environment). The model
+/// folder is LAMBDA_TASK_ROOT, a folder stands in for the bucket; output is streamed as it comes. No 15-minute cap:
+/// a Lambda step is stopped only by its state's TimeoutSeconds, a Fargate step by its time limit.
 /// </summary>
 public sealed class PythonInvoker(string python, string handlerDirectory, string modelDirectory, string bucketDirectory, string bucketName,
-    int lambdaTimeoutSeconds, string trainingRoot, Action<string> output) : ITaskInvoker
+    string trainingRoot, Action<string> output) : ITaskInvoker
 {
     private const string Bootstrap = """
         import json, os, sys
@@ -25,22 +27,53 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
             sys.exit(1)
         """;
 
+    /// <summary>The environment the task definition gives every Fargate task (BUCKET_NAME, TIME_LIMIT, MODEL_TAG).</summary>
+    public IReadOnlyDictionary<string, string> TaskEnvironment { get; init; } = new Dictionary<string, string>();
+
     public async Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
     {
         var marker = "QUETZAL-RESULT-" + Guid.NewGuid().ToString("N") + ":";
+        string? result = null;
+        var (code, timedOut) = await RunAsync(["-u", "-c", Bootstrap], new Dictionary<string, string> { ["QUETZAL_RESULT_MARKER"] = marker },
+            payload?.ToJsonString() ?? "null", line =>
+            {
+                if (line.StartsWith(marker, StringComparison.Ordinal)) result = line[marker.Length..];
+                else if (line.Length > 0) output(line);
+            }, timeoutSeconds, cancellation);
+        if (timedOut) throw new StateError("States.Timeout", $"the step ran longer than {timeoutSeconds} s (the state's TimeoutSeconds)");
+        var answer = result is null ? null : JsonNode.Parse(result)!.AsObject();
+        if (answer?["errorType"] is { } type)
+            throw new StateError((string)type!, (string?)answer["errorMessage"] ?? "");
+        if (code != 0 || answer is null)
+            throw new StateError("Lambda.Unknown", $"the Python process exited with code {code} before the handler answered");
+        return answer["result"]?.DeepClone();
+    }
+
+    public async Task<int> RunTaskAsync(string state, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
+    {
+        var variables = new Dictionary<string, string>(TaskEnvironment);
+        foreach (var (name, value) in environment) variables[name] = value;
+        var (code, timedOut) = await RunAsync(["-u", Path.Combine(handlerDirectory, "quetzal_handler.py")], variables, null,
+            line => { if (line.Length > 0) output(line); }, timeoutSeconds, cancellation);
+        if (timedOut) throw new StateError("States.Timeout", $"the task ran longer than {timeoutSeconds} s (the state's TimeoutSeconds)");
+        return code;
+    }
+
+    /// <summary>Runs the runner in a training folder of its own; returns its exit code, or that the deadline stopped it.</summary>
+    private async Task<(int Code, bool TimedOut)> RunAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string? input,
+        Action<string> line, int? timeoutSeconds, CancellationToken cancellation)
+    {
         var training = Path.Combine(trainingRoot, Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(training);
         var start = new ProcessStartInfo(python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("-u");
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(Bootstrap);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["QUETZAL_HANDLER_DIR"] = handlerDirectory;
-        start.Environment["QUETZAL_RESULT_MARKER"] = marker;
         start.Environment["QUETZAL_LOCAL_BUCKET_DIR"] = bucketDirectory;
         start.Environment["QUETZAL_LOCAL_TRAINING_DIR"] = training;
         start.Environment["LAMBDA_TASK_ROOT"] = modelDirectory;
         start.Environment["BUCKET_NAME"] = bucketName;
         start.Environment["PYTHONIOENCODING"] = "utf-8";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
 
         Process process;
         try
@@ -53,25 +86,19 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
         }
         using (process)
         {
-            string? result = null;
             var reading = Task.Run(async () =>
             {
-                while (await process.StandardOutput.ReadLineAsync(cancellation) is { } line)
-                {
-                    if (line.StartsWith(marker, StringComparison.Ordinal)) result = line[marker.Length..];
-                    else if (line.Length > 0) output(line);
-                }
+                while (await process.StandardOutput.ReadLineAsync(cancellation) is { } text) line(text);
             }, cancellation);
             var errors = Task.Run(async () =>
             {
-                while (await process.StandardError.ReadLineAsync(cancellation) is { } line) output(line);
+                while (await process.StandardError.ReadLineAsync(cancellation) is { } text) output(text);
             }, cancellation);
-            await process.StandardInput.WriteAsync(payload?.ToJsonString() ?? "null");
+            if (input is not null) await process.StandardInput.WriteAsync(input);
             process.StandardInput.Close();
 
-            var limit = TimeSpan.FromSeconds(Math.Min(timeoutSeconds ?? int.MaxValue, lambdaTimeoutSeconds));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            timeout.CancelAfter(limit);
+            if (timeoutSeconds is { } seconds) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
             try
             {
                 await process.WaitForExitAsync(timeout.Token);
@@ -80,17 +107,11 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
             {
                 process.Kill(entireProcessTree: true);
                 cancellation.ThrowIfCancellationRequested();
-                throw new StateError("States.Timeout", $"the step ran longer than {limit.TotalSeconds:0} s (QuetzalLambdaTimeout)");
+                return (-1, true);
             }
             await Task.WhenAll(reading, errors);
             try { Directory.Delete(training, recursive: true); } catch (IOException) { }
-
-            var answer = result is null ? null : JsonNode.Parse(result)!.AsObject();
-            if (answer?["errorType"] is { } type)
-                throw new StateError((string)type!, (string?)answer["errorMessage"] ?? "");
-            if (process.ExitCode != 0 || answer is null)
-                throw new StateError("Lambda.Unknown", $"the Python process exited with code {process.ExitCode} before the handler answered");
-            return answer["result"]?.DeepClone();
+            return (process.ExitCode, false);
         }
     }
 }
