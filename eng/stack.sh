@@ -7,7 +7,7 @@
 #   dockerd          Debian docker.io, unix:///var/run/docker.sock (reused if one answers)
 #   registry         Debian docker-registry on 127.0.0.1:5001, htpasswd basic auth (user AWS, the ECR token)
 #   s3rver           npm s3rver on 127.0.0.1:4568
-#   control plane    tests/Quetzal.LocalAws on 127.0.0.1:4599: ECR, Lambda and Step Functions APIs (and STS's GetCallerIdentity)
+#   control plane    tests/Quetzal.LocalAws on 127.0.0.1:4599: ECR, Lambda, Step Functions and ECS (task definitions) APIs (and STS's GetCallerIdentity)
 #                    with SigV4 checks, every request checked against botocore's service models;
 #                    on 127.0.0.1:4569 it fronts s3rver with S3's conditional writes (If-Match, If-None-Match), which s3rver lacks
 # A base image for tests (quetzal-test/lambda-python:local: busybox + the host's Python) is built once.
@@ -141,6 +141,7 @@ export AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568
 export AWS_ENDPOINT_URL_ECR=http://127.0.0.1:4599
 export AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:4599
 export AWS_ENDPOINT_URL_SFN=http://127.0.0.1:4599
+export AWS_ENDPOINT_URL_ECS=http://127.0.0.1:4599
 export DOCKER_HOST=unix:///var/run/docker.sock
 export QUETZAL_TEST_BASE_IMAGE=$base_image
 # S3 with conditional writes (s3rver behind the control plane), for QuetzalGrantAccess / QuetzalRevokeAccess.

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Quetzal.LocalAws;
 using static Quetzal.LocalAws.Responses;
 
-// The stand-in for ECR's, Lambda's and Step Functions' control planes (one file per service), and the front that
+// The stand-in for ECR's, Lambda's, Step Functions' and ECS's (task definitions) control planes (one file per service), and the front that
 // gives s3rver S3's conditional writes: every call's SigV4 signature is checked, counted, and dispatched by protocol.
 var settings = Settings.FromEnvironment();
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -14,6 +14,7 @@ var stats = new Stats();
 var registry = new Registry(settings);
 var ecr = new EcrService(settings, registry);
 var stepFunctions = new StepFunctionsService(settings);
+var ecs = new EcsService(settings);
 var lambda = new LambdaService(settings, stats, registry);
 var sts = new StsService(settings);
 var conditionalS3 = new ConditionalS3(settings.S3Upstream, stats.Count);
@@ -24,6 +25,7 @@ ServiceModel Model(string service) => ServiceModel.Load(settings.ServiceModels, 
 var ecrModel = Model("ecr");
 var lambdaModel = Model("lambda");
 var sfnModel = Model("stepfunctions");
+var ecsModel = Model("ecs");
 
 app.MapGet("/_local/health", () => Results.Ok("ok"));
 app.MapGet("/_local/stats", () => Results.Json(stats.Counts.ToDictionary(p => p.Key, p => p.Value)));
@@ -60,6 +62,7 @@ app.Map("/{**path}", async (HttpContext http) =>
     var isSts = target.Length == 0 && StsService.Handles(http.Request, body);
     var (service, protocol) = target.StartsWith(EcrService.TargetPrefix, StringComparison.Ordinal) ? ("ecr", Protocol.Json)
         : target.StartsWith(StepFunctionsService.TargetPrefix, StringComparison.Ordinal) ? ("states", Protocol.Json)
+        : target.StartsWith(EcsService.TargetPrefix, StringComparison.Ordinal) ? ("ecs", Protocol.Json)
         : isSts ? ("sts", Protocol.Json) : target.Length > 0 ? ("", Protocol.Json) : ("lambda", Protocol.Rest);
     if (!check.Ok) return Error(protocol, 403, check.ErrorType!, check.Message!);
     // As AWS: a signature is for one service in one region.
@@ -76,7 +79,7 @@ app.Map("/{**path}", async (HttpContext http) =>
     if (target.Length > 0)
     {
         var operation = target[(target.IndexOf('.') + 1)..];
-        var model = service == "ecr" ? ecrModel : service == "states" ? sfnModel : null;
+        var model = service switch { "ecr" => ecrModel, "states" => sfnModel, "ecs" => ecsModel, _ => null };
         if (model is null || !model.Has(operation)) return Error(Protocol.Json, 400, "UnknownOperationException", target);
         stats.Count(operation);
         JsonObject input;
@@ -85,7 +88,7 @@ app.Map("/{**path}", async (HttpContext http) =>
         if (model.Validate(operation, input) is { } invalid) return Error(Protocol.Json, 400, "ValidationException", invalid);
         try
         {
-            return service == "ecr" ? ecr.Handle(operation, input) : stepFunctions.Handle(operation, input);
+            return service switch { "ecr" => ecr.Handle(operation, input), "ecs" => ecs.Handle(operation, input), _ => stepFunctions.Handle(operation, input) };
         }
         catch (AwsError e)
         {

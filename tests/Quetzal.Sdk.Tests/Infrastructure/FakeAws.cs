@@ -23,6 +23,7 @@ public sealed class FakeAws : IAwsClients
         Ecr = new FakeEcr(this);
         Lambda = new FakeLambda(this);
         StepFunctions = new FakeStepFunctions(this);
+        Ecs = new FakeEcs(this);
         Engine = new FakeEngine(this);
         S3 = InMemoryS3();
     }
@@ -50,6 +51,9 @@ public sealed class FakeAws : IAwsClients
     public IAmazonECR Ecr { get; }
     public IAmazonLambda Lambda { get; }
     public IAmazonStepFunctions StepFunctions { get; }
+    public IAmazonECS Ecs { get; }
+    /// <summary>Task definition revisions, in registration order (every family), with their status.</summary>
+    public List<(TaskDefinitionState Revision, string Status)> TaskDefinitions { get; } = new();
     public IAmazonS3 S3 { get; }
     public S3Profile S3Profile { get; set; } = Quetzal.Sdk.Aws.S3Profile.Aws;
     /// <summary>When set, S3 answers 501 to a conditional write, as s3rver and other S3-compatible servers do.</summary>
@@ -206,6 +210,37 @@ public sealed class FakeAws : IAwsClients
         }
     }
 
+    private sealed class FakeEcs(FakeAws aws) : IAmazonECS
+    {
+        public Task<TaskDefinitionState?> DescribeTaskDefinitionAsync(string familyOrArn, CancellationToken cancellation)
+            => Task.FromResult<TaskDefinitionState?>(aws.TaskDefinitions.LastOrDefault(t => t.Status == "ACTIVE" && (EcsClient.FamilyOf(t.Revision.Arn) == familyOrArn || t.Revision.Arn == familyOrArn)).Revision);
+
+        public Task<TaskDefinitionState> RegisterTaskDefinitionAsync(System.Text.Json.Nodes.JsonObject definition, CancellationToken cancellation)
+        {
+            var family = (string)definition["family"]!;
+            aws.Write($"ecs:RegisterTaskDefinition {family}");
+            var revision = aws.TaskDefinitions.Count(t => EcsClient.FamilyOf(t.Revision.Arn) == family) + 1;
+            var described = (System.Text.Json.Nodes.JsonObject)definition.DeepClone();
+            var arn = $"arn:{AwsAccount.PartitionOf(aws.Region)}:ecs:{aws.Region}:{aws.Account}:task-definition/{family}:{revision}";
+            described["taskDefinitionArn"] = arn;
+            described["revision"] = revision;
+            var state = new TaskDefinitionState(arn, revision, described);
+            aws.TaskDefinitions.Add((state, "ACTIVE"));
+            return Task.FromResult(state);
+        }
+
+        public Task<IReadOnlyList<string>> ListTaskDefinitionsAsync(string family, string status, CancellationToken cancellation)
+            => Task.FromResult<IReadOnlyList<string>>(aws.TaskDefinitions.Where(t => t.Status == status && EcsClient.FamilyOf(t.Revision.Arn) == family).Select(t => t.Revision.Arn).ToList());
+
+        public Task DeregisterTaskDefinitionAsync(string arn, CancellationToken cancellation)
+        {
+            aws.Write($"ecs:DeregisterTaskDefinition {arn}");
+            var index = aws.TaskDefinitions.FindIndex(t => t.Revision.Arn == arn);
+            aws.TaskDefinitions[index] = (aws.TaskDefinitions[index].Revision, "INACTIVE");
+            return Task.CompletedTask;
+        }
+    }
+
     /// <summary>The few S3 operations a publish and its lease call, on <see cref="Objects"/>; NoSuchBucket for a bucket infra did not create.</summary>
     private IAmazonS3 InMemoryS3()
     {
@@ -259,6 +294,9 @@ public sealed class FakeAws : IAwsClients
             Write($"s3:DeleteObject {call.ArgAt<string>(1)}");
             return new DeleteObjectResponse();
         });
+        // No versions, as an S3-compatible server without them answers (a teardown then lists the objects).
+        s3.ListVersionsAsync(Arg.Any<ListVersionsRequest>(), Arg.Any<CancellationToken>())
+            .Returns<Task<ListVersionsResponse>>(_ => throw new AmazonS3Exception("versions are not implemented") { ErrorCode = "NotImplemented" });
         s3.DeleteObjectsAsync(Arg.Any<DeleteObjectsRequest>(), Arg.Any<CancellationToken>()).Returns(call =>
         {
             var request = call.Arg<DeleteObjectsRequest>();

@@ -54,6 +54,7 @@ public static class LocalStack
         ["AWS_ENDPOINT_URL_ECR"] = ControlPlane,
         ["AWS_ENDPOINT_URL_LAMBDA"] = ControlPlane,
         ["AWS_ENDPOINT_URL_SFN"] = ControlPlane,
+        ["AWS_ENDPOINT_URL_ECS"] = ControlPlane,
         ["DOCKER_HOST"] = "unix:///var/run/docker.sock",
     };
 
