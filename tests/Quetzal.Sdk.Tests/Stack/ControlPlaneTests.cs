@@ -44,5 +44,17 @@ public sealed class ControlPlaneTests
         Assert.Equal("InvalidSignatureException", S("wrong_secret"));
         Assert.Contains("v1", f.GetProperty("listed_image_tags").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("ResourceNotFoundException", S("deleted_function"));
+
+        Assert.Equal("ClientException", S("missing_task_definition"));
+        Assert.Equal([1, 2, 3], f.GetProperty("revisions").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal("True", S("registered_at_is_datetime"));
+        Assert.Equal((3, "8192", 30), (f.GetProperty("latest_revision").GetInt32(), S("latest_memory"), f.GetProperty("latest_storage").GetInt32()));
+        Assert.Equal(image, S("latest_image"));
+        Assert.Equal("ClientException", S("bad_pair"));
+        Assert.Equal("ClientException", S("bad_storage"));
+        Assert.Equal(3, f.GetProperty("listed_revisions").GetInt32());
+        Assert.Equal(2, f.GetProperty("latest_after_deregister").GetInt32());
+        Assert.Equal("INACTIVE", S("deregistered_status"));
+        Assert.Equal(1, f.GetProperty("inactive_listed").GetInt32());
     }
 }

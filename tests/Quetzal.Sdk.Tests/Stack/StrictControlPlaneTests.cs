@@ -88,4 +88,51 @@ public sealed class StrictControlPlaneTests
         Assert.Equal((403, "InvalidSignatureException"), (error.Status, error.Type));
         Assert.Contains("Credential should be scoped to correct service: 'states'", error.AwsMessage);
     }
+
+    /// <summary>The RegisterTaskDefinition request the publish sends, for a model of the template with a Fargate step.</summary>
+    private static JsonObject PublishedTaskDefinition(string model, int memory = 4096)
+    {
+        var request = new Quetzal.Sdk.Publish.PublishRequest
+        {
+            ModelDirectory = "/m", Names = new Quetzal.Sdk.Model.ModelResources(model, model, model, model, model), MemorySize = 1024, Timeout = 60, EphemeralStorage = 1024,
+            StateMachinePath = "/m/step-functions.json", ScenariosDirectory = "/m/scenarios", Scenarios = ["base"], HandlerDirectory = "/h", LeaseTimeout = TimeSpan.FromSeconds(1),
+            Fargate = new Quetzal.Sdk.Model.FargateTask(1024, memory, 21, 60, ["subnet-0123abcd"], [], false),
+        };
+        var context = new Quetzal.Sdk.Publish.PublishContext(request, new FakeAws(), new ListLog())
+        {
+            Account = new AwsAccount("ca-central-1", "123456789012"), ModelTag = "q-0123456789ab",
+        };
+        return Quetzal.Sdk.Publish.TaskDefinitionStep.Definition(context, "127.0.0.1:5001/m@sha256:" + new string('0', 64));
+    }
+
+    [StackFact]
+    public async Task The_task_definition_a_publish_registers_is_what_ecs_takes_and_describes_back()
+    {
+        LocalStack.EnsureRunning();
+        var model = $"strict-{Guid.NewGuid():N}"[..16];
+        using var ecs = new EcsClient(Settings);
+        Assert.Null(await ecs.DescribeTaskDefinitionAsync(Quetzal.Sdk.Model.Fargate.Family(model), default));
+        var wanted = PublishedTaskDefinition(model);
+        var registered = await ecs.RegisterTaskDefinitionAsync(wanted, default);
+        Assert.Equal(1, registered.Revision);
+        var described = await ecs.DescribeTaskDefinitionAsync(Quetzal.Sdk.Model.Fargate.Family(model), default);
+        // ECS adds members of its own; the publish compares what it sets, and finds nothing to change.
+        Assert.Empty(Quetzal.Sdk.Publish.TaskDefinitionStep.Differences(described!.Definition, wanted));
+        Assert.Equal(["memory"], Quetzal.Sdk.Publish.TaskDefinitionStep.Differences(described.Definition, PublishedTaskDefinition(model, memory: 8192)));
+    }
+
+    [StackFact]
+    public async Task A_task_definition_fargate_cannot_run_or_a_misspelt_member_is_refused()
+    {
+        var pair = PublishedTaskDefinition("strict-pair");
+        pair["cpu"] = "256";
+        var refused = await Refused(c => c.PostTargetAsync("AmazonEC2ContainerServiceV20141113", "RegisterTaskDefinition", pair, "1.1", default), AwsService.Ecs);
+        Assert.Equal(("ClientException", "No Fargate configuration exists for given values."), (refused.Type, refused.AwsMessage));
+
+        var misspelt = PublishedTaskDefinition("strict-case");
+        misspelt["TaskRoleArn"] = misspelt["taskRoleArn"]!.DeepClone();
+        var error = await Refused(c => c.PostTargetAsync("AmazonEC2ContainerServiceV20141113", "RegisterTaskDefinition", misspelt, "1.1", default), AwsService.Ecs);
+        Assert.Equal("ValidationException", error.Type);
+        Assert.Contains("'TaskRoleArn' is not a member of RegisterTaskDefinitionRequest", error.AwsMessage);
+    }
 }

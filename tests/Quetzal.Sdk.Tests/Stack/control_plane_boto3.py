@@ -18,6 +18,7 @@ session = boto3.session.Session(region_name="ca-central-1")
 ecr = session.client("ecr", endpoint_url=endpoint)
 lam = session.client("lambda", endpoint_url=endpoint)
 sfn = session.client("stepfunctions", endpoint_url=endpoint)
+ecs = session.client("ecs", endpoint_url=endpoint)
 out = {}
 
 
@@ -94,6 +95,36 @@ images = ecr.list_images(repositoryName=image_repository)["imageIds"]
 out["listed_image_tags"] = sorted(i.get("imageTag", "") for i in images)
 lam.delete_function(FunctionName=function)
 out["deleted_function"] = error_code(lambda: lam.get_function(FunctionName=function))
+
+# ECS: the task definition operations a publish and a teardown call, as boto3 sends and parses them.
+family = f"boto3-{suffix}-task"
+out["missing_task_definition"] = error_code(lambda: ecs.describe_task_definition(taskDefinition=family))
+task = dict(family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="1024", memory="4096",
+            executionRoleArn="arn:aws:iam::123456789012:role/ecs-x-execution-role", taskRoleArn="arn:aws:iam::123456789012:role/ecs-x-task-role",
+            ephemeralStorage={"sizeInGiB": 30}, runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+            containerDefinitions=[{"name": "x", "image": image, "essential": True, "entryPoint": ["python3", "-m", "quetzal_handler"],
+                                   "environment": [{"name": "BUCKET_NAME", "value": "b"}],
+                                   "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/aws/ecs/x", "awslogs-region": "ca-central-1", "awslogs-stream-prefix": "x"}}}])
+first = ecs.register_task_definition(**task)["taskDefinition"]
+second = ecs.register_task_definition(**{**task, "memory": "8192"})["taskDefinition"]
+third = ecs.register_task_definition(**{**task, "cpu": "2048", "memory": "8192"})["taskDefinition"]
+out["revisions"] = [first["revision"], second["revision"], third["revision"]]
+out["registered_at_is_datetime"] = hasattr(first["registeredAt"], "year")
+latest = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
+out["latest_revision"] = latest["revision"]
+out["latest_memory"] = latest["memory"]
+out["latest_storage"] = latest["ephemeralStorage"]["sizeInGiB"]
+out["latest_image"] = latest["containerDefinitions"][0]["image"]
+out["bad_pair"] = error_code(lambda: ecs.register_task_definition(**{**task, "cpu": "256", "memory": "4096"}))
+out["bad_storage"] = error_code(lambda: ecs.register_task_definition(**{**task, "ephemeralStorage": {"sizeInGiB": 10}}))
+listed_revisions = []
+for page in ecs.get_paginator("list_task_definitions").paginate(familyPrefix=family, status="ACTIVE"):
+    listed_revisions += page["taskDefinitionArns"]
+out["listed_revisions"] = len(listed_revisions)
+ecs.deregister_task_definition(taskDefinition=third["taskDefinitionArn"])
+out["latest_after_deregister"] = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]["revision"]
+out["deregistered_status"] = ecs.describe_task_definition(taskDefinition=third["taskDefinitionArn"])["taskDefinition"]["status"]
+out["inactive_listed"] = len(ecs.list_task_definitions(familyPrefix=family, status="INACTIVE")["taskDefinitionArns"])
 
 # A wrong secret is refused.
 wrong = boto3.session.Session(region_name="ca-central-1", aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
