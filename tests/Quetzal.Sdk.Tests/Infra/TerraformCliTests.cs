@@ -71,10 +71,11 @@ public sealed class TerraformCliTests : IDisposable
     }
 
     /// <summary>The plan of a new workspace from the tfvars a model's project writes: its resource addresses and the plan as JSON.</summary>
-    private (ProcessResult Plan, JsonObject Json) PlanFor(string properties)
+    private (ProcessResult Plan, JsonObject Json) PlanFor(string properties, string items = "")
     {
         var (infra, environment) = Initialised();
-        var model = Models.FromSource(_root, "quetzal-plan", properties: properties);
+        var model = Models.FromSource(_root, "quetzal-plan", properties: properties, items: items);
+        if (items.Length > 0) File.Delete(Path.Combine(model, "step-functions.json")); // the workflow is the QuetzalStep items
         var written = DotNet.Build(model, "-t:QuetzalWriteTfvars");
         Assert.True(written.Succeeded, written.ToString());
         var tfvars = Path.Combine(model, "infra", "environments", "quetzal-plan.tfvars");
@@ -136,6 +137,50 @@ public sealed class TerraformCliTests : IDisposable
             """);
         Assert.Contains("Plan: 17 to add, 0 to change, 0 to destroy.", plan.Output);
         Assert.Equal("ca-central-1_AbCdEf123", (string?)After(json, "module.model.aws_cognito_user_group.model[0]")["user_pool_id"]);
+    }
+
+    [TerraformFact]
+    public void A_model_with_a_fargate_step_adds_its_cluster_roles_log_group_and_the_state_machines_ecs_permissions()
+    {
+        var (plan, json) = PlanFor("""
+            <QuetzalCorsOrigins>https://quenedi.example.org</QuetzalCorsOrigins>
+            <QuetzalCognitoIdentityPoolId>ca-central-1:11111111-2222-3333-4444-555555555555</QuetzalCognitoIdentityPoolId>
+            <QuetzalEcsSubnets>subnet-0123456789abcdef0</QuetzalEcsSubnets>
+            """, """
+            <QuetzalStep Include="steps/network_summary.py" />
+            <QuetzalStep Include="steps/loaded_links.py" Compute="ecs" />
+            """);
+        Assert.Contains($"Plan: {16 + Tfvars.EcsResources} to add, 0 to change, 0 to destroy.", plan.Output);
+        string Module(string address) => "module.model." + address;
+        Assert.Equal("quetzal-plan", (string?)After(json, Module("aws_ecs_cluster.model[0]"))["name"]);
+        Assert.Equal(Fargate.LogGroup("quetzal-plan"), (string?)After(json, Module("aws_cloudwatch_log_group.ecs[0]"))["name"]);
+        Assert.Equal(ResourceNames.EcsTaskRole("quetzal-plan"), (string?)After(json, Module("aws_iam_role.ecs_task[0]"))["name"]);
+        Assert.Equal(ResourceNames.EcsExecutionRole("quetzal-plan"), (string?)After(json, Module("aws_iam_role.ecs_execution[0]"))["name"]);
+        Assert.Contains("ecs-tasks.amazonaws.com", (string?)After(json, Module("aws_iam_role.ecs_task[0]"))["assume_role_policy"]);
+        // What runTask.sync needs of the state machine's role: the family's tasks, the two roles, the managed events rule.
+        var policy = json["configuration"]!["root_module"]!["module_calls"]!["model"]!["module"]!["resources"]!.AsArray()
+            .Single(r => (string?)r!["address"] == "aws_iam_role_policy.sfn_ecs")!["expressions"]!["policy"]!["references"]!.AsArray().Select(r => (string?)r).ToList();
+        Assert.Contains("local.task_definition", policy);
+        Assert.Contains("aws_iam_role.ecs_execution[0].arn", policy);
+        Assert.Contains("aws_iam_role.ecs_task[0].arn", policy);
+        Assert.Contains("local.ecs_events_rule", policy);
+        var infra = File.ReadAllText(Path.Combine(Repository.Root, "infra", "modules", "quetzal-model", "ecs.tf"));
+        Assert.Contains("task-definition/${var.model_name}-task", infra);
+        Assert.Contains("rule/StepFunctionsGetEventsForECSTaskRule", infra);
+    }
+
+    [TerraformFact]
+    public void A_model_without_a_fargate_step_plans_no_ecs_resource()
+    {
+        var (plan, json) = PlanFor("""
+            <QuetzalCorsOrigins>https://quenedi.example.org</QuetzalCorsOrigins>
+            <QuetzalCognitoIdentityPoolId>ca-central-1:11111111-2222-3333-4444-555555555555</QuetzalCognitoIdentityPoolId>
+            """, """
+            <QuetzalStep Include="steps/network_summary.py" />
+            <QuetzalStep Include="steps/loaded_links.py" />
+            """);
+        Assert.Contains("Plan: 16 to add, 0 to change, 0 to destroy.", plan.Output);
+        Assert.DoesNotContain(json["resource_changes"]!.AsArray(), r => ((string)r!["address"]!).Contains("ecs", StringComparison.Ordinal));
     }
 }
 
