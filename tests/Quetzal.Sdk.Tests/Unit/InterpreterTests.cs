@@ -12,13 +12,23 @@ public sealed class InterpreterTests
         public Dictionary<string, Func<JsonNode?, int, JsonNode?>> Steps { get; } = new();
         public ConcurrentDictionary<string, int> Calls { get; } = new();
         public List<string> Notes { get; } = new();
+        public List<Quetzal.Sdk.Diagnostics.Diagnostic> Warnings { get; } = new();
+        /// <summary>A Fargate task's exit code from its environment (null: the invoker runs Lambda steps only).</summary>
+        public Func<IReadOnlyDictionary<string, string>, int>? Tasks { get; set; }
+        public TimeSpan Delay { get; set; }
         public List<string> Ended { get; } = new();
 
-        public Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
+        public async Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
         {
             var call = Calls.AddOrUpdate(state, 1, (_, n) => n + 1);
-            return Task.FromResult(Steps[state](payload, call));
+            if (Delay > TimeSpan.Zero) await Task.Delay(Delay, cancellation);
+            return Steps[state](payload, call);
         }
+
+        public Task<int> RunTaskAsync(string state, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
+            => Tasks is null ? ((ITaskInvoker)new Script()).RunTaskAsync(state, environment, timeoutSeconds, cancellation) : Task.FromResult(Tasks(environment));
+
+        public void Warning(Quetzal.Sdk.Diagnostics.Diagnostic diagnostic) { lock (Warnings) Warnings.Add(diagnostic); }
 
         public void StateStarted(string state, string type) { }
         public void StateEnded(string state, string type, TimeSpan duration, JsonNode? output) { lock (Ended) Ended.Add(state); }
@@ -247,5 +257,48 @@ public sealed class InterpreterTests
         Assert.Equal(1, script.Calls["run"]);
         Assert.False(script.Calls.ContainsKey("Authorization"));
         Assert.Contains(script.Notes, n => n.Contains("State 'Authorization' invokes arn:aws:lambda:ca-central-1:000000000000:function:quetzal-api-auth:$LATEST, which is not the model's function", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_lambda_step_past_the_functions_timeout_finishes_with_a_warning_that_names_fargate()
+    {
+        var script = new Script { Delay = TimeSpan.FromMilliseconds(1300) };
+        script.Steps["t"] = (payload, _) => payload;
+        var output = await new Interpreter(script, script) { LambdaTimeoutSeconds = 1 }
+            .RunAsync(JsonNode.Parse("{\"StartAt\":\"t\",\"States\":{\"t\":" + Lambda("\"End\":true") + "}}")!.AsObject(), JsonNode.Parse("""{"a":1}"""), default);
+        Assert.NotNull(output);
+        var warning = Assert.Single(script.Warnings);
+        Assert.Equal("QTZ5008", warning.Code);
+        Assert.Contains("State 't' ran 1 s, past QuetzalLambdaTimeout (1 s)", warning.Message);
+        Assert.Contains("Compute=\"ecs\"", warning.Message);
+        Assert.Contains(script.Notes, n => n.Contains("still running after 1 s", StringComparison.Ordinal));
+    }
+
+    private const string FargateMachine = """
+        {"StartAt":"f","States":{"f":{"Type":"Task","Resource":"arn:aws:states:::ecs:runTask.sync","ResultPath":null,"End":true,
+          "Parameters":{"Cluster":"c","TaskDefinition":"m-task:3","Overrides":{"ContainerOverrides":[{"Name":"m","Environment":[
+            {"Name":"steps","Value":"[{\"name\":\"f\",\"path\":\"steps/f.py\"}]"},{"Name":"scenario_path","Value.$":"$.scenario_path_S3"},
+            {"Name":"launcher_arg","Value.$":"States.JsonToString($.launcher_arg)"}]}]}}}}}
+        """;
+
+    [Fact]
+    public async Task A_fargate_state_runs_its_container_with_the_environment_step_functions_would_give_it()
+    {
+        var script = new Script();
+        IReadOnlyDictionary<string, string>? seen = null;
+        script.Tasks = environment => { seen = environment; return 0; };
+        Same("""{"scenario_path_S3":"base/","launcher_arg":{"p":1}}""", await Run(FargateMachine, """{"scenario_path_S3":"base/","launcher_arg":{"p":1}}""", script));
+        Assert.Equal("base/", seen!["scenario_path"]);
+        Assert.Equal("""{"p":1}""", seen["launcher_arg"]);
+        Assert.Equal("""[{"name":"f","path":"steps/f.py"}]""", seen["steps"]);
+    }
+
+    [Fact]
+    public async Task A_container_that_exits_non_zero_fails_the_state_with_states_task_failed()
+    {
+        var script = new Script { Tasks = _ => 3 };
+        var failed = await Assert.ThrowsAsync<ExecutionFailedException>(() => Run(FargateMachine, """{"scenario_path_S3":"base/","launcher_arg":{}}""", script));
+        Assert.Equal("States.TaskFailed", failed.Error);
+        Assert.Contains("exited with code 3", failed.Cause);
     }
 }
