@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Quetzal.Sdk.Tests.Infrastructure;
 
 namespace Quetzal.Sdk.Tests.Evaluation;
@@ -264,6 +265,59 @@ public sealed class BuildTests : IDisposable
         Assert.Contains("\"Identity\": \"road\"", result.Output);
         // Model files show in the IDE as items.
         Assert.Contains("steps/loaded_links.py", result.Output.Replace('\\', '/'));
+    }
+
+    [Fact]
+    public void A_cpu_and_memory_pair_fargate_cannot_run_fails_the_build_naming_the_project()
+    {
+        var model = Models.FromSource(_root, "quetzal-ecs-size", properties: "<QuetzalEcsCpu>256</QuetzalEcsCpu><QuetzalEcsMemory>4096</QuetzalEcsMemory><QuetzalEcsStorage>250</QuetzalEcsStorage>");
+        var result = DotNet.Build(model);
+        Assert.False(result.Succeeded);
+        Assert.Contains("quetzal-ecs-size.quetzalproj : error QTZ1009: QuetzalEcsMemory is '4096': with QuetzalEcsCpu 256 (0.25 vCPU), Fargate takes 512, 1024 or 2048 MiB.", result.Output);
+        Assert.Contains("error QTZ1009: QuetzalEcsStorage is '250'", result.Output);
+    }
+
+    [Fact]
+    public void A_state_machine_mixing_lambda_and_fargate_builds_and_asks_for_subnets_before_a_publish()
+    {
+        var model = Models.FromSource(_root, "quetzal-mixed");
+        var path = Path.Combine(model, "step-functions.json");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"Resource\": \"arn:aws:states:::lambda:invoke\",\n      \"OutputPath\": \"$.Payload\",\n      \"Parameters\": {\n        \"FunctionName\": \"${LambdaFunctionArn}\",\n        \"Payload\": {\n          \"notebook_path\": \"steps/loaded_links.py\",",
+            "\"Resource\": \"arn:aws:states:::ecs:runTask.sync\",\n      \"Parameters\": {\n        \"notebook_path\": \"steps/loaded_links.py\", \"Payload\": {"));
+        Assert.Contains("ecs:runTask.sync", File.ReadAllText(path));
+        var result = DotNet.Build(model);
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("warning QTZ1010: State 'loaded_links' runs on Fargate", result.Output);
+
+        // With its network set, the same model builds clean; a publish without one is refused before anything is read.
+        var networked = DotNet.Build(model, "-p:QuetzalEcsSubnets=subnet-0123abcd");
+        Assert.True(networked.Succeeded, networked.ToString());
+        Assert.DoesNotContain("QTZ1010", networked.Output);
+        var publish = DotNet.Run(model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", "-p:QuetzalDryRun=true"],
+            new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9", ["AWS_ACCESS_KEY_ID"] = "x", ["AWS_SECRET_ACCESS_KEY"] = "y" });
+        Assert.False(publish.Succeeded);
+        Assert.Contains("error QTZ4011: State 'loaded_links' runs on Fargate", publish.Output);
+    }
+
+    [Fact]
+    public void A_step_with_compute_ecs_generates_a_fargate_state_and_an_unknown_compute_is_an_error()
+    {
+        var model = Models.FromSource(_root, "quetzal-compute", properties: "<QuetzalEcsSubnets>subnet-0123abcd</QuetzalEcsSubnets>", items: """
+            <QuetzalStep Include="steps/network_summary.py" />
+            <QuetzalStep Include="steps/loaded_links.py" Compute="ecs" />
+            """);
+        File.Delete(Path.Combine(model, "step-functions.json"));
+        var result = DotNet.Build(model);
+        Assert.True(result.Succeeded, result.ToString());
+        var generated = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "obj", "quetzal", "step-functions.json")))!;
+        Assert.Equal("arn:aws:states:::ecs:runTask.sync", (string?)generated["States"]!["loaded_links"]!["Resource"]);
+        Assert.Equal("arn:aws:states:::lambda:invoke", (string?)generated["States"]!["network_summary"]!["Resource"]);
+
+        var project = Path.Combine(model, "quetzal-compute.quetzalproj");
+        File.WriteAllText(project, File.ReadAllText(project).Replace("Compute=\"ecs\"", "Compute=\"batch\""));
+        var unknown = DotNet.Build(model);
+        Assert.False(unknown.Succeeded);
+        Assert.Contains("error QTZ2010: QuetzalStep 'steps/loaded_links.py': Compute is 'batch'; a step runs on 'lambda' (the default) or 'ecs' (Fargate).", unknown.Output);
     }
 }
 
