@@ -46,7 +46,7 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
                 "Quetzal.Sdk.nuspec", "README.md", "Sdk/Quetzal.Build.targets", "Sdk/Quetzal.Infra.targets", "Sdk/Quetzal.Publish.targets",
                 "Sdk/Quetzal.Run.targets", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py",
                 "infra/environments/example.tfvars", "infra/main.tf",
-                "infra/modules/quetzal-model/cognito.tf", "infra/modules/quetzal-model/ecr.tf", "infra/modules/quetzal-model/lambda.tf",
+                "infra/modules/quetzal-model/cognito.tf", "infra/modules/quetzal-model/ecr.tf", "infra/modules/quetzal-model/ecs.tf", "infra/modules/quetzal-model/lambda.tf",
                 "infra/modules/quetzal-model/main.tf", "infra/modules/quetzal-model/outputs.tf", "infra/modules/quetzal-model/s3.tf",
                 "infra/modules/quetzal-model/stepfunctions.tf", "infra/modules/quetzal-model/variables.tf",
                 "infra/outputs.tf", "infra/variables.tf", "infra/versions.tf",

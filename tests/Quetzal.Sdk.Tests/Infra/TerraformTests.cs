@@ -42,12 +42,17 @@ public sealed class TerraformTests
         LocalStack.EnsureRunning();
         Assert.Equal(
         [
-            "aws_cloudwatch_log_group.lambda", "aws_cognito_user_group.model", "aws_ecr_lifecycle_policy.model", "aws_ecr_repository.model",
-            "aws_iam_policy.lambda_logging", "aws_iam_policy.user_s3", "aws_iam_role.cognito_user", "aws_iam_role.lambda", "aws_iam_role.sfn",
-            "aws_iam_role_policy.lambda_s3", "aws_iam_role_policy.sfn_invoke", "aws_iam_role_policy_attachment.lambda_logging",
+            "aws_cloudwatch_log_group.ecs", "aws_cloudwatch_log_group.lambda", "aws_cognito_user_group.model", "aws_ecr_lifecycle_policy.model", "aws_ecr_repository.model",
+            "aws_ecs_cluster.model", "aws_iam_policy.lambda_logging", "aws_iam_policy.user_s3", "aws_iam_role.cognito_user", "aws_iam_role.ecs_execution", "aws_iam_role.ecs_task",
+            "aws_iam_role.lambda", "aws_iam_role.sfn", "aws_iam_role_policy.ecs_execution", "aws_iam_role_policy.ecs_task_s3",
+            "aws_iam_role_policy.lambda_s3", "aws_iam_role_policy.sfn_ecs", "aws_iam_role_policy.sfn_invoke", "aws_iam_role_policy_attachment.lambda_logging",
             "aws_iam_role_policy_attachment.user_s3", "aws_s3_bucket.scenarios", "aws_s3_bucket_cors_configuration.scenarios",
             "aws_s3_bucket_public_access_block.scenarios", "aws_sfn_state_machine.model",
         ], Resources(Module).Select(r => $"{r.Type}.{r.Name}").Order(StringComparer.Ordinal));
+        // The Fargate resources exist only for a model with a Fargate step (ecs_enabled, from the workflow).
+        var ecs = Resources(Module).Where(r => r.Name.StartsWith("ecs", StringComparison.Ordinal) || r.Name == "sfn_ecs" || r.Type == "aws_ecs_cluster").ToList();
+        Assert.Equal(Tfvars.EcsResources, ecs.Count);
+        Assert.All(ecs, r => Assert.Equal("${local.ecs_count}", (string?)r.Body["count"]));
         Assert.DoesNotContain(Resources("").Concat(Resources(Module)), r => r.Type == "aws_lambda_function");
         Assert.Equal("${var.cognito_user_pool_id == \"\" ? 0 : 1}", (string?)Resources(Module).Single(r => r.Type == "aws_cognito_user_group").Body["count"]);
     }
@@ -96,7 +101,11 @@ public sealed class TerraformTests
         Assert.Equal(ResourceNames.CognitoUserRole(model), Name("aws_iam_role", "cognito_user"));
         Assert.Equal(ResourceNames.UserPolicy(model), Name("aws_iam_policy", "user_s3"));
         Assert.Equal(ResourceNames.LogGroup(model), Name("aws_cloudwatch_log_group", "lambda"));
-        var locals = Files(Module).Select(f => f.Body["locals"]).OfType<JsonArray>().Single()[0]!.AsObject();
+        Assert.Equal(Fargate.ClusterName(model), Name("aws_ecs_cluster", "model"));
+        Assert.Equal(Fargate.LogGroup(model), Name("aws_cloudwatch_log_group", "ecs"));
+        Assert.Equal(ResourceNames.EcsTaskRole(model), Name("aws_iam_role", "ecs_task"));
+        Assert.Equal(ResourceNames.EcsExecutionRole(model), Name("aws_iam_role", "ecs_execution"));
+        var locals = Files(Module).Single(f => f.File.EndsWith("main.tf", StringComparison.Ordinal)).Body["locals"]!.AsArray()[0]!.AsObject();
         Assert.Equal("${var.model_name}", (string?)locals["function_name"]);
         Assert.EndsWith(":function:${var.model_name}", (string?)locals["function_arn"]);
         var targets = File.ReadAllText(Path.Combine(Repository.SdkDirectory, "Sdk.targets"));
@@ -108,9 +117,9 @@ public sealed class TerraformTests
     public void Every_taggable_resource_carries_the_cost_tags()
     {
         LocalStack.EnsureRunning();
-        var taggable = new[] { "aws_s3_bucket", "aws_ecr_repository", "aws_iam_role", "aws_iam_policy", "aws_cloudwatch_log_group", "aws_sfn_state_machine" };
+        var taggable = new[] { "aws_s3_bucket", "aws_ecr_repository", "aws_iam_role", "aws_iam_policy", "aws_cloudwatch_log_group", "aws_sfn_state_machine", "aws_ecs_cluster" };
         var resources = Resources(Module).Where(r => taggable.Contains(r.Type)).ToList();
-        Assert.Equal(9, resources.Count);
+        Assert.Equal(13, resources.Count);
         Assert.All(resources, r => Assert.Equal("${var.tags}", (string?)r.Body["tags"]));
         Assert.Contains("default_tags", Text(""));
     }
@@ -121,6 +130,9 @@ public sealed class TerraformTests
         LocalStack.EnsureRunning();
         var policy = (string)Resources(Module).Single(r => r.Name == "user_s3" && r.Type == "aws_iam_policy").Body["policy"]!;
         Assert.Matches(@"Effect\s*=\s*""Deny""\s*\n\s*Action\s*=\s*\[""s3:PutObject"", ""s3:DeleteObject""\]\s*\n\s*Resource\s*=\s*""\$\{aws_s3_bucket\.scenarios\.arn\}/base/\*""", policy);
+        // A Fargate step's role neither: base stays as the app and the publish wrote it.
+        var task = (string)Resources(Module).Single(r => r.Name == "ecs_task_s3").Body["policy"]!;
+        Assert.Matches(@"Effect\s*=\s*""Deny""\s*\n\s*Action\s*=\s*\[""s3:PutObject"", ""s3:DeleteObject""\]\s*\n\s*Resource\s*=\s*""\$\{aws_s3_bucket\.scenarios\.arn\}/base/\*""", task);
         var machine = Resources(Module).Single(r => r.Type == "aws_sfn_state_machine").Body;
         Assert.Equal(["${definition}"], machine["lifecycle"]!.AsArray()[0]!["ignore_changes"]!.AsArray().Select(n => (string?)n));
     }
@@ -152,6 +164,7 @@ public sealed class TerraformTests
         Assert.Equal(["https://quenedi.example.org", "http://localhost:8080"], values["cors_allowed_origins"]!.AsArray().Select(v => (string?)v));
         Assert.Equal("transport", (string?)values["tags"]!["CostCenter"]);
         Assert.Equal("\"Paris\"", (string?)values["tags"]!["Client"]);
+        Assert.False((bool)values["ecs_enabled"]!); // the template's workflow runs on Lambda only
 
         var declared = Files("").SelectMany(f => (f.Body["variable"] as JsonObject ?? [])).ToDictionary(v => v.Key, v => v.Value!.AsArray()[0]!.AsObject());
         Assert.Empty(values.Select(v => v.Key).Except(declared.Keys));
