@@ -7,9 +7,10 @@
 #   dockerd          Debian docker.io, unix:///var/run/docker.sock (reused if one answers)
 #   registry         Debian docker-registry on 127.0.0.1:5001, htpasswd basic auth (user AWS, the ECR token)
 #   s3rver           npm s3rver on 127.0.0.1:4568
-#   control plane    tests/Quetzal.LocalAws on 127.0.0.1:4599: ECR, Lambda, Step Functions and ECS (task definitions) APIs (and STS's GetCallerIdentity)
+#   control plane    tests/Quetzal.LocalAws on 127.0.0.1:4599: ECR, Lambda, Step Functions (executions too) and ECS (task definitions) APIs (and STS's GetCallerIdentity)
 #                    with SigV4 checks, every request checked against botocore's service models;
-#                    on 127.0.0.1:4569 it fronts s3rver with S3's conditional writes (If-Match, If-None-Match), which s3rver lacks
+#                    on 127.0.0.1:4569 it fronts s3rver with S3's conditional writes (If-Match, If-None-Match), which s3rver lacks,
+#                    and on the Docker bridge's gateway, port 4570, for the containers of executions
 # A base image for tests (quetzal-test/lambda-python:local: busybox + the host's Python) is built once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -119,8 +120,14 @@ start_control_plane() {
   models=$(for python in python3 /usr/bin/python3; do
       "$python" -c 'import botocore, os; print(botocore.__version__, os.path.join(os.path.dirname(botocore.__file__), "data"))' 2>/dev/null
     done | sort -V -r | head -n 1 | cut -d' ' -f2-)
+  # Executions run the model's images in containers on Docker's bridge: they reach S3 through the control plane on
+  # the bridge's gateway (the S3 server itself listens on loopback only).
+  local gateway
+  gateway=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null || true)
+  gateway=${gateway:-172.17.0.1}
   QUETZAL_LOCAL_ACCESS_KEY=$access_key QUETZAL_LOCAL_SECRET_KEY=$secret_key QUETZAL_LOCAL_REGISTRY_TOKEN=$registry_token \
-    QUETZAL_LOCAL_REGISTRY=127.0.0.1:5001 QUETZAL_LOCAL_SERVICE_MODELS="$models" nohup dotnet "$state/localaws/Quetzal.LocalAws.dll" --urls "http://127.0.0.1:4599;http://127.0.0.1:4569" > "$state/localaws.log" 2>&1 &
+    QUETZAL_LOCAL_REGISTRY=127.0.0.1:5001 QUETZAL_LOCAL_SERVICE_MODELS="$models" QUETZAL_LOCAL_CONTAINER_S3="http://$gateway:4570" \
+    nohup dotnet "$state/localaws/Quetzal.LocalAws.dll" --urls "http://127.0.0.1:4599;http://127.0.0.1:4569;http://$gateway:4570" > "$state/localaws.log" 2>&1 &
   echo $! > "$state/localaws.pid"
   wait_for "control plane" 60 curl -fs -o /dev/null http://127.0.0.1:4599/_local/health
 }

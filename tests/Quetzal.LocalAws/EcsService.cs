@@ -90,6 +90,16 @@ internal sealed class EcsService(Settings settings)
         return definition;
     }
 
+    /// <summary>A task definition as DescribeTaskDefinition finds it, or null (the executions' RunTask).</summary>
+    public JsonObject? Describe(string reference)
+    {
+        lock (_gate)
+        {
+            try { return (JsonObject)Find(reference).DeepClone(); }
+            catch (AwsError) { return null; }
+        }
+    }
+
     /// <summary>A family (its latest ACTIVE revision), family:revision, or an ARN.</summary>
     private JsonObject Find(string reference)
     {

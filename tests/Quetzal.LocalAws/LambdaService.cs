@@ -83,6 +83,8 @@ internal sealed class LambdaService(Settings settings, Stats stats, Registry reg
 
 internal sealed class LambdaFunction(string name, string arn)
 {
+    public string Name => name;
+    public string Arn => arn;
     public string Role { get; set; } = "";
     public string ImageUri { get; set; } = "";
     public string? Digest { get; set; }
@@ -138,6 +140,15 @@ internal sealed class LambdaFunction(string name, string arn)
         // As Lambda: an Inactive function (idle for weeks) takes an update and stays Inactive until it is invoked.
         if (State != "Inactive") State = "Active";
         LastUpdateStatus = "Successful";
+    }
+
+    /// <summary>An invocation: an update must have settled; an Inactive function becomes Active again (the first invocation wakes it).</summary>
+    public void EnsureInvocable()
+    {
+        Settle();
+        if (State == "Inactive") State = "Active";
+        if (State != "Active" || LastUpdateStatus == "InProgress")
+            throw new Quetzal.Sdk.Workflow.StateError("Lambda.ResourceNotReadyException", $"{{\"errorMessage\":\"The function {name} is {State}: try again\"}}");
     }
 
     /// <summary>What Lambda does to a function unused for weeks (tests ask for it).</summary>

@@ -17,6 +17,7 @@ var stepFunctions = new StepFunctionsService(settings);
 var ecs = new EcsService(settings);
 var lambda = new LambdaService(settings, stats, registry);
 var sts = new StsService(settings);
+stepFunctions.Executions = new Executions(settings, stepFunctions.Find, lambda, ecs, new Containers(settings));
 var conditionalS3 = new ConditionalS3(settings.S3Upstream, stats.Count);
 var verifier = new SigV4Verifier(settings.AccessKey, settings.SecretKey);
 // Every request is checked against the service models the AWS SDKs are generated from: no model, no stand-in.
@@ -52,7 +53,7 @@ app.Map("/{**path}", async (HttpContext http) =>
     using var buffer = new MemoryStream();
     await http.Request.Body.CopyToAsync(buffer);
     var body = buffer.ToArray();
-    if (http.Connection.LocalPort == settings.ConditionalS3Port)
+    if (http.Connection.LocalPort == settings.ConditionalS3Port || http.Connection.LocalPort == settings.ContainerS3.Port)
     {
         await conditionalS3.ForwardAsync(http, body);
         return Results.Empty;

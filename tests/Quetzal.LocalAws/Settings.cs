@@ -6,7 +6,7 @@ namespace Quetzal.LocalAws;
 /// </summary>
 internal sealed record Settings(
     string AccessKey, string SecretKey, string RegistryToken, string Registry, string AccountId, string Region,
-    int PageSize, TimeSpan UpdateDelay, int ConditionalS3Port, Uri S3Upstream, string ServiceModels)
+    int PageSize, TimeSpan UpdateDelay, int ConditionalS3Port, Uri S3Upstream, string ServiceModels, Uri ContainerS3)
 {
     public static Settings FromEnvironment()
     {
@@ -23,7 +23,9 @@ internal sealed record Settings(
             UpdateDelay: TimeSpan.FromMilliseconds(Number("QUETZAL_LOCAL_UPDATE_DELAY_MS", 600)),
             ConditionalS3Port: Number("QUETZAL_LOCAL_CONDITIONAL_S3_PORT", 4569),
             S3Upstream: new Uri(Text("QUETZAL_LOCAL_S3_UPSTREAM", "http://127.0.0.1:4568")),
-            ServiceModels: Text("QUETZAL_LOCAL_SERVICE_MODELS", "/usr/lib/python3/dist-packages/botocore/data"));
+            ServiceModels: Text("QUETZAL_LOCAL_SERVICE_MODELS", "/usr/lib/python3/dist-packages/botocore/data"),
+            // Where the containers of executions reach S3: this program on the Docker bridge's gateway, forwarding to the S3 server.
+            ContainerS3: new Uri(Text("QUETZAL_LOCAL_CONTAINER_S3", "http://172.17.0.1:4570")));
     }
 
     /// <summary>The ARN of one of this account's resources, in the partition of the region.</summary>

@@ -5,9 +5,15 @@ using static Quetzal.LocalAws.Responses;
 
 namespace Quetzal.LocalAws;
 
-/// <summary>Step Functions' control plane (JSON 1.0, target AWSStepFunctions): state machines, by ARN.</summary>
+/// <summary>Step Functions' control plane (JSON 1.0, target AWSStepFunctions): state machines, by ARN, and their executions (<see cref="Executions"/>).</summary>
 internal sealed class StepFunctionsService(Settings settings)
 {
+    /// <summary>Where StartExecution and the other execution operations go.</summary>
+    public Executions? Executions { get; set; }
+
+    /// <summary>A state machine as DescribeStateMachine answers it, or null.</summary>
+    public JsonObject? Find(string arn) => _machines.TryGetValue(arn, out var found) ? (JsonObject)found.DeepClone() : null;
+
     public const string TargetPrefix = "AWSStepFunctions.";
 
     private readonly ConcurrentDictionary<string, JsonObject> _machines = new();
@@ -65,6 +71,8 @@ internal sealed class StepFunctionsService(Settings settings)
                 }
                 if (input["roleArn"] is { } role) machine["roleArn"] = (string)role!;
                 return Json(new JsonObject { ["updateDate"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 });
+            case "StartExecution" or "DescribeExecution" or "GetExecutionHistory" or "ListExecutions" or "StopExecution" when Executions is not null:
+                return Executions.Handle(operation, input);
             default:
                 throw new AwsError(400, "UnknownOperationException", operation);
         }

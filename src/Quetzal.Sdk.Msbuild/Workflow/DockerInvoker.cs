@@ -84,7 +84,7 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
     /// A Fargate step as Fargate runs it: a container of the model's image started with the task definition's entry
     /// point (container mode, no Lambda emulator) and environment, the state's overrides on top, awaited to its exit.
     /// </summary>
-    public async Task<int> RunTaskAsync(string state, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
+    public async Task<int> RunTaskAsync(string state, string? taskDefinition, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
     {
         string image;
         await _start.WaitAsync(cancellation);

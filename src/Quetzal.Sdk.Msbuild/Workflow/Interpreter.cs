@@ -11,8 +11,15 @@ public interface ITaskInvoker
 {
     Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation);
 
-    /// <summary>Runs the container to its end; returns its exit code. <paramref name="timeoutSeconds"/>: the state's own deadline (Step Functions stops the task then).</summary>
-    Task<int> RunTaskAsync(string state, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
+    /// <summary>A Lambda invocation of a named function (its name or ARN); the local runs have one function, the model's.</summary>
+    Task<JsonNode?> InvokeFunctionAsync(string state, string function, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
+        => InvokeAsync(state, payload, timeoutSeconds, cancellation);
+
+    /// <summary>
+    /// Runs the container of a task definition (its ARN or family:revision, as the state names it) to its end, with the
+    /// state's environment overrides; returns its exit code. <paramref name="timeoutSeconds"/>: the state's own deadline.
+    /// </summary>
+    Task<int> RunTaskAsync(string state, string? taskDefinition, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
         => throw new StateError("Quetzal.Unsupported", "Fargate tasks (this invoker runs Lambda steps only)");
 }
 
@@ -20,6 +27,8 @@ public interface ITaskInvoker
 public interface IRunObserver
 {
     void StateStarted(string state, string type);
+    /// <summary>A state entered, with its input (what an execution's history records); by default <see cref="StateStarted"/>.</summary>
+    void StateEntered(string state, string type, JsonNode? input) => StateStarted(state, type);
     void StateEnded(string state, string type, TimeSpan duration, JsonNode? output);
     void Note(string message);
     void Warning(Diagnostics.Diagnostic diagnostic) => Note(diagnostic.ToString());
@@ -62,7 +71,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             var state = states[current]!.AsObject();
             var type = (string)state["Type"]!;
             var label = prefix + current;
-            observer.StateStarted(label, type);
+            observer.StateEntered(label, type, input);
             var clock = Stopwatch.StartNew();
             (JsonNode? Output, string? Next) step;
             try
@@ -104,7 +113,8 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
                 var seconds = state["Seconds"] is { } s ? (double)s
                     : state["SecondsPath"] is { } sp ? (double)JsonPath.Select(effective, (string)sp!, stateContext)!
                     : (DateTimeOffset.Parse((string?)state["Timestamp"] ?? (string)JsonPath.Select(effective, (string)state["TimestampPath"]!, stateContext)!) - DateTimeOffset.UtcNow).TotalSeconds;
-                observer.Note($"{label}: Wait of {Math.Max(0, seconds):0.#} s is not slept through in a local run.");
+                if (SleepThroughWaits) await Task.Delay(TimeSpan.FromSeconds(Math.Clamp(seconds, 0, 86_400)), cancellation);
+                else observer.Note($"{label}: Wait of {Math.Max(0, seconds):0.#} s is not slept through in a local run.");
                 return (Path(state, "OutputPath", effective, stateContext, isInput: false), next);
             }
             case "Choice":
@@ -145,11 +155,11 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         if (resource == LambdaInvoke)
         {
             var payload = parameters?["Payload"]?.DeepClone();
-            var result = await LambdaAsync(label, payload, timeout, cancellation);
+            var result = await LambdaAsync(label, (string?)parameters?["FunctionName"] ?? "", payload, timeout, cancellation);
             return new JsonObject { ["ExecutedVersion"] = "$LATEST", ["Payload"] = result, ["StatusCode"] = 200 };
         }
         if (Aws.AwsAccount.IsFunctionArn(resource))
-            return await LambdaAsync(label, parameters, timeout, cancellation);
+            return await LambdaAsync(label, resource, parameters, timeout, cancellation);
         if (resource == Model.Fargate.RunTaskSync)
             return await FargateAsync(label, parameters, timeout, cancellation);
         throw new StateError("Quetzal.Unsupported", $"the Task resource '{resource}' (a local run runs the model's Lambda and Fargate steps only)");
@@ -158,7 +168,10 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
     /// <summary>QuetzalLambdaTimeout: a Lambda step that runs longer gets a warning (Lambda would have stopped it); null: none.</summary>
     public int? LambdaTimeoutSeconds { get; init; }
 
-    private async Task<JsonNode?> LambdaAsync(string label, JsonNode? payload, int? timeout, CancellationToken cancellation)
+    /// <summary>Wait states are slept through (an execution service's interpreter); a local run announces them.</summary>
+    public bool SleepThroughWaits { get; init; }
+
+    private async Task<JsonNode?> LambdaAsync(string label, string function, JsonNode? payload, int? timeout, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         using var late = LambdaTimeoutSeconds is { } limit
@@ -166,7 +179,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             : null;
         try
         {
-            return await invoker.InvokeAsync(label, payload, timeout, cancellation);
+            return await invoker.InvokeFunctionAsync(label, function, payload, timeout, cancellation);
         }
         finally
         {
@@ -189,7 +202,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             foreach (var variable in (entry["Environment"] as JsonArray ?? []).OfType<JsonObject>())
                 if ((string?)variable["Name"] is { } name) environment[name] = variable["Value"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : variable["Value"]?.ToJsonString() ?? "";
         }
-        var code = await invoker.RunTaskAsync(label, environment, timeout, cancellation);
+        var code = await invoker.RunTaskAsync(label, (string?)parameters?["TaskDefinition"], environment, timeout, cancellation);
         var task = new JsonObject
         {
             ["ClusterArn"] = (string?)parameters?["Cluster"],

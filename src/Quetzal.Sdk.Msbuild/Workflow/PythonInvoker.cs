@@ -49,7 +49,7 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
         return answer["result"]?.DeepClone();
     }
 
-    public async Task<int> RunTaskAsync(string state, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
+    public async Task<int> RunTaskAsync(string state, string? taskDefinition, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
     {
         var variables = new Dictionary<string, string>(TaskEnvironment);
         foreach (var (name, value) in environment) variables[name] = value;

@@ -56,5 +56,21 @@ public sealed class ControlPlaneTests
         Assert.Equal(2, f.GetProperty("latest_after_deregister").GetInt32());
         Assert.Equal("INACTIVE", S("deregistered_status"));
         Assert.Equal(1, f.GetProperty("inactive_listed").GetInt32());
+
+        Assert.Equal("True", S("start_date_is_datetime"));
+        Assert.Contains(":execution:boto3-", S("execution_arn"));
+        Assert.Equal("SUCCEEDED", S("execution_status"));
+        Assert.Equal("""{"scenario":"base","done":true}""", JsonSerializer.Serialize(f.GetProperty("execution_output")));
+        Assert.Equal(["ExecutionStarted", "ChoiceStateEntered", "ChoiceStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"],
+            f.GetProperty("history_types").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([1, 2, 3, 4, 5, 6], f.GetProperty("history_ids").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(["pick", "shape"], f.GetProperty("entered_names").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("True", S("timestamps_are_datetimes"));
+        Assert.Equal("ExecutionAlreadyExists", S("same_name_again"));
+        Assert.Equal("InvalidName", S("bad_name"));
+        Assert.Contains("wait-", f.GetProperty("running_listed").EnumerateArray().Select(e => e.GetString()![..5]));
+        Assert.Equal("ABORTED", S("stopped_status"));
+        Assert.Equal("ExecutionAborted", S("stopped_last_event"));
+        Assert.Equal("ExecutionDoesNotExist", S("missing_execution"));
     }
 }

@@ -126,6 +126,39 @@ out["latest_after_deregister"] = ecs.describe_task_definition(taskDefinition=fam
 out["deregistered_status"] = ecs.describe_task_definition(taskDefinition=third["taskDefinitionArn"])["taskDefinition"]["status"]
 out["inactive_listed"] = len(ecs.list_task_definitions(familyPrefix=family, status="INACTIVE")["taskDefinitionArns"])
 
+# Step Functions executions: start, poll, read the history page by page, list, stop.
+flow = json.dumps({"StartAt": "pick", "States": {
+    "pick": {"Type": "Choice", "Choices": [{"Variable": "$.wait", "NumericGreaterThan": 0, "Next": "hold"}], "Default": "shape"},
+    "hold": {"Type": "Wait", "SecondsPath": "$.wait", "Next": "shape"},
+    "shape": {"Type": "Pass", "Parameters": {"scenario.$": "$.scenario", "done": True}, "End": True}}})
+flow_arn = sfn.create_state_machine(name=f"boto3-{suffix}-flow", definition=flow, roleArn="arn:aws:iam::123456789012:role/x")["stateMachineArn"]
+started = sfn.start_execution(stateMachineArn=flow_arn, name=f"base-{suffix}", input=json.dumps({"scenario": "base", "wait": 0}))
+out["start_date_is_datetime"] = hasattr(started["startDate"], "year")
+out["execution_arn"] = started["executionArn"]
+for _ in range(100):
+    described = sfn.describe_execution(executionArn=started["executionArn"])
+    if described["status"] != "RUNNING":
+        break
+    time.sleep(0.1)
+out["execution_status"] = described["status"]
+out["execution_output"] = json.loads(described["output"])
+events = []
+for page in sfn.get_paginator("get_execution_history").paginate(executionArn=started["executionArn"], PaginationConfig={"PageSize": 2}):
+    events += page["events"]
+out["history_types"] = [e["type"] for e in events]
+out["history_ids"] = [e["id"] for e in events]
+out["entered_names"] = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+out["timestamps_are_datetimes"] = all(hasattr(e["timestamp"], "year") for e in events)
+out["same_name_again"] = error_code(lambda: sfn.start_execution(stateMachineArn=flow_arn, name=f"base-{suffix}", input="{\"other\": 1}"))
+out["bad_name"] = error_code(lambda: sfn.start_execution(stateMachineArn=flow_arn, name="has space", input="{}"))
+waiting = sfn.start_execution(stateMachineArn=flow_arn, name=f"wait-{suffix}", input=json.dumps({"scenario": "b", "wait": 60}))
+out["running_listed"] = [e["name"] for e in sfn.list_executions(stateMachineArn=flow_arn, statusFilter="RUNNING")["executions"]]
+sfn.stop_execution(executionArn=waiting["executionArn"], error="User", cause="stopped by the test")
+stopped = sfn.describe_execution(executionArn=waiting["executionArn"])
+out["stopped_status"] = stopped["status"]
+out["stopped_last_event"] = sfn.get_execution_history(executionArn=waiting["executionArn"], reverseOrder=True, maxResults=1)["events"][0]["type"]
+out["missing_execution"] = error_code(lambda: sfn.describe_execution(executionArn=started["executionArn"] + "-nope"))
+
 # A wrong secret is refused.
 wrong = boto3.session.Session(region_name="ca-central-1", aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
                               aws_secret_access_key="wrong").client("ecr", endpoint_url=endpoint)

@@ -25,8 +25,8 @@ public sealed class InterpreterTests
             return Steps[state](payload, call);
         }
 
-        public Task<int> RunTaskAsync(string state, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
-            => Tasks is null ? ((ITaskInvoker)new Script()).RunTaskAsync(state, environment, timeoutSeconds, cancellation) : Task.FromResult(Tasks(environment));
+        public Task<int> RunTaskAsync(string state, string? taskDefinition, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
+            => Tasks is null ? ((ITaskInvoker)new Script()).RunTaskAsync(state, taskDefinition, environment, timeoutSeconds, cancellation) : Task.FromResult(Tasks(environment));
 
         public void Warning(Quetzal.Sdk.Diagnostics.Diagnostic diagnostic) { lock (Warnings) Warnings.Add(diagnostic); }
 
