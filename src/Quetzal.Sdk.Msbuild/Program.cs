@@ -16,10 +16,14 @@ public static class Program
         var scenariosDirectory = new Option<string>("--scenarios-dir") { Required = true };
         var scenarios = new Option<string>("--scenarios") { Required = true, Description = "The declared scenarios, ';'-separated." };
         var defaultScenario = new Option<string>("--default-scenario") { Required = true };
-        var scenario = new Option<string?>("--scenario", "-s") { Description = "The scenario to run (default: base)." };
+        var scenario = new Option<string[]>("--scenario", "-s") { Description = "The scenario to run (default: base); in aws mode, several (repeat the option, or separate with ',') run at once.", AllowMultipleArgumentsPerToken = true };
         var input = new Option<string?>("--input", "-i") { Description = "The execution input: JSON, or @file (default: what Quenedi sends)." };
         var defaultMode = new Option<string>("--default-mode") { Required = true };
-        var mode = new Option<string?>("--mode", "-m") { Description = "python (the local interpreter) or docker (the model's image); default: QuetzalRunMode." };
+        var mode = new Option<string?>("--mode", "-m") { Description = "python (the local interpreter), docker (the model's image) or aws (the deployed model); default: QuetzalRunMode." };
+        var awsSettings = new Option<string?>("--aws-settings") { Description = "The publish settings the build wrote, for aws mode." };
+        var follow = new Option<string?>("--follow") { Description = "aws mode: follow this execution (its ARN) instead of starting one." };
+        var detach = new Option<bool>("--detach") { Description = "aws mode: Ctrl+C leaves the executions running (and says how to follow them)." };
+        var allowStale = new Option<bool>("--allow-stale") { Description = "aws mode: run what is deployed even when it differs from this folder." };
         var python = new Option<string>("--python") { Required = true };
         var runDirectory = new Option<string>("--run-dir") { Required = true };
         var handlerDirectory = new Option<string>("--handler-dir") { Required = true };
@@ -39,16 +43,36 @@ public static class Program
         {
             modelDirectory, modelName, stateMachine, scenariosDirectory, scenarios, defaultScenario, scenario, input, defaultMode, mode, python,
             runDirectory, handlerDirectory, bucket, function, region, timeout, image, sdkState, workflow, ecsCpu, ecsMemory, ecsStorage, ecsTimeLimit,
+            awsSettings, follow, detach, allowStale,
         };
-        run.SetAction((parse, cancellation) =>
+        run.SetAction((parse, _) =>
         {
+            var chosen = (parse.GetValue(scenario) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+            var chosenMode = parse.GetValue(mode) ?? parse.GetValue(defaultMode)!;
+            var cancellation = Interruption.Token;
+            if (chosenMode == "aws")
+            {
+                var awsOptions = new AwsRunOptions
+                {
+                    SettingsFile = parse.GetValue(awsSettings) ?? "", Scenarios = chosen, Input = parse.GetValue(input),
+                    Workflow = parse.GetValue(workflow) ?? Validation.ParamsValidator.DefaultWorkflow,
+                    BucketDirectory = Path.Combine(parse.GetValue(runDirectory)!, "bucket"),
+                    Follow = parse.GetValue(follow), Detach = parse.GetValue(detach), AllowStale = parse.GetValue(allowStale),
+                };
+                return new AwsRun(awsOptions, Console.Out, Console.IsInputRedirected ? null : Console.ReadLine).ExecuteAsync(cancellation);
+            }
+            if (chosen.Count > 1 || parse.GetValue(follow) is not null || parse.GetValue(detach) || parse.GetValue(allowStale))
+            {
+                Console.WriteLine(Codes.InvalidInput.Create(null, $"several scenarios, --follow, --detach and --allow-stale are for --mode aws; {chosenMode} mode runs one scenario").ToString());
+                return Task.FromResult(1);
+            }
             var options = new LocalRunOptions
             {
                 ModelDirectory = parse.GetValue(modelDirectory)!, ModelName = parse.GetValue(modelName)!,
                 StateMachinePath = parse.GetValue(stateMachine)!, ScenariosDirectory = parse.GetValue(scenariosDirectory)!,
                 Scenarios = parse.GetValue(scenarios)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                Scenario = parse.GetValue(scenario) ?? parse.GetValue(defaultScenario)!, Input = parse.GetValue(input),
-                Mode = parse.GetValue(mode) ?? parse.GetValue(defaultMode)!, RunDirectory = parse.GetValue(runDirectory)!, HandlerDirectory = parse.GetValue(handlerDirectory)!,
+                Scenario = chosen.FirstOrDefault() ?? parse.GetValue(defaultScenario)!, Input = parse.GetValue(input),
+                Mode = chosenMode, RunDirectory = parse.GetValue(runDirectory)!, HandlerDirectory = parse.GetValue(handlerDirectory)!,
                 BucketName = parse.GetValue(bucket)!, FunctionName = parse.GetValue(function)!, Region = parse.GetValue(region)!,
                 LambdaTimeout = parse.GetValue(timeout), Image = parse.GetValue(image), Python = parse.GetValue(python)!,
                 Workflow = parse.GetValue(workflow) ?? Validation.ParamsValidator.DefaultWorkflow,
@@ -72,7 +96,31 @@ public static class Program
             return Task.FromResult(0);
         });
         var root = new RootCommand("Quetzal.Sdk tools.") { run, validate };
-        // No response files: "--input @file" is ours.
-        return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke();
+        // No response files: "--input @file" is ours. Ctrl+C is handled here (Interruption), not by System.CommandLine,
+        // which would end the process 2 s after it: an aws run asks whether to stop its executions first.
+        return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
+}
+
+/// <summary>Ctrl+C (SIGINT) and SIGTERM as a cancellation: the run in progress stops as it should, then the process ends.</summary>
+internal static class Interruption
+{
+    private static readonly CancellationTokenSource Source = new();
+    private static readonly System.Runtime.InteropServices.PosixSignalRegistration? Terminate;
+
+    static Interruption()
+    {
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            Source.Cancel();
+        };
+        Terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            Source.Cancel();
+        });
+    }
+
+    public static CancellationToken Token => Source.Token;
 }

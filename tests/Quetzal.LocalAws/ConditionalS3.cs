@@ -74,6 +74,8 @@ public sealed class ConditionalS3(Uri upstream, Action<string> count)
         http.Response.StatusCode = (int)response.StatusCode;
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
             if (!HopByHop.Contains(name)) http.Response.Headers[name] = values.ToArray();
-        await response.Content.CopyToAsync(http.Response.Body);
+        // A HEAD answer has no body, but says the object's size (clients read it: boto3's download sizes its parts by it).
+        if (request.Method == "HEAD" && response.Content.Headers.ContentLength is { } length) http.Response.ContentLength = length;
+        else await response.Content.CopyToAsync(http.Response.Body);
     }
 }

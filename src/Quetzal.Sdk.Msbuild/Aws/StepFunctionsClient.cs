@@ -4,6 +4,12 @@ namespace Quetzal.Sdk.Aws;
 
 public sealed record StateMachineState(string Arn, string Definition, string? RoleArn);
 
+/// <summary>An execution as DescribeExecution answers it (dates in UTC).</summary>
+public sealed record ExecutionState(string Arn, string Name, string Status, DateTimeOffset StartDate, DateTimeOffset? StopDate, string? Input, string? Output, string? Error, string? Cause);
+
+/// <summary>One page of GetExecutionHistory: its events (AWS's shapes) and the token of the next page, if any.</summary>
+public sealed record HistoryPage(IReadOnlyList<JsonObject> Events, string? NextToken);
+
 /// <summary>The Step Functions operations the SDK calls, named as in the official AWSSDK.StepFunctions client.</summary>
 public interface IAmazonStepFunctions
 {
@@ -12,6 +18,11 @@ public interface IAmazonStepFunctions
     Task<StateMachineState?> TryDescribeStateMachineAsync(string arn, CancellationToken cancellation);
     Task<string> CreateStateMachineAsync(string name, string definition, string roleArn, CancellationToken cancellation);
     Task UpdateStateMachineAsync(string arn, string definition, CancellationToken cancellation);
+    Task<string> StartExecutionAsync(string stateMachineArn, string name, string input, CancellationToken cancellation);
+    Task<ExecutionState> DescribeExecutionAsync(string executionArn, CancellationToken cancellation);
+    /// <summary>A page of the history, newest first when <paramref name="reverseOrder"/>.</summary>
+    Task<HistoryPage> GetExecutionHistoryAsync(string executionArn, string? nextToken, bool reverseOrder, CancellationToken cancellation);
+    Task StopExecutionAsync(string executionArn, string? error, string? cause, CancellationToken cancellation);
 }
 
 public sealed class StepFunctionsClient(AwsSettings settings, HttpMessageHandler? handler = null) : IAmazonStepFunctions, IDisposable
@@ -46,6 +57,40 @@ public sealed class StepFunctionsClient(AwsSettings settings, HttpMessageHandler
 
     public Task UpdateStateMachineAsync(string arn, string definition, CancellationToken cancellation)
         => _http.PostTargetAsync(Target, "UpdateStateMachine", new JsonObject { ["stateMachineArn"] = arn, ["definition"] = definition }, "1.0", cancellation);
+
+    public async Task<string> StartExecutionAsync(string stateMachineArn, string name, string input, CancellationToken cancellation)
+    {
+        var result = await _http.PostTargetAsync(Target, "StartExecution",
+            new JsonObject { ["stateMachineArn"] = stateMachineArn, ["name"] = name, ["input"] = input }, "1.0", cancellation);
+        return (string)result["executionArn"]!;
+    }
+
+    public async Task<ExecutionState> DescribeExecutionAsync(string executionArn, CancellationToken cancellation)
+    {
+        var r = await _http.PostTargetAsync(Target, "DescribeExecution", new JsonObject { ["executionArn"] = executionArn }, "1.0", cancellation);
+        return new ExecutionState(executionArn, (string)r["name"]!, (string)r["status"]!, Date(r["startDate"])!.Value, Date(r["stopDate"]),
+            (string?)r["input"], (string?)r["output"], (string?)r["error"], (string?)r["cause"]);
+    }
+
+    public async Task<HistoryPage> GetExecutionHistoryAsync(string executionArn, string? nextToken, bool reverseOrder, CancellationToken cancellation)
+    {
+        var input = new JsonObject { ["executionArn"] = executionArn, ["maxResults"] = 1000, ["reverseOrder"] = reverseOrder, ["includeExecutionData"] = true };
+        if (nextToken is not null) input["nextToken"] = nextToken;
+        var r = await _http.PostTargetAsync(Target, "GetExecutionHistory", input, "1.0", cancellation);
+        return new HistoryPage((r["events"] as JsonArray ?? []).OfType<JsonObject>().Select(e => (JsonObject)e.DeepClone()).ToList(), (string?)r["nextToken"]);
+    }
+
+    public Task StopExecutionAsync(string executionArn, string? error, string? cause, CancellationToken cancellation)
+    {
+        var input = new JsonObject { ["executionArn"] = executionArn };
+        if (error is not null) input["error"] = error;
+        if (cause is not null) input["cause"] = cause;
+        return _http.PostTargetAsync(Target, "StopExecution", input, "1.0", cancellation);
+    }
+
+    /// <summary>A JSON 1.0 timestamp: seconds since the epoch, with a fraction.</summary>
+    public static DateTimeOffset? Date(JsonNode? value)
+        => value is JsonValue v && v.TryGetValue<double>(out var seconds) ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)) : null;
 
     public void Dispose() => _http.Dispose();
 }

@@ -307,10 +307,19 @@ public static class Codes
         "The scenario to run is not declared");
     public static readonly DiagnosticDescriptor InvalidInput = new("QTZ5007", Error,
         "The execution input cannot be used: {0}",
-        "--input (or the scenario's params.json it is made from) is not a JSON object, or --mode is unknown");
+        "--input (or the scenario's params.json it is made from) is not a JSON object, --mode is unknown, or an option does not apply to the mode");
     public static readonly DiagnosticDescriptor LambdaWouldTimeOut = new("QTZ5008", Warning,
         "State '{0}' ran {1} s, past QuetzalLambdaTimeout ({2} s): on AWS, Lambda would have stopped it. Raise QuetzalLambdaTimeout (at most 900 s), or run the step on Fargate: Compute=\"ecs\" on its QuetzalStep, or \"Resource\": \"arn:aws:states:::ecs:runTask.sync\" in the state machine (README: 'When a step outgrows Lambda').",
         "A Lambda step of a local run took longer than the function's timeout");
+    public static readonly DiagnosticDescriptor ExecutionFailedOnAws = new("QTZ5009", Error,
+        "Scenario '{0}': the execution on AWS failed in state '{1}': {2}: {3}",
+        "An execution of `dotnet run -- --mode aws` failed (the state, AWS's error and cause given; the step's log above)");
+    public static readonly DiagnosticDescriptor DeploymentStale = new("QTZ5010", Error,
+        "What is deployed of '{0}' is not what this folder holds: {1}. Publish first (dotnet build -t:Publish), or run what is deployed with --allow-stale.",
+        "`dotnet run -- --mode aws`: the deployment differs from the model folder (what a publish would change given)");
+    public static readonly DiagnosticDescriptor NotDeployed = new("QTZ5011", Error,
+        "'{0}' is not deployed: {1}. Publish it first: dotnet build -t:Publish.",
+        "`dotnet run -- --mode aws` of a model that was never published");
 
     // 9xxx: internal
     public static readonly DiagnosticDescriptor Internal = new("QTZ9001", Error,

@@ -45,6 +45,8 @@ public sealed class PublishQuetzalModel : QuetzalTask
     public string? DocsDirectory { get; set; }
     /// <summary>Where lock.json (the protected scenarios) is written before it is published.</summary>
     [Required] public string CommonDirectory { get; set; } = "";
+    /// <summary>When set, the request is written there for `dotnet run -- --mode aws` (<see cref="AwsRunSettings"/>), and nothing is published.</summary>
+    public string? RequestFile { get; set; }
     /// <summary>QuetzalEcs*: the Fargate settings, used when a step runs on Fargate.</summary>
     public string? EcsCpu { get; set; }
     public string? EcsMemory { get; set; }
@@ -58,11 +60,12 @@ public sealed class PublishQuetzalModel : QuetzalTask
 
     protected override void ExecuteCore()
     {
-        var scenarios = Model.Scenarios.Select(Scenarios.Select(s => s.ItemSpec).ToList(), OnlyScenarios, "QuetzalScenarios");
+        var forRun = NullIfEmpty(RequestFile) is not null;
+        var scenarios = Model.Scenarios.Select(Scenarios.Select(s => s.ItemSpec).ToList(), forRun ? null : OnlyScenarios, "QuetzalScenarios");
         var steps = string.IsNullOrWhiteSpace(Steps) ? PublishSteps.All
             : Steps.Split(';', StringSplitOptions.RemoveEmptyEntries).Aggregate(PublishSteps.None, (all, s) => all | Enum.Parse<PublishSteps>(s.Trim(), ignoreCase: true));
 
-        var fargate = FargateTask(scenarios);
+        var fargate = FargateTask(networkRequired: !forRun);
         var request = new PublishRequest
         {
             ModelDirectory = ModelDirectory,
@@ -82,6 +85,11 @@ public sealed class PublishQuetzalModel : QuetzalTask
                     WorkflowSteps.Workflows(Path.Combine(ModelDirectory, ScenariosDirectory, Model.Scenarios.Base, "inputs", "params.json")))),
             Fargate = fargate,
         };
+        if (forRun)
+        {
+            new AwsRunSettings(Region, NullIfEmpty(Profile), request).Write(RequestFile!);
+            return;
+        }
         using var clients = new AwsClients(new AwsSettings(Region, NullIfEmpty(Profile)), this);
         _pipeline = new PublishPipeline(clients, this);
         Info(DryRun ? $"Quetzal: publish plan for {ModelName} (dry run: nothing is written)" : $"Quetzal: publishing {ModelName} to {Region}");
@@ -90,14 +98,14 @@ public sealed class PublishQuetzalModel : QuetzalTask
     }
 
     /// <summary>The Fargate task settings, when the workflow has a Fargate step; checked here too (a build may have skipped validation).</summary>
-    private FargateTask? FargateTask(IReadOnlyList<string> scenarios)
+    private FargateTask? FargateTask(bool networkRequired)
     {
         if (Fargate.FirstState(StateMachinePath) is not { } state) return null;
         var settings = FargateSettings.From(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp);
         var bag = new DiagnosticBag();
         Fargate.Validate(settings, BuildEngine?.ProjectFileOfTaskNode ?? ModelDirectory, state, bag);
         var errors = bag.Items.Where(d => d.Severity == Severity.Error)
-            .Concat(bag.Items.Where(d => d.Descriptor == Codes.FargateNetworkMissing).Select(d => Codes.FargateNetworkRequired.Create(d.File, state))).ToList();
+            .Concat(bag.Items.Where(d => networkRequired && d.Descriptor == Codes.FargateNetworkMissing).Select(d => Codes.FargateNetworkRequired.Create(d.File, state))).ToList();
         if (errors.Count > 0) throw new QuetzalException(errors);
         return settings.Parse();
     }

@@ -120,31 +120,36 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
         }
     }
 
-    /// <summary>--input (JSON, or @file), else what Quenedi sends: the scenario's prefix, its params, metadata.</summary>
-    private JsonNode Input()
+    private JsonNode Input() => Input(options.Input, options.ScenariosDirectory, options.Scenario, options.Workflow, "local-run@" + Environment.MachineName.ToLowerInvariant());
+
+    /// <summary>
+    /// An execution's input: --input (JSON, or @file), else what Quenedi sends: the workflow chosen, the scenario's
+    /// prefix, its params by the app's rules, and metadata naming who runs it. The same for every mode.
+    /// </summary>
+    internal static JsonObject Input(string? input, string scenariosDirectory, string scenario, string workflow, string userEmail)
     {
-        if (!string.IsNullOrWhiteSpace(options.Input))
+        if (!string.IsNullOrWhiteSpace(input))
         {
-            var file = options.Input.StartsWith('@') ? Path.GetFullPath(options.Input[1..]) : null;
+            var file = input.StartsWith('@') ? Path.GetFullPath(input[1..]) : null;
             if (file is not null && !File.Exists(file)) throw new QuetzalException(Codes.InvalidInput, $"the file {file} does not exist");
-            var text = file is null ? options.Input : File.ReadAllText(file);
+            var text = file is null ? input : File.ReadAllText(file);
             try { return JsonNode.Parse(text) as JsonObject ?? throw new JsonException("it is not a JSON object"); }
             catch (JsonException e) { throw new QuetzalException(Codes.InvalidInput, $"{file ?? "--input"} is not valid JSON: {e.Message}"); }
         }
-        var paramsFile = Path.Combine(options.ScenariosDirectory, options.Scenario, "inputs", "params.json");
+        var paramsFile = Path.Combine(scenariosDirectory, scenario, "inputs", "params.json");
         var (parameters, variants) = File.Exists(paramsFile) && ParseOrExplain(paramsFile) is JsonArray elements
-            ? AppInput(elements, options.Workflow) : (new JsonObject(), null);
-        var launcherArg = new JsonObject { ["scenario"] = options.Scenario, ["training_folder"] = "/tmp", ["params"] = parameters };
+            ? AppInput(elements, workflow) : (new JsonObject(), null);
+        var launcherArg = new JsonObject { ["scenario"] = scenario, ["training_folder"] = "/tmp", ["params"] = parameters };
         if (variants is not null) launcherArg["variants"] = variants;
         return new JsonObject
         {
             // What today's app sends besides the run: the workflow chosen, and the user's token (an Authorization
             // state passes it to quetzal-api-auth, which a local run does not call).
-            ["choice"] = options.Workflow,
+            ["choice"] = workflow,
             ["authorization"] = "local-run",
-            ["scenario_path_S3"] = options.Scenario + "/",
+            ["scenario_path_S3"] = scenario + "/",
             ["launcher_arg"] = launcherArg,
-            ["metadata"] = new JsonObject { ["user_email"] = "local-run@" + Environment.MachineName.ToLowerInvariant() },
+            ["metadata"] = new JsonObject { ["user_email"] = userEmail },
         };
     }
 

@@ -201,6 +201,11 @@ public sealed class FakeAws : IAwsClients
             return Task.FromResult(Arn(name));
         }
 
+        public Task<string> StartExecutionAsync(string stateMachineArn, string name, string input, CancellationToken cancellation) => throw new NotSupportedException("executions run against the local stack");
+        public Task<ExecutionState> DescribeExecutionAsync(string executionArn, CancellationToken cancellation) => throw new NotSupportedException();
+        public Task<HistoryPage> GetExecutionHistoryAsync(string executionArn, string? nextToken, bool reverseOrder, CancellationToken cancellation) => throw new NotSupportedException();
+        public Task StopExecutionAsync(string executionArn, string? error, string? cause, CancellationToken cancellation) => throw new NotSupportedException();
+
         public Task UpdateStateMachineAsync(string arn, string definition, CancellationToken cancellation)
         {
             aws.Write($"states:UpdateStateMachine {arn}");
