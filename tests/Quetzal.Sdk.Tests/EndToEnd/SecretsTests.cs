@@ -9,7 +9,8 @@ namespace Quetzal.Sdk.Tests.EndToEnd;
 
 /// <summary>
 /// The AWS secret key, the session token and the registry token are unique canaries; a scaffolded model is built and
-/// published with a binary log and diagnostic verbosity; no canary may appear in the console output, the binary log,
+/// published with a binary log and diagnostic verbosity, then run on the stack (`dotnet run -- --mode aws`); no canary
+/// may appear in the console output (the publish's and the run's), the binary log,
 /// the model's files, the image, the registry's blobs or the S3 objects. The test runs its own stack, whose servers
 /// know the canaries: a registry with the canary token, the control plane verifying with the canary secret, and an
 /// s3rver that accepts any signature (it knows only its own key pair).
@@ -86,10 +87,14 @@ public sealed class SecretsTests(PackedPackages packages) : IDisposable
         _root.Write("htpasswd", htpasswd.Output.Trim() + "\n");
         _root.Write("registry.yml", $"version: 0.1\nlog: {{ level: warn }}\nstorage:\n  filesystem: {{ rootdirectory: {registryData} }}\n  delete: {{ enabled: true }}\nhttp: {{ addr: 127.0.0.1:{registryPort} }}\nauth:\n  htpasswd: {{ realm: canary, path: {_root.Combine("htpasswd")} }}\n");
         Start("docker-registry", ["serve", _root.Combine("registry.yml")]);
-        Start("dotnet", [Path.Combine(LocalStack.StateDirectory, "localaws", "Quetzal.LocalAws.dll"), "--urls", $"http://127.0.0.1:{controlPort}"], new Dictionary<string, string>
+        // Executions' containers reach this stack's S3 through its control plane on the Docker bridge's gateway.
+        var gateway = Processes.Run("docker", ["network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}"]).Output.Trim();
+        var containerS3 = $"http://{gateway}:{FreePort()}";
+        Start("dotnet", [Path.Combine(LocalStack.StateDirectory, "localaws", "Quetzal.LocalAws.dll"), "--urls", $"http://127.0.0.1:{controlPort};{containerS3}"], new Dictionary<string, string>
         {
             ["QUETZAL_LOCAL_ACCESS_KEY"] = "S3RVER", ["QUETZAL_LOCAL_SECRET_KEY"] = secret, ["QUETZAL_LOCAL_REGISTRY_TOKEN"] = token,
             ["QUETZAL_LOCAL_REGISTRY"] = $"127.0.0.1:{registryPort}", ["QUETZAL_LOCAL_CONDITIONAL_S3_PORT"] = "0", ["QUETZAL_LOCAL_UPDATE_DELAY_MS"] = "100",
+            ["QUETZAL_LOCAL_CONTAINER_S3"] = containerS3, ["QUETZAL_LOCAL_S3_UPSTREAM"] = $"http://127.0.0.1:{s3Port}",
         });
         Start(Path.Combine(Repository.Root, "eng", "stack", "node_modules", ".bin", "s3rver"), ["-d", s3Data, "-a", "127.0.0.1", "-p", s3Port.ToString(), "--allow-mismatched-signatures", "--silent"]);
         WaitFor($"http://127.0.0.1:{registryPort}/v2/", "AWS", token);
@@ -102,6 +107,7 @@ public sealed class SecretsTests(PackedPackages packages) : IDisposable
             ["AWS_REGION"] = "ca-central-1", ["AWS_DEFAULT_REGION"] = "ca-central-1",
             ["AWS_ENDPOINT_URL_S3"] = $"http://127.0.0.1:{s3Port}", ["AWS_ENDPOINT_URL_ECR"] = $"http://127.0.0.1:{controlPort}",
             ["AWS_ENDPOINT_URL_LAMBDA"] = $"http://127.0.0.1:{controlPort}", ["AWS_ENDPOINT_URL_SFN"] = $"http://127.0.0.1:{controlPort}",
+            ["AWS_ENDPOINT_URL_ECS"] = $"http://127.0.0.1:{controlPort}",
         };
         Assert.True(Processes.Run("aws", ["ecr", "create-repository", "--repository-name", name, "--endpoint-url", $"http://127.0.0.1:{controlPort}"], env).Succeeded);
         Assert.True(Processes.Run("aws", ["s3", "mb", $"s3://{name}", "--endpoint-url", $"http://127.0.0.1:{s3Port}"], env).Succeeded);
@@ -115,8 +121,13 @@ public sealed class SecretsTests(PackedPackages packages) : IDisposable
         Assert.True(publish.Succeeded, publish.Output[^Math.Min(4000, publish.Output.Length)..]);
         Assert.Contains("Lambda: created", publish.Output);
 
+        // The model run on the (canary) stack: its output and the results it downloads.
+        var run = packages.Run(model, ["run", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", "--", "--mode", "aws"], env);
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("SUCCEEDED", run.Output);
+
         // Where a canary could land, read as bytes.
-        var places = new List<(string Where, byte[] Bytes)> { ("console output", Encoding.UTF8.GetBytes(publish.Output)) };
+        var places = new List<(string Where, byte[] Bytes)> { ("console output", Encoding.UTF8.GetBytes(publish.Output)), ("the aws run's output", Encoding.UTF8.GetBytes(run.Output)) };
         using (var log = new GZipStream(File.OpenRead(binlog), CompressionMode.Decompress))
         using (var memory = new MemoryStream())
         {
