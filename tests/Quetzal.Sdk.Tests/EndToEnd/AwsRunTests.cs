@@ -113,28 +113,27 @@ public sealed class AwsRunTests(PackedPackages packages) : IDisposable
         Assert.True(anyway.Succeeded, anyway.ToString());
     }
 
-    [StackFact]
-    public async Task Ctrl_c_with_detach_leaves_the_execution_running_and_follow_picks_it_up()
+    /// <summary>The template's workflow with a first step that takes a while, so that Ctrl+C comes while the execution runs.</summary>
+    private void WithASlowFirstStep()
     {
-        Published(() =>
-        {
-            // A first step that takes a while, so that Ctrl+C comes while the execution runs.
-            File.WriteAllText(Path.Combine(Model, "steps", "slow.py"), "import time\nprint('slow step starts')\ntime.sleep(8)\nprint('slow step ends')\n");
-            var path = Path.Combine(Model, "step-functions.json");
-            var machine = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-            var slow = machine["States"]!["network_summary"]!.DeepClone().AsObject();
-            slow["Parameters"]!["Payload"]!["notebook_path"] = "steps/slow.py";
-            slow["Next"] = "network_summary";
-            var states = new JsonObject { ["slow"] = slow };
-            foreach (var (name, state) in machine["States"]!.AsObject().ToList()) states[name] = state!.DeepClone();
-            machine["States"] = states;
-            machine["StartAt"] = "slow";
-            File.WriteAllText(path, machine.ToJsonString());
-        });
+        File.WriteAllText(Path.Combine(Model, "steps", "slow.py"), "import time\nprint('slow step starts')\ntime.sleep(8)\nprint('slow step ends')\n");
+        var path = Path.Combine(Model, "step-functions.json");
+        var machine = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var slow = machine["States"]!["network_summary"]!.DeepClone().AsObject();
+        slow["Parameters"]!["Payload"]!["notebook_path"] = "steps/slow.py";
+        slow["Next"] = "network_summary";
+        var states = new JsonObject { ["slow"] = slow };
+        foreach (var (name, state) in machine["States"]!.AsObject().ToList()) states[name] = state!.DeepClone();
+        machine["States"] = states;
+        machine["StartAt"] = "slow";
+        File.WriteAllText(path, machine.ToJsonString());
+    }
 
-        // As a terminal runs it: its own process group, which Ctrl+C signals.
+    /// <summary>`dotnet run -- --mode aws` as a terminal runs it (its own process group, no one to answer), interrupted by Ctrl+C once the slow step started.</summary>
+    private async Task<(int ExitCode, string Output)> RunAndInterrupt(params string[] options)
+    {
         var start = new ProcessStartInfo("setsid") { WorkingDirectory = Model, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var argument in new[] { "dotnet", "run", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", "--", "--mode", "aws", "--detach" }) start.ArgumentList.Add(argument);
+        foreach (var argument in (string[])["dotnet", "run", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", "--", "--mode", "aws", .. options]) start.ArgumentList.Add(argument);
         foreach (var (k, v) in packages.Environment) start.Environment[k] = v;
         foreach (var (k, v) in LocalStack.Environment_()) start.Environment[k] = v;
         using var process = Process.Start(start)!;
@@ -154,18 +153,46 @@ public sealed class AwsRunTests(PackedPackages packages) : IDisposable
         Assert.True(Processes.Run("kill", ["-INT", "--", $"-{process.Id}"]).Succeeded);
         Assert.True(process.WaitForExit(30_000), Text());
         process.WaitForExit();
-        Assert.Equal(130, process.ExitCode);
-        var printed = Text();
+        return (process.ExitCode, Text());
+    }
+
+    /// <summary>The execution's ARN, from the last command printed to follow it.</summary>
+    private static string FollowCommandArn(string output)
+    {
+        const string command = "dotnet run -- --mode aws --follow ";
+        var line = output.Split('\n').Select(l => l.Trim()).Last(l => l.Contains(command, StringComparison.Ordinal));
+        return line[(line.IndexOf(command, StringComparison.Ordinal) + command.Length)..];
+    }
+
+    [StackFact]
+    public async Task Ctrl_c_with_detach_leaves_the_execution_running_and_follow_picks_it_up()
+    {
+        Published(WithASlowFirstStep);
+        var (code, printed) = await RunAndInterrupt("--detach");
+        Assert.Equal(130, code);
         Assert.Contains("the executions keep running on AWS", printed);
-        var follow = printed.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("dotnet run -- --mode aws --follow ", StringComparison.Ordinal));
-        var arn = follow["dotnet run -- --mode aws --follow ".Length..];
         Assert.DoesNotContain("ABORTED", printed);
 
-        var followed = RunOnAws("--follow", arn);
+        var followed = RunOnAws("--follow", FollowCommandArn(printed));
         Assert.True(followed.Succeeded, followed.ToString());
         Assert.Contains("Quetzal: following", followed.Output);
         Assert.Contains("< loaded_links (Task)", followed.Output);
         Assert.Matches(@"base\s+SUCCEEDED", followed.Output);
         Assert.True(File.Exists(Path.Combine(Bucket("base"), "outputs", "loaded_links.geojson")));
+    }
+
+    [StackFact]
+    public async Task Ctrl_c_without_detach_and_no_one_to_answer_stops_the_execution()
+    {
+        Published(WithASlowFirstStep);
+        var (code, printed) = await RunAndInterrupt();
+        Assert.Equal(130, code);
+        var arn = FollowCommandArn(printed);
+        Assert.Contains($"Quetzal: stopped {arn}", printed);
+        using var sfn = new Quetzal.Sdk.Aws.StepFunctionsClient(new Quetzal.Sdk.Aws.AwsSettings("ca-central-1", null, n => LocalStack.Environment_().GetValueOrDefault(n),
+            new Amazon.Runtime.BasicAWSCredentials(LocalStack.AccessKey, LocalStack.SecretKey)));
+        var execution = await sfn.DescribeExecutionAsync(arn, default);
+        Assert.Equal("ABORTED", execution.Status);
+        Assert.Equal("Quetzal.Interrupted", execution.Error);
     }
 }
