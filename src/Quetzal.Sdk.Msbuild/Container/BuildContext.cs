@@ -5,8 +5,9 @@ using Quetzal.Sdk.Diagnostics;
 namespace Quetzal.Sdk.Container;
 
 /// <summary>
-/// The tar the SDK sends to the Docker engine: the model folder filtered by its .dockerignore, plus the SDK's
-/// handler (and a local quetzal library, when asked) under <see cref="ContainerFiles.SdkContextFolder"/>. Entries
+/// The tar the SDK sends to the Docker engine: the model folder filtered by its .dockerignore (under
+/// <see cref="ContainerFiles.ModelContextFolder"/> for a Dockerfile that copies it from there), plus the SDK's
+/// handler (and a local quetzal library, filtered as a Python package, when asked) under <see cref="ContainerFiles.SdkContextFolder"/>. Entries
 /// are sorted and carry fixed times and owners, so the same files always give the same bytes and the same
 /// <see cref="ContentTag"/>; an unchanged model therefore maps to an image the registry already has.
 /// </summary>
@@ -58,27 +59,41 @@ public sealed class BuildContext
         // What the SDK keeps in the model folder never goes into an image, whatever the .dockerignore says.
         var sdkState = new DockerIgnore((rules?.SdkState ?? []).Select(p => Path.GetRelativePath(modelDirectory, p).Replace('\\', '/').TrimEnd('/'))
             .Where(p => p != "." && !p.StartsWith("..", StringComparison.Ordinal)));
-        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var model = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (path, relative) in Walk(modelDirectory))
         {
             // Docker always reads these two; the SDK's own folder name is reserved.
             if (relative is not ("Dockerfile" or ".dockerignore") && ignore.IsExcluded(relative)) continue;
             if (relative.StartsWith(ContainerFiles.SdkContextFolder + "/", StringComparison.Ordinal) || sdkState.IsExcluded(relative)) continue;
-            files[relative] = path;
+            model[relative] = path;
         }
         var data = rules?.ScenariosFolder is { Length: > 0 } folder
-            ? files.Where(f => f.Key.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal)).Select(f => f.Value).ToList() : [];
+            ? model.Where(f => f.Key.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal)).Select(f => f.Value).ToList() : [];
         // Whatever the .dockerignore says, secrets never go into an image.
-        var secret = files.Keys.FirstOrDefault(Secrets.IsExcluded);
+        var secret = model.Keys.FirstOrDefault(Secrets.IsExcluded);
         if (secret is not null) throw new QuetzalException(Codes.SecretInContext, secret);
+
+        // The layout follows the Dockerfile: one that copies the model from its own folder of the context (the generated
+        // one) gets the model's files there, and the .dockerignore already applied; one of the user's written for the
+        // model at the root (and its .dockerignore, which the engine applies again) gets them at the root.
+        var dockerfile = Path.Combine(modelDirectory, "Dockerfile");
+        var separate = File.Exists(dockerfile) && File.ReadAllText(dockerfile).Contains(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal);
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (relative, path) in model)
+        {
+            if (relative == "Dockerfile") files[relative] = path;
+            else if (!separate) files[relative] = path;
+            else if (relative != ".dockerignore") files[$"{ContainerFiles.ModelContextFolder}/{relative}"] = path;
+        }
 
         foreach (var (path, relative) in Walk(handlerDirectory))
             if (relative.EndsWith(".py", StringComparison.Ordinal)) files[$"{ContainerFiles.SdkContextFolder}/handler/{relative}"] = path;
         if (!string.IsNullOrEmpty(libraryDirectory))
         {
-            var libraryIgnore = new DockerIgnore(ContainerFiles.IgnoredPatterns.Where(p => p != "scenarios"));
+            var libraryIgnore = new DockerIgnore(ContainerFiles.LibraryPatterns);
+            var ownIgnore = DockerIgnore.Load(Path.Combine(libraryDirectory, ".dockerignore"));
             foreach (var (path, relative) in Walk(libraryDirectory))
-                if (!libraryIgnore.IsExcluded(relative)) files[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
+                if (!libraryIgnore.IsExcluded(relative) && !ownIgnore.IsExcluded(relative)) files[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
         }
 
         using var buffer = new MemoryStream();
@@ -93,14 +108,30 @@ public sealed class BuildContext
                     ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "",
                     Mode = IsExecutable(path) ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
                 };
-                using var content = Open(path, relative);
+                using var content = Open(path, relative.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal) ? relative[(ContainerFiles.ModelContextFolder.Length + 1)..] : relative);
                 bytes += content.Length;
                 entry.DataStream = content;
                 writer.WriteEntry(entry);
             }
         }
-        return new BuildContext(buffer.ToArray(), files.Keys.ToArray(), bytes, data.Count, data.Sum(f => new FileInfo(f).Length), Path.Combine(modelDirectory, "Dockerfile"));
+        return new BuildContext(buffer.ToArray(), files.Keys.ToArray(), bytes, data.Count, data.Sum(f => new FileInfo(f).Length), dockerfile)
+        {
+            Contributors = Largest(files),
+        };
     }
+
+    /// <summary>The largest parts of the context (the model's, the library's, the runner's top-level folders and files), with their sizes.</summary>
+    public IReadOnlyList<(string Part, long Bytes)> Contributors { get; private init; } = [];
+
+    private static List<(string Part, long Bytes)> Largest(SortedDictionary<string, string> files)
+        => files.GroupBy(f =>
+            {
+                var key = f.Key.StartsWith(ContainerFiles.SdkContextFolder + "/", StringComparison.Ordinal) ? f.Key[(ContainerFiles.SdkContextFolder.Length + 1)..] : "model/" + f.Key;
+                var parts = key.Split('/');
+                return parts.Length > 2 ? $"{parts[0]}/{parts[1]}/" : key;
+            })
+            .Select(g => (g.Key, g.Sum(f => new FileInfo(f.Value).Length)))
+            .OrderByDescending(p => p.Item2).ThenBy(p => p.Key, StringComparer.Ordinal).Take(5).ToList();
 
     private static FileStream Open(string path, string relative)
     {

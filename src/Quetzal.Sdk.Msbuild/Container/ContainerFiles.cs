@@ -12,29 +12,38 @@ public sealed record ContainerSettings
 
 /// <summary>
 /// The Dockerfile and .dockerignore of a model. The build context the SDK sends is the model folder filtered by
-/// the .dockerignore, plus <see cref="SdkContextFolder"/>: the SDK's Lambda handler and, when asked, a local
-/// quetzal library checkout; the parent folder is never sent.
+/// the .dockerignore, under <see cref="ModelContextFolder"/>, beside the SDK's runner and, when asked, a local quetzal
+/// library checkout, all under <see cref="SdkContextFolder"/>; the parent folder is never sent. The Dockerfile copies
+/// each in its own layer, in the order things change: dependencies, library, runner, model code, so that a step edit
+/// rebuilds and pushes the model's layer only, and nothing goes into the image twice.
 /// </summary>
 public static class ContainerFiles
 {
     public const string SdkContextFolder = ".quetzal";
+    /// <summary>Where the model's files are in the build context of a Dockerfile that copies them from there (the generated one does).</summary>
+    public const string ModelContextFolder = SdkContextFolder + "/model";
     public const string HandlerModule = "quetzal_handler";
 
     public static string Dockerfile(ContainerSettings settings)
     {
         var text = new StringBuilder(GeneratedFiles.Header(settings.SdkVersion));
         text.Append($"FROM {settings.BaseImage}\n\n");
+        text.Append("# Each part in its own layer, in the order things change: a step edit rebuilds and pushes only the last one.\n");
         if (settings.HasRequirements)
         {
-            text.Append("# Dependencies first, so that a change of model code reuses this layer.\n");
-            text.Append("COPY requirements.txt ${LAMBDA_TASK_ROOT}/\n");
-            text.Append("RUN pip install --no-cache-dir -r ${LAMBDA_TASK_ROOT}/requirements.txt --target ${LAMBDA_TASK_ROOT}\n\n");
+            text.Append("# Dependencies.\n");
+            text.Append($"COPY {ModelContextFolder}/requirements.txt ${{LAMBDA_TASK_ROOT}}/\n");
+            text.Append("RUN pip install --no-cache-dir -r ${LAMBDA_TASK_ROOT}/requirements.txt --target ${LAMBDA_TASK_ROOT}\n");
         }
         if (settings.HasLibrary)
+        {
+            text.Append("# The quetzal library (QuetzalLibraryPath).\n");
             text.Append($"COPY {SdkContextFolder}/library/ ${{LAMBDA_TASK_ROOT}}/\n");
-        text.Append("COPY . ${LAMBDA_TASK_ROOT}/\n");
-        text.Append($"# The Lambda handler is Quetzal.Sdk's own, versioned with the SDK; the SDK adds it to the build context.\n");
-        text.Append($"COPY {SdkContextFolder}/handler/ ${{LAMBDA_TASK_ROOT}}/\n\n");
+        }
+        text.Append("# Quetzal.Sdk's runner (the Lambda handler and the container entry point), versioned with the SDK.\n");
+        text.Append($"COPY {SdkContextFolder}/handler/ ${{LAMBDA_TASK_ROOT}}/\n");
+        text.Append("# The model's code.\n");
+        text.Append($"COPY {ModelContextFolder}/ ${{LAMBDA_TASK_ROOT}}/\n\n");
         text.Append($"CMD [\"{HandlerModule}.handler\"]\n");
         return text.ToString();
     }
@@ -58,6 +67,21 @@ public static class ContainerFiles
         "# Caches and environments.",
         "**/__pycache__", "**/*.pyc", "**/.ipynb_checkpoints", "**/.pytest_cache", "**/.mypy_cache", ".venv", "venv", "env",
         "# Secrets and credentials.",
+        .. SecretPatterns,
+    ];
+
+    /// <summary>
+    /// What of a quetzal library checkout (QuetzalLibraryPath) never goes into an image: what a Python package does
+    /// not run with (version control, caches, build output, wheels, its tests, its infra and docker folders, notebooks'
+    /// checkpoints, environments) and secrets; the library's own .dockerignore comes on top.
+    /// </summary>
+    public static readonly IReadOnlyList<string> LibraryPatterns =
+    [
+        ".git", ".gitignore", ".gitattributes", ".github", ".gitlab", ".gitlab-ci.yml", ".svn", ".hg",
+        "**/__pycache__", "**/*.pyc", "**/*.pyo", "**/.pytest_cache", "**/.mypy_cache", "**/.ruff_cache", "**/.tox", "**/.nox",
+        "**/.ipynb_checkpoints", "**/*.egg-info", ".eggs", "build", "dist", "**/*.whl", "**/wheels", "**/wheelhouse",
+        "**/tests", "**/test", "infra", "terraform", "docker", "**/Dockerfile", "**/.dockerignore",
+        ".venv", "venv", "env", ".vs", ".vscode", ".idea",
         .. SecretPatterns,
     ];
 

@@ -30,12 +30,14 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
         var path = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];
         var existing = await registry.HeadManifestAsync(path, build.ContentTag, cancellation);
         context.Log.Detail($"Build context: {build.Entries.Count} files, {Bytes.Format(build.FileBytes)}; content tag {build.ContentTag}.");
+        var largest = string.Join(", ", build.Contributors.Select(c => $"{c.Part} {Bytes.Format(c.Bytes)}"));
 
         if (existing is null)
         {
+            context.Log.Info($"Image context: {build.Entries.Count} files, {Bytes.Format(build.FileBytes)}; largest: {largest}");
             if (!request.Steps.HasFlag(PublishSteps.Image))
                 throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry has no image {build.ContentTag} for the current model files; publish the image first (-t:QuetzalPublishImage)");
-            return new Plan(true, [$"Image: new ({repository.Uri}:{build.ContentTag}, {build.Entries.Count} files, {Bytes.Format(build.FileBytes)} of context); would build and push."],
+            return new Plan(true, [$"Image: new ({repository.Uri}:{build.ContentTag}, {build.Entries.Count} files, {Bytes.Format(build.FileBytes)} of context; largest: {largest}); would build and push."],
                 repository, build, login, null, MoveTag: !string.IsNullOrEmpty(request.ImageTag));
         }
         if (existing.IsIndex)

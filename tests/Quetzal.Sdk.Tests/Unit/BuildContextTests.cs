@@ -60,12 +60,15 @@ public sealed class BuildContextTests : IDisposable
         File.WriteAllText(Path.Combine(model, "obj", "x"), "");
 
         var context = BuildContext.Create(model, Handler, null);
-        Assert.Contains("steps/loaded_links.py", context.Entries);
-        Assert.Contains("requirements.txt", context.Entries);
+        Assert.Contains(".quetzal/model/steps/loaded_links.py", context.Entries);
+        Assert.Contains(".quetzal/model/requirements.txt", context.Entries);
         Assert.Contains("Dockerfile", context.Entries);
         Assert.Contains(".quetzal/handler/quetzal_handler.py", context.Entries);
-        Assert.DoesNotContain(context.Entries, e => e.StartsWith("scenarios/", StringComparison.Ordinal));
-        Assert.DoesNotContain(context.Entries, e => e.Contains(".env") || e.Contains(".aws") || e.StartsWith("obj/", StringComparison.Ordinal));
+        // The generated Dockerfile copies the model from its folder: its .dockerignore is already applied, not sent.
+        Assert.DoesNotContain(".dockerignore", context.Entries);
+        Assert.DoesNotContain(context.Entries, e => !e.StartsWith(".quetzal/", StringComparison.Ordinal) && e != "Dockerfile");
+        Assert.DoesNotContain(context.Entries, e => e.Contains("scenarios/", StringComparison.Ordinal));
+        Assert.DoesNotContain(context.Entries, e => e.Contains(".env") || e.Contains(".aws") || e.Contains("obj/", StringComparison.Ordinal));
 
         using var reader = new TarReader(new MemoryStream(context.Tar));
         var names = new List<string>();
@@ -165,9 +168,9 @@ public sealed class BuildContextTests : IDisposable
         using var held = new FileStream(Path.Combine(model, "obj", "quetzal", "publish.lock"), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
 
         var context = BuildContext.Create(model, Handler, null, Rules(model));
-        Assert.DoesNotContain(context.Entries, e => e.StartsWith("obj/", StringComparison.Ordinal) || e.StartsWith("bin/", StringComparison.Ordinal));
-        Assert.DoesNotContain("infra/environments/m.tfvars", context.Entries);
-        Assert.Contains("steps/loaded_links.py", context.Entries);
+        Assert.DoesNotContain(context.Entries, e => e.Contains("obj/", StringComparison.Ordinal) || e.Contains("bin/", StringComparison.Ordinal));
+        Assert.DoesNotContain(context.Entries, e => e.EndsWith("infra/environments/m.tfvars", StringComparison.Ordinal));
+        Assert.Contains(".quetzal/model/steps/loaded_links.py", context.Entries);
         Assert.Equal(0, context.DataFiles);
     }
 
@@ -215,5 +218,41 @@ public sealed class BuildContextTests : IDisposable
         // The generated Dockerfile is not the user's to edit: no location there.
         File.WriteAllText(Path.Combine(model, "Dockerfile"), ContainerFiles.Dockerfile(new ContainerSettings { SdkVersion = "1", BaseImage = "b" }));
         Assert.Null(ImageBuilder.BuildFailure(Path.Combine(model, "Dockerfile"), ["Step 2/4 : RUN x"], "failed").File);
+    }
+
+    [Fact]
+    public void A_dockerfile_of_the_users_that_copies_the_folder_gets_the_model_at_the_root_with_its_dockerignore()
+    {
+        var model = Model();
+        File.WriteAllText(Path.Combine(model, "Dockerfile"), "FROM b\nCOPY . ${LAMBDA_TASK_ROOT}/\nCOPY .quetzal/handler/ ${LAMBDA_TASK_ROOT}/\nCMD [\"quetzal_handler.handler\"]\n");
+        var context = BuildContext.Create(model, Handler, null);
+        Assert.Contains("steps/loaded_links.py", context.Entries);
+        Assert.Contains(".dockerignore", context.Entries);
+        Assert.DoesNotContain(context.Entries, e => e.StartsWith(".quetzal/model/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_library_goes_in_as_a_python_package_without_its_clutter_and_the_report_names_the_largest_parts()
+    {
+        var library = _dir.Combine("quetzal-lib");
+        void Write(string relative, int bytes)
+        {
+            var path = Path.Combine(library, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, new byte[bytes]);
+        }
+        Write("quetzal/__init__.py", 10);
+        Write("quetzal/engine/pathfinder.py", 2_000);
+        Write("quetzal/data/reference.csv", 50_000);
+        Write("setup.py", 100);
+        foreach (var clutter in new[] { ".git/HEAD", "quetzal/__pycache__/x.cpython-312.pyc", "wheels/win_amd64/gdal.whl", "dist/quetzal-1.0.whl",
+                     "tests/test_engine.py", "quetzal/tests/test_x.py", "infra/main.tf", "docker/Dockerfile", "quetzal.egg-info/PKG-INFO", ".pytest_cache/v", "big.tmp" })
+            Write(clutter, 5_000);
+        File.WriteAllText(Path.Combine(library, ".dockerignore"), "*.tmp\n");
+
+        var context = BuildContext.Create(Model(), Handler, library);
+        var libraryFiles = context.Entries.Where(e => e.StartsWith(".quetzal/library/", StringComparison.Ordinal)).Select(e => e[".quetzal/library/".Length..]).ToList();
+        Assert.Equal(["quetzal/__init__.py", "quetzal/data/reference.csv", "quetzal/engine/pathfinder.py", "setup.py"], libraryFiles);
+        Assert.Equal(("library/quetzal/", 52_010L), context.Contributors[0]);
     }
 }

@@ -23,7 +23,10 @@ public sealed class ContainerFilesTests
         Assert.Contains("RUN pip install --no-cache-dir -r ${LAMBDA_TASK_ROOT}/requirements.txt --target ${LAMBDA_TASK_ROOT}\n", text);
         Assert.Contains("COPY .quetzal/handler/ ${LAMBDA_TASK_ROOT}/\n", text);
         Assert.EndsWith("CMD [\"quetzal_handler.handler\"]\n", text);
-        Assert.True(text.IndexOf("requirements.txt", StringComparison.Ordinal) < text.IndexOf("COPY . ", StringComparison.Ordinal), "dependencies come before the code, for layer reuse");
+        // Each part once, in the order things change; the model's COPY never takes the SDK's folder with it.
+        var copies = text.Split('\n').Where(l => l.StartsWith("COPY ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["COPY .quetzal/model/requirements.txt ${LAMBDA_TASK_ROOT}/", "COPY .quetzal/handler/ ${LAMBDA_TASK_ROOT}/", "COPY .quetzal/model/ ${LAMBDA_TASK_ROOT}/"], copies);
+        Assert.DoesNotContain("COPY . ", text);
     }
 
     [Fact]
@@ -35,6 +38,8 @@ public sealed class ContainerFilesTests
         var text = ContainerFiles.Dockerfile(Settings with { HasLibrary = true });
         Assert.Contains("COPY .quetzal/library/ ${LAMBDA_TASK_ROOT}/\n", text);
         Assert.DoesNotContain("..", text);
+        Assert.True(text.IndexOf("pip install", StringComparison.Ordinal) < text.IndexOf(".quetzal/library/", StringComparison.Ordinal)
+            && text.IndexOf(".quetzal/library/", StringComparison.Ordinal) < text.IndexOf(".quetzal/model/ ", StringComparison.Ordinal), "dependencies, library, then the model");
     }
 
     [Theory]
