@@ -37,6 +37,9 @@ public sealed class ValidateQuetzalModel : QuetzalTask
     /// <summary>Where QuetzalGenerateWorkflow writes the workflow made from the steps (validated here, never written).</summary>
     [Required] public string GeneratedStateMachineFile { get; set; } = "";
 
+    /// <summary>Where what each input gave is kept between builds (<see cref="ValidationCache"/>); empty: every input is validated.</summary>
+    public string? CacheFile { get; set; }
+
     /// <summary>Where the warnings are kept, so that a build that skips validation (nothing it reads changed) can say them again.</summary>
     public string? WarningsFile { get; set; }
 
@@ -63,7 +66,10 @@ public sealed class ValidateQuetzalModel : QuetzalTask
             LibraryPath = NullIfEmpty(LibraryPath),
             Fargate = FargateSettings.From(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp),
         };
-        var diagnostics = ModelValidator.Validate(model, ProjectFile, GeneratedStateMachineFile, Cancellation).Diagnostics;
+        var cache = NullIfEmpty(CacheFile) is { } cacheFile ? ValidationCache.Load(cacheFile) : ValidationCache.None;
+        var diagnostics = ModelValidator.Validate(model, ProjectFile, GeneratedStateMachineFile, Cancellation, cache).Diagnostics;
+        cache.Save();
+        if (cache.Reused > 0) Log.LogMessage(MessageImportance.Normal, $"Quetzal: {cache.Validated} inputs validated, {cache.Reused} unchanged since the last build (their findings kept)");
         Report(diagnostics);
         if (NullIfEmpty(WarningsFile) is { } file) KeptWarnings.Write(file, diagnostics.Where(d => d.Severity == Severity.Warning));
     }

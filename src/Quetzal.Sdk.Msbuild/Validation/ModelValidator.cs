@@ -15,12 +15,13 @@ public sealed record ValidationResult(IReadOnlyList<Diagnostic> Diagnostics, IRe
 public static class ModelValidator
 {
     /// <param name="generatedStateMachinePath">Where the workflow made from QuetzalStep items was written (QuetzalGenerateWorkflow), when the project has no state machine file.</param>
-    public static ValidationResult Validate(ModelSettings model, string projectFile, string generatedStateMachinePath, CancellationToken cancellation = default)
+    /// <param name="cache">What the last build found for each input (networks, params.json): an input whose files did not change is not read again.</param>
+    public static ValidationResult Validate(ModelSettings model, string projectFile, string generatedStateMachinePath, CancellationToken cancellation = default, ValidationCache? cache = null)
     {
         var bag = new DiagnosticBag();
         ValidateSettings(model, projectFile, bag);
         var scenarios = ValidateScenarios(model, projectFile, bag, out var readable);
-        ValidateInputs(model, readable, bag, cancellation);
+        ValidateInputs(model, readable, bag, cache ?? ValidationCache.None, cancellation);
         ValidateWorkflow(model, projectFile, generatedStateMachinePath, bag);
         var workflow = File.Exists(model.StateMachinePath) ? model.StateMachinePath : generatedStateMachinePath;
         Fargate.Validate(model.Fargate, projectFile, Fargate.FirstState(workflow) ?? model.Steps.FirstOrDefault(s => s.OnFargate)?.StateName, bag);
@@ -102,7 +103,7 @@ public static class ModelValidator
         return Scenarios.Ordered(model.Scenarios.Where(s => NameRules.ScenarioName(s) is null));
     }
 
-    private static void ValidateInputs(ModelSettings model, List<string> scenarios, DiagnosticBag bag, CancellationToken cancellation)
+    private static void ValidateInputs(ModelSettings model, List<string> scenarios, DiagnosticBag bag, ValidationCache cache, CancellationToken cancellation)
     {
         foreach (var network in model.Networks)
             if (!Network.All.Contains(network)) bag.Add(Codes.UnknownNetwork, null, 0, 0, network);
@@ -126,7 +127,7 @@ public static class ModelValidator
             work.Add((new DiagnosticBag(), b => ScenarioFiles.Validate(folder, b, cancellation)));
             var paramsFile = Path.Combine(folder, Network.ParamsFile);
             if (File.Exists(paramsFile) && !Escapes(paramsFile))
-                work.Add((new DiagnosticBag(), b => ParamsValidator.Validate(paramsFile, b)));
+                work.Add((new DiagnosticBag(), b => cache.Run($"params|{paramsFile}", [paramsFile], b, own => ParamsValidator.Validate(paramsFile, own))));
 
             foreach (var network in Network.All)
             {
@@ -136,11 +137,13 @@ public static class ModelValidator
                 if (!File.Exists(nodes) || Escapes(nodes))
                 {
                     if (File.Exists(links) && !Escapes(links))
-                        work.Add((new DiagnosticBag(), b => NetworkValidator.ValidateLinks(links, isPt, null, nodes, b, cancellation)));
+                        work.Add((new DiagnosticBag(), b => cache.Run($"links|{links}|{isPt}", [links, nodes], b, own => NetworkValidator.ValidateLinks(links, isPt, null, nodes, own, cancellation))));
                     continue;
                 }
                 var withLinks = File.Exists(links) && !Escapes(links) ? links : null;
-                work.Add((new DiagnosticBag(), b => NetworkCheck.Validate(nodes, withLinks, isPt, b, cancellation)));
+                // The nodes and their links together: a changed nodes file re-checks the links' references.
+                work.Add((new DiagnosticBag(), b => cache.Run($"network|{nodes}|{withLinks}|{isPt}", withLinks is null ? [nodes] : [nodes, withLinks], b,
+                    own => NetworkCheck.Validate(nodes, withLinks, isPt, own, cancellation))));
             }
         }
 
