@@ -7,8 +7,8 @@ namespace Quetzal.Sdk.Publish;
 /// A publish: every step plans (reads only), then, if any has something to write, the model's bucket lease is taken
 /// and the plans are applied in the order that keeps a deployment consistent: the image is fully pushed before the
 /// Lambda points at it (by digest), the state machine changes only after the Lambda update succeeded and the task
-/// definition revision its Fargate states name is registered, and the
-/// scenarios (base first) go last. A dry run is the plans. Planning reports every problem it finds at once (a
+/// definition revision its Fargate states name is registered; the scenarios (base first) upload meanwhile, once the
+/// image is pushed, and their info.json goes last. A dry run is the plans. Planning reports every problem it finds at once (a
 /// missing repository and a missing bucket together), and writes nothing.
 /// </summary>
 public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
@@ -45,14 +45,45 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
                         continue;
                     }
                 }
-                foreach (var (step, plan) in plans)
-                    Report(plan.HasWrites ? await step.ApplyAsync(context, plan, cancellation) : plan.Lines);
+                await ApplyAsync(context, plans, cancellation);
                 return;
             }
         }
         finally
         {
             if (lease is not null) await lease.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Applies the plans in order, with one overlap: once the image is pushed, the scenarios' uploads (which do not
+    /// depend on the code) run while the Lambda, the task definition and the state machine change and settle. The
+    /// Lambda still changes only after the image is pushed, the state machine only after the Lambda, and each
+    /// scenario's info.json (which names the deployed image) is written last, after both succeeded. The summary keeps
+    /// the plan's order; the first failure in that order is the one reported.
+    /// </summary>
+    private async Task ApplyAsync(PublishContext context, IReadOnlyList<(IPublishStep Step, StepPlan Plan)> plans, CancellationToken cancellation)
+    {
+        var results = new IReadOnlyList<string>?[plans.Count];
+        async Task Apply(int i) => results[i] = plans[i].Plan.HasWrites ? await plans[i].Step.ApplyAsync(context, plans[i].Plan, cancellation) : plans[i].Plan.Lines;
+        try
+        {
+            var index = 0;
+            if (index < plans.Count && plans[index].Step is ImageStep) await Apply(index++);
+            var scenarios = Enumerable.Range(index, plans.Count - index).Where(i => plans[i].Step is ScenariosStep).ToList();
+            var deployment = Enumerable.Range(index, plans.Count - index).Where(i => plans[i].Step is not (ScenariosStep or ScenarioInfoStep)).ToList();
+            var uploads = Task.Run(async () => { foreach (var i in scenarios) await Apply(i); }, cancellation);
+            Exception? failure = null;
+            try { foreach (var i in deployment) await Apply(i); }
+            catch (Exception e) { failure = e; }
+            try { await uploads; }
+            catch (Exception e) { failure ??= e; }
+            if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            foreach (var i in Enumerable.Range(index, plans.Count - index).Where(i => plans[i].Step is ScenarioInfoStep)) await Apply(i);
+        }
+        finally
+        {
+            foreach (var lines in results) if (lines is not null) Report(lines);
         }
     }
 

@@ -43,6 +43,8 @@ public sealed class FakeAws : IAwsClients
     public Dictionary<string, Dictionary<string, string>> Metadata { get; } = new();
     /// <summary>When set, Lambda reports this reason as a failed update.</summary>
     public string? LambdaFailure { get; set; }
+    /// <summary>When set, the image build fails with this message (a Dockerfile step that fails).</summary>
+    public string? BuildFailure { get; set; }
     /// <summary>When set, a created function goes Failed with this state reason code and reason.</summary>
     public (string Code, string Reason)? CreateFailure { get; set; }
     /// <summary>How many updates Lambda refuses with 409 ("an update is in progress") before it takes one.</summary>
@@ -120,6 +122,7 @@ public sealed class FakeAws : IAwsClients
 
         public Task BuildAsync(BuildContext context, string imageName, CancellationToken cancellation)
         {
+            if (aws.BuildFailure is { } failure) throw new QuetzalException(Codes.ImageBuildFailed, failure);
             aws.Write($"docker:build {imageName}");
             _built[imageName] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(context.Tar));
             return Task.CompletedTask;

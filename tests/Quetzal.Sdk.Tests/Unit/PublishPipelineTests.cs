@@ -114,7 +114,22 @@ public sealed class PublishPipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task A_failed_lambda_update_leaves_the_state_machine_and_the_scenarios_untouched()
+    public async Task A_failed_image_build_leaves_everything_untouched_the_scenarios_too()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        await Publish(aws, Request());
+        File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# edited\n");
+        File.WriteAllText(Path.Combine(_model, "scenarios", "base", "styles.json"), "[]");
+        aws.BuildFailure = "step 3/5 failed";
+        aws.Writes.Clear();
+        var error = await Assert.ThrowsAsync<QuetzalException>(() => Publish(aws, Request()));
+        Assert.Equal("QTZ3004", error.Diagnostic.Code);
+        // Only the lease, taken and released: the uploads start once the image is pushed.
+        Assert.All(aws.Writes, w => Assert.Contains(BucketLease.Key, w));
+    }
+
+    [Fact]
+    public async Task A_failed_lambda_update_leaves_the_state_machine_and_the_scenarios_info_untouched()
     {
         var aws = new FakeAws().WithInfrastructure(Name);
         await Publish(aws, Request());
@@ -129,7 +144,9 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.Equal("QTZ4020", error.Diagnostic.Code);
         Assert.Contains("InvalidImage", error.Diagnostic.Message);
         Assert.Equal(definition, aws.StateMachines[Name].Definition);
-        Assert.DoesNotContain(aws.Writes, w => w.StartsWith("states:", StringComparison.Ordinal) || w.Contains("styles.json"));
+        // The scenarios' files upload while the Lambda settles (they do not depend on the code); their info.json, which
+        // names the deployed image, is written only once the deployment succeeded.
+        Assert.DoesNotContain(aws.Writes, w => w.StartsWith("states:", StringComparison.Ordinal) || w.Contains("info.json"));
         Assert.DoesNotContain(aws.Objects.Keys, k => k.EndsWith(BucketLease.Key, StringComparison.Ordinal));
     }
 
