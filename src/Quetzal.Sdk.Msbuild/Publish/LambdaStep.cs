@@ -120,7 +120,8 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
         var name = context.Request.Names.FunctionName;
         var wait = context.Request.LambdaWait;
         var deadline = DateTime.UtcNow + wait;
-        var delay = TimeSpan.FromMilliseconds(500);
+        // Short first waits (a small update settles in well under a second), growing to 5 s: GetFunctionConfiguration is cheap.
+        var delay = TimeSpan.FromMilliseconds(200);
         while (true)
         {
             var state = await context.Clients.Lambda.GetFunctionConfigurationAsync(name, cancellation);
