@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Docker.DotNet;
@@ -57,7 +55,7 @@ internal sealed class Containers(Settings settings)
     {
         var image = function.ResolvedImageUri;
         await EnsureImageAsync(image, cancellation);
-        var port = FreePort();
+        var port = RuntimeEmulator.FreePort();
         var environment = Credentials();
         foreach (var (name, value) in function.Environment) environment.Add($"{name}={(string?)value}");
         environment.AddRange([$"AWS_LAMBDA_FUNCTION_NAME={function.Name}", $"AWS_LAMBDA_FUNCTION_TIMEOUT={function.Timeout}", $"AWS_LAMBDA_FUNCTION_MEMORY_SIZE={function.MemorySize}"]);
@@ -74,8 +72,8 @@ internal sealed class Containers(Settings settings)
         try
         {
             await _docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellation);
-            var endpoint = new Uri($"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations");
-            await WaitForEmulatorAsync(endpoint, cancellation);
+            var endpoint = new Uri($"http://127.0.0.1:{port}{RuntimeEmulator.InvocationsPath}");
+            await RuntimeEmulator.WaitAsync(_http, endpoint, reason => new StateError("Lambda.ServiceException", $"the function's runtime interface emulator {reason}"), cancellation);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             timeout.CancelAfter(TimeSpan.FromSeconds(function.Timeout));
             HttpResponseMessage response;
@@ -135,27 +133,5 @@ internal sealed class Containers(Settings settings)
     {
         try { await _docker.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, CancellationToken.None); }
         catch (DockerApiException) { }
-    }
-
-    /// <summary>Docker's port proxy accepts connections before the container listens: ready is when HTTP answers.</summary>
-    private async Task WaitForEmulatorAsync(Uri endpoint, CancellationToken cancellation)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                using var probe = await _http.GetAsync(endpoint, cancellation);
-                return;
-            }
-            catch (HttpRequestException) { await Task.Delay(100, cancellation); }
-        }
-        throw new StateError("Lambda.ServiceException", "the function's runtime interface emulator did not answer within 30 s");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -7,7 +7,7 @@ using Quetzal.Sdk.Publish;
 namespace Quetzal.Sdk.Tasks;
 
 /// <summary>Runs the <see cref="PublishPipeline"/>: the steps named by <see cref="Steps"/>, or all of them.</summary>
-public sealed class PublishQuetzalModel : QuetzalTask
+public sealed class PublishQuetzalModel : FargateSettingsTask
 {
     [Required] public string ModelDirectory { get; set; } = "";
     [Required] public string ModelName { get; set; } = "";
@@ -47,14 +47,6 @@ public sealed class PublishQuetzalModel : QuetzalTask
     [Required] public string CommonDirectory { get; set; } = "";
     /// <summary>When set, the request is written there for `dotnet run -- --mode aws` (<see cref="AwsRunSettings"/>), and nothing is published.</summary>
     public string? RequestFile { get; set; }
-    /// <summary>QuetzalEcs*: the Fargate settings, used when a step runs on Fargate.</summary>
-    public string? EcsCpu { get; set; }
-    public string? EcsMemory { get; set; }
-    public string? EcsStorage { get; set; }
-    public string? EcsTimeLimit { get; set; }
-    public string? EcsSubnets { get; set; }
-    public string? EcsSecurityGroups { get; set; }
-    public string? EcsAssignPublicIp { get; set; }
 
     private PublishPipeline? _pipeline;
 
@@ -100,10 +92,10 @@ public sealed class PublishQuetzalModel : QuetzalTask
     /// <summary>The Fargate task settings, when the workflow has a Fargate step; checked here too (a build may have skipped validation).</summary>
     private FargateTask? FargateTask(bool networkRequired)
     {
-        if (Fargate.FirstState(StateMachinePath) is not { } state) return null;
-        var settings = FargateSettings.From(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp);
+        if (Model.Fargate.FirstState(StateMachinePath) is not { } state) return null;
+        var settings = Fargate;
         var bag = new DiagnosticBag();
-        Fargate.Validate(settings, BuildEngine?.ProjectFileOfTaskNode ?? ModelDirectory, state, bag);
+        Model.Fargate.Validate(settings, BuildEngine?.ProjectFileOfTaskNode ?? ModelDirectory, state, bag);
         var errors = bag.Items.Where(d => d.Severity == Severity.Error)
             .Concat(bag.Items.Where(d => networkRequired && d.Descriptor == Codes.FargateNetworkMissing).Select(d => Codes.FargateNetworkRequired.Create(d.File, state))).ToList();
         if (errors.Count > 0) throw new QuetzalException(errors);

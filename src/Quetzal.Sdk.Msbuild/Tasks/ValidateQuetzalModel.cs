@@ -6,7 +6,7 @@ using Quetzal.Sdk.Validation;
 namespace Quetzal.Sdk.Tasks;
 
 /// <summary>Runs <see cref="ModelValidator"/> on the project's settings and items.</summary>
-public sealed class ValidateQuetzalModel : QuetzalTask
+public sealed class ValidateQuetzalModel : FargateSettingsTask
 {
     [Required] public string ProjectFile { get; set; } = "";
     [Required] public string ModelDirectory { get; set; } = "";
@@ -26,14 +26,6 @@ public sealed class ValidateQuetzalModel : QuetzalTask
     [Required] public string StateMachineFile { get; set; } = "";
     public ITaskItem[] Steps { get; set; } = [];
     public string? LibraryPath { get; set; }
-    /// <summary>QuetzalEcs*: the Fargate settings.</summary>
-    public string? EcsCpu { get; set; }
-    public string? EcsMemory { get; set; }
-    public string? EcsStorage { get; set; }
-    public string? EcsTimeLimit { get; set; }
-    public string? EcsSubnets { get; set; }
-    public string? EcsSecurityGroups { get; set; }
-    public string? EcsAssignPublicIp { get; set; }
     /// <summary>Where QuetzalGenerateWorkflow writes the workflow made from the steps (validated here, never written).</summary>
     [Required] public string GeneratedStateMachineFile { get; set; } = "";
 
@@ -64,7 +56,7 @@ public sealed class ValidateQuetzalModel : QuetzalTask
             StateMachineFile = StateMachineFile,
             Steps = Steps.Select(GenerateQuetzalWorkflow.Step).ToArray(),
             LibraryPath = NullIfEmpty(LibraryPath),
-            Fargate = FargateSettings.From(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp),
+            Fargate = Fargate,
         };
         var cache = NullIfEmpty(CacheFile) is { } cacheFile ? ValidationCache.Load(cacheFile) : ValidationCache.None;
         var diagnostics = ModelValidator.Validate(model, ProjectFile, GeneratedStateMachineFile, Cancellation, cache).Diagnostics;

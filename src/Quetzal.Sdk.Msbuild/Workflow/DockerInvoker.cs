@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Docker.DotNet;
@@ -40,7 +38,7 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
         HttpResponseMessage response;
         try
         {
-            response = await _http.PostAsync(new Uri(_endpoint!, "/2015-03-31/functions/function/invocations"),
+            response = await _http.PostAsync(new Uri(_endpoint!, RuntimeEmulator.InvocationsPath),
                 new StringContent(payload?.ToJsonString() ?? "null", Encoding.UTF8, "application/json"), timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
@@ -137,7 +135,7 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
             if (_container is not null) return;
             var image = await EnsureImageAsync(cancellation);
             {
-                var port = FreePort();
+                var port = RuntimeEmulator.FreePort();
                 var created = await _docker!.Containers.CreateContainerAsync(new CreateContainerParameters
                 {
                     Image = image,
@@ -157,7 +155,8 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
                 _endpoint = new Uri($"http://127.0.0.1:{port}");
                 _logs = new CancellationTokenSource();
                 _ = StreamLogsAsync(_container, _logs.Token);
-                await WaitForEmulatorAsync(port, cancellation);
+                await RuntimeEmulator.WaitAsync(_http, _endpoint, reason => new StateError("Lambda.Unknown",
+                    $"the image's runtime interface emulator on port {port} {reason} (is the base image a Lambda base image?)"), cancellation);
             }
         }
         finally
@@ -190,28 +189,6 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
         catch (OperationCanceledException) { }
         catch (DockerApiException) { }
         catch (IOException) { }
-    }
-
-    /// <summary>Docker's port proxy accepts connections before the container listens: ready is when HTTP answers.</summary>
-    private async Task WaitForEmulatorAsync(int port, CancellationToken cancellation)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                using var probe = await _http.GetAsync(_endpoint, cancellation);
-                return;
-            }
-            catch (HttpRequestException) { await Task.Delay(100, cancellation); }
-        }
-        throw new StateError("Lambda.Unknown", $"the image's runtime interface emulator did not answer on port {port} within 30 s (is the base image a Lambda base image?)");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -325,3 +325,16 @@ public sealed class ListLog : IPublishLog
     public void Detail(string message) { lock (Lines) Lines.Add(message); }
     public void Warning(Diagnostic diagnostic) { lock (Lines) Lines.Add(diagnostic.ToString()); }
 }
+
+/// <summary>The publish request of a copy of the template's model, as the project's defaults make it.</summary>
+public static class TemplateRequest
+{
+    public static Quetzal.Sdk.Publish.PublishRequest For(string model, string name) => new()
+    {
+        ModelDirectory = model, Names = new Quetzal.Sdk.Model.ModelResources(name, name, name, name, name),
+        MemorySize = 4016, Timeout = 300, EphemeralStorage = 4016,
+        StateMachinePath = Path.Combine(model, "step-functions.json"), ScenariosDirectory = Path.Combine(model, "scenarios"), Scenarios = ["base"],
+        HandlerDirectory = Path.Combine(Repository.Root, "src", "Quetzal.Sdk.Msbuild", "handler"),
+        LeaseTimeout = TimeSpan.FromSeconds(5), LambdaWait = TimeSpan.FromSeconds(5),
+    };
+}

@@ -208,15 +208,7 @@ public sealed class FargateTests : IDisposable
 
     private PublishRequest Request(Func<PublishRequest, PublishRequest>? change = null)
     {
-        var request = new PublishRequest
-        {
-            ModelDirectory = _model, Names = new ModelResources(Name, Name, Name, Name, Name),
-            MemorySize = 4016, Timeout = 300, EphemeralStorage = 4016,
-            StateMachinePath = Path.Combine(_model, "step-functions.json"), ScenariosDirectory = Path.Combine(_model, "scenarios"), Scenarios = ["base"],
-            HandlerDirectory = Path.Combine(Repository.Root, "src", "Quetzal.Sdk.Msbuild", "handler"),
-            LeaseTimeout = TimeSpan.FromSeconds(5), LambdaWait = TimeSpan.FromSeconds(5),
-            Fargate = new FargateTask(1024, 4096, 21, 60, [Subnet], [], AssignPublicIp: false),
-        };
+        var request = TemplateRequest.For(_model, Name) with { Fargate = new FargateTask(1024, 4096, 21, 60, [Subnet], [], AssignPublicIp: false) };
         return change is null ? request : change(request);
     }
 

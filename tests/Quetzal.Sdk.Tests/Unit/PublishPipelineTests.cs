@@ -26,14 +26,7 @@ public sealed class PublishPipelineTests : IDisposable
 
     private PublishRequest Request(Func<PublishRequest, PublishRequest>? change = null)
     {
-        var request = new PublishRequest
-        {
-            ModelDirectory = _model, Names = new ModelResources(Name, Name, Name, Name, Name),
-            MemorySize = 4016, Timeout = 300, EphemeralStorage = 4016,
-            StateMachinePath = Path.Combine(_model, "step-functions.json"), ScenariosDirectory = Path.Combine(_model, "scenarios"), Scenarios = ["base"],
-            HandlerDirectory = Path.Combine(Repository.Root, "src", "Quetzal.Sdk.Msbuild", "handler"),
-            LeaseTimeout = TimeSpan.FromSeconds(5), LambdaWait = TimeSpan.FromSeconds(5),
-        };
+        var request = TemplateRequest.For(_model, Name);
         return change is null ? request : change(request);
     }
 
