@@ -88,36 +88,75 @@ public sealed class BuildContext
 
         foreach (var (path, relative) in Walk(handlerDirectory))
             if (relative.EndsWith(".py", StringComparison.Ordinal)) files[$"{ContainerFiles.SdkContextFolder}/handler/{relative}"] = path;
+        var library = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (!string.IsNullOrEmpty(libraryDirectory))
         {
             var libraryIgnore = new DockerIgnore(ContainerFiles.LibraryPatterns);
             var ownIgnore = DockerIgnore.Load(Path.Combine(libraryDirectory, ".dockerignore"));
             foreach (var (path, relative) in Walk(libraryDirectory))
-                if (!libraryIgnore.IsExcluded(relative) && !ownIgnore.IsExcluded(relative)) files[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
+                if (!libraryIgnore.IsExcluded(relative) && !ownIgnore.IsExcluded(relative)) library[relative] = path;
         }
+        // The generated Dockerfile ADDs the library as one archive: the engine's classic builder then reads and
+        // checksums one file, not thousands (1.7 s against 0.3 s for a 3,000-file library); a Dockerfile that copies
+        // the folder gets the folder.
+        var archive = File.Exists(dockerfile) && File.ReadAllText(dockerfile).Contains(ContainerFiles.LibraryArchive, StringComparison.Ordinal);
+        if (!archive)
+            foreach (var (relative, path) in library) files[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
 
         using var buffer = new MemoryStream();
         long bytes = 0;
-        // GNU format: long names without PAX headers, whose names carry the writing process's id.
-        using (var writer = new TarWriter(buffer, TarEntryFormat.Gnu, leaveOpen: true))
+        using (var writer = Writer(buffer))
         {
             foreach (var (relative, path) in files)
+                bytes += Write(writer, relative, path, relative.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal) ? relative[(ContainerFiles.ModelContextFolder.Length + 1)..] : relative);
+            if (archive && library.Count > 0)
             {
-                var entry = new GnuTarEntry(TarEntryType.RegularFile, relative)
+                using var inner = new MemoryStream();
+                using (var libraryWriter = Writer(inner))
                 {
-                    ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "",
-                    Mode = IsExecutable(path) ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
-                };
-                using var content = Open(path, relative.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal) ? relative[(ContainerFiles.ModelContextFolder.Length + 1)..] : relative);
-                bytes += content.Length;
-                entry.DataStream = content;
-                writer.WriteEntry(entry);
+                    // Its folders too, with the same fixed time: the layer the engine extracts is the same bytes every time.
+                    foreach (var parent in library.Keys.SelectMany(Parents).Distinct().Order(StringComparer.Ordinal))
+                        libraryWriter.WriteEntry(new GnuTarEntry(TarEntryType.Directory, parent + "/") { ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b111_101_101 });
+                    foreach (var (relative, path) in library) bytes += Write(libraryWriter, relative, path, $"{libraryDirectory}/{relative}");
+                }
+                inner.Position = 0;
+                writer.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, ContainerFiles.LibraryArchive) { ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b110_100_100, DataStream = inner });
             }
         }
-        return new BuildContext(buffer.ToArray(), files.Keys.ToArray(), bytes, data.Count, data.Sum(f => new FileInfo(f).Length), dockerfile)
+        var entries = files.Keys.ToList();
+        if (archive && library.Count > 0) entries.Add(ContainerFiles.LibraryArchive);
+        entries.Sort(StringComparer.Ordinal);
+        var all = new SortedDictionary<string, string>(files, StringComparer.Ordinal);
+        foreach (var (relative, path) in library) all[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
+        return new BuildContext(buffer.ToArray(), entries, bytes, data.Count, data.Sum(f => new FileInfo(f).Length), dockerfile)
         {
-            Contributors = Largest(files),
+            Contributors = Largest(all),
+            LibraryEntries = library.Keys.ToList(),
         };
+    }
+
+    /// <summary>The library's files (relative to its folder) that go into the image, whether as a folder or as one archive.</summary>
+    public IReadOnlyList<string> LibraryEntries { get; private init; } = [];
+
+    // GNU format: long names without PAX headers, whose names carry the writing process's id.
+    private static TarWriter Writer(Stream stream) => new(stream, TarEntryFormat.Gnu, leaveOpen: true);
+
+    private static long Write(TarWriter writer, string name, string path, string shownAs)
+    {
+        var entry = new GnuTarEntry(TarEntryType.RegularFile, name)
+        {
+            ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "",
+            Mode = IsExecutable(path) ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
+        };
+        using var content = Open(path, shownAs);
+        entry.DataStream = content;
+        writer.WriteEntry(entry);
+        return content.Length;
+    }
+
+    private static IEnumerable<string> Parents(string relative)
+    {
+        for (var slash = relative.IndexOf('/'); slash > 0; slash = relative.IndexOf('/', slash + 1)) yield return relative[..slash];
     }
 
     /// <summary>The largest parts of the context (the model's, the library's, the runner's top-level folders and files), with their sizes.</summary>

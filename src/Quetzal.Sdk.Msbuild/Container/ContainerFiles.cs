@@ -23,6 +23,8 @@ public static class ContainerFiles
     /// <summary>Where the model's files are in the build context of a Dockerfile that copies them from there (the generated one does).</summary>
     public const string ModelContextFolder = SdkContextFolder + "/model";
     public const string HandlerModule = "quetzal_handler";
+    /// <summary>The library (QuetzalLibraryPath) as one archive in the build context, which the Dockerfile ADDs (extracted).</summary>
+    public const string LibraryArchive = SdkContextFolder + "/library.tar";
 
     public static string Dockerfile(ContainerSettings settings)
     {
@@ -37,8 +39,8 @@ public static class ContainerFiles
         }
         if (settings.HasLibrary)
         {
-            text.Append("# The quetzal library (QuetzalLibraryPath).\n");
-            text.Append($"COPY {SdkContextFolder}/library/ ${{LAMBDA_TASK_ROOT}}/\n");
+            text.Append("# The quetzal library (QuetzalLibraryPath), sent as one archive that ADD extracts.\n");
+            text.Append($"ADD {LibraryArchive} ${{LAMBDA_TASK_ROOT}}/\n");
         }
         text.Append("# Quetzal.Sdk's runner (the Lambda handler and the container entry point), versioned with the SDK.\n");
         text.Append($"COPY {SdkContextFolder}/handler/ ${{LAMBDA_TASK_ROOT}}/\n");

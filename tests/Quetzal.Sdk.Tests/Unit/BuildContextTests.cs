@@ -250,9 +250,25 @@ public sealed class BuildContextTests : IDisposable
             Write(clutter, 5_000);
         File.WriteAllText(Path.Combine(library, ".dockerignore"), "*.tmp\n");
 
-        var context = BuildContext.Create(Model(), Handler, library);
-        var libraryFiles = context.Entries.Where(e => e.StartsWith(".quetzal/library/", StringComparison.Ordinal)).Select(e => e[".quetzal/library/".Length..]).ToList();
-        Assert.Equal(["quetzal/__init__.py", "quetzal/data/reference.csv", "quetzal/engine/pathfinder.py", "setup.py"], libraryFiles);
+        var model = Model();
+        File.WriteAllText(Path.Combine(model, "Dockerfile"), ContainerFiles.Dockerfile(new ContainerSettings { SdkVersion = "1", BaseImage = "b", HasLibrary = true }));
+        var context = BuildContext.Create(model, Handler, library);
+        Assert.Equal(["quetzal/__init__.py", "quetzal/data/reference.csv", "quetzal/engine/pathfinder.py", "setup.py"], context.LibraryEntries);
         Assert.Equal(("library/quetzal/", 52_010L), context.Contributors[0]);
+
+        // The generated Dockerfile gets the library as one archive (its folders, then its files), which ADD extracts.
+        Assert.Contains(".quetzal/library.tar", context.Entries);
+        Assert.DoesNotContain(context.Entries, e => e.StartsWith(".quetzal/library/", StringComparison.Ordinal));
+        using var outer = new TarReader(new MemoryStream(context.Tar));
+        TarEntry? archive = null;
+        while (outer.GetNextEntry(copyData: true) is { } entry) if (entry.Name == ".quetzal/library.tar") archive = entry;
+        using var inner = new TarReader(archive!.DataStream!);
+        var names = new List<string>();
+        while (inner.GetNextEntry() is { } entry) names.Add(entry.Name);
+        Assert.Equal(["quetzal/", "quetzal/data/", "quetzal/engine/", "quetzal/__init__.py", "quetzal/data/reference.csv", "quetzal/engine/pathfinder.py", "setup.py"], names);
+
+        // A Dockerfile that copies the library's folder gets the folder.
+        File.WriteAllText(Path.Combine(model, "Dockerfile"), "FROM b\nCOPY .quetzal/library/ /var/task/\nCOPY .quetzal/model/ /var/task/\n");
+        Assert.Contains(".quetzal/library/setup.py", BuildContext.Create(model, Handler, library).Entries);
     }
 }

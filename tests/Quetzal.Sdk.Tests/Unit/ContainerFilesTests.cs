@@ -36,10 +36,10 @@ public sealed class ContainerFilesTests
     public void A_library_adds_its_folder_from_the_sdk_context_not_the_parent_folder()
     {
         var text = ContainerFiles.Dockerfile(Settings with { HasLibrary = true });
-        Assert.Contains("COPY .quetzal/library/ ${LAMBDA_TASK_ROOT}/\n", text);
+        Assert.Contains("ADD .quetzal/library.tar ${LAMBDA_TASK_ROOT}/\n", text);
         Assert.DoesNotContain("..", text);
-        Assert.True(text.IndexOf("pip install", StringComparison.Ordinal) < text.IndexOf(".quetzal/library/", StringComparison.Ordinal)
-            && text.IndexOf(".quetzal/library/", StringComparison.Ordinal) < text.IndexOf(".quetzal/model/ ", StringComparison.Ordinal), "dependencies, library, then the model");
+        Assert.True(text.IndexOf("pip install", StringComparison.Ordinal) < text.IndexOf(".quetzal/library.tar", StringComparison.Ordinal)
+            && text.IndexOf(".quetzal/library.tar", StringComparison.Ordinal) < text.IndexOf(".quetzal/model/ ", StringComparison.Ordinal), "dependencies, library, then the model");
     }
 
     [Theory]
