@@ -29,7 +29,9 @@ public static class ContainerFiles
     public static string Dockerfile(ContainerSettings settings)
     {
         var text = new StringBuilder(GeneratedFiles.Header(settings.SdkVersion));
-        text.Append($"FROM {settings.BaseImage}\n\n");
+        text.Append($"FROM {settings.BaseImage}\n");
+        // First: it never changes, so no code change rebuilds it (after the last COPY it would be one more step each time).
+        text.Append($"CMD [\"{HandlerModule}.handler\"]\n\n");
         text.Append("# Each part in its own layer, in the order things change: a step edit rebuilds and pushes only the last one.\n");
         if (settings.HasRequirements)
         {
@@ -45,8 +47,7 @@ public static class ContainerFiles
         text.Append("# Quetzal.Sdk's runner (the Lambda handler and the container entry point), versioned with the SDK.\n");
         text.Append($"COPY {SdkContextFolder}/handler/ ${{LAMBDA_TASK_ROOT}}/\n");
         text.Append("# The model's code.\n");
-        text.Append($"COPY {ModelContextFolder}/ ${{LAMBDA_TASK_ROOT}}/\n\n");
-        text.Append($"CMD [\"{HandlerModule}.handler\"]\n");
+        text.Append($"COPY {ModelContextFolder}/ ${{LAMBDA_TASK_ROOT}}/\n");
         return text.ToString();
     }
 

@@ -94,7 +94,8 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
         var model = Scaffold();
         var result = packages.Run(model, ["run", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", "--", "--mode", "docker"]);
         Assert.True(result.Succeeded, result.ToString());
-        Assert.Contains("Step 6/6 : CMD [\"quetzal_handler.handler\"]", result.Output);
+        Assert.Contains("Step 2/6 : CMD [\"quetzal_handler.handler\"]", result.Output);
+        Assert.Contains("Step 6/6 : COPY .quetzal/model/ ${LAMBDA_TASK_ROOT}/", result.Output);
         Assert.Contains("  | loaded 3 road links with demand_factor=1.0", result.Output);
         var outputs = Path.Combine(model, "bin", "quetzal-run", "bucket", "base", "outputs");
         var loaded = JsonDocument.Parse(File.ReadAllText(Path.Combine(outputs, "loaded_links.geojson"))).RootElement;

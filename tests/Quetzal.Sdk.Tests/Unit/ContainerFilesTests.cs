@@ -22,7 +22,9 @@ public sealed class ContainerFilesTests
         Assert.Contains("FROM registry.local/python:3.12\n", text);
         Assert.Contains("RUN pip install --no-cache-dir -r ${LAMBDA_TASK_ROOT}/requirements.txt --target ${LAMBDA_TASK_ROOT}\n", text);
         Assert.Contains("COPY .quetzal/handler/ ${LAMBDA_TASK_ROOT}/\n", text);
-        Assert.EndsWith("CMD [\"quetzal_handler.handler\"]\n", text);
+        // The command right after FROM: it never changes, so a code change does not rebuild it.
+        Assert.Contains("FROM registry.local/python:3.12\nCMD [\"quetzal_handler.handler\"]\n", text);
+        Assert.EndsWith("COPY .quetzal/model/ ${LAMBDA_TASK_ROOT}/\n", text);
         // Each part once, in the order things change; the model's COPY never takes the SDK's folder with it.
         var copies = text.Split('\n').Where(l => l.StartsWith("COPY ", StringComparison.Ordinal)).ToList();
         Assert.Equal(["COPY .quetzal/model/requirements.txt ${LAMBDA_TASK_ROOT}/", "COPY .quetzal/handler/ ${LAMBDA_TASK_ROOT}/", "COPY .quetzal/model/ ${LAMBDA_TASK_ROOT}/"], copies);
