@@ -8,12 +8,10 @@ namespace Quetzal.Sdk.Diagnostics;
 /// </summary>
 public static class KeptWarnings
 {
-    private sealed record Line(string Code, string? File, int Line_, int Column, string Message);
-
     public static void Write(string path, IEnumerable<Diagnostic> warnings)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllLines(path, warnings.Select(d => JsonSerializer.Serialize(new Line(d.Code, d.File, d.Line, d.Column, d.Message))));
+        File.WriteAllLines(path, warnings.Select(d => DiagnosticRecord.From(d).ToJson()));
     }
 
     /// <summary>The kept warnings: (code, file, line, column, message); none when the file is missing or not this format.</summary>
@@ -23,14 +21,8 @@ public static class KeptWarnings
         var result = new List<(string, string?, int, int, string)>();
         foreach (var text in File.ReadLines(path))
         {
-            try
-            {
-                if (JsonSerializer.Deserialize<Line>(text) is { } line) result.Add((line.Code, line.File, line.Line_, line.Column, line.Message));
-            }
-            catch (JsonException)
-            {
-                return [];
-            }
+            if (DiagnosticRecord.Parse(text) is not { } line) return [];
+            result.Add((line.Code, line.File, line.Line, line.Column, line.Message));
         }
         return result;
     }

@@ -103,7 +103,7 @@ public static class WorkflowSteps
     }
 
     /// <summary>The step a Task runs: notebook_path in its Parameters (a Fargate state) or its Lambda Payload.</summary>
-    private static string? NotebookPath(JsonNode? parameters)
+    internal static string? NotebookPath(JsonNode? parameters)
     {
         if (parameters is not JsonObject p) return null;
         if (p["notebook_path"] is JsonValue direct && direct.TryGetValue<string>(out var path)) return path;

@@ -44,11 +44,9 @@ public static class NetworkCheck
     public static void Write(IEnumerable<Diagnostic> diagnostics, TextWriter output)
     {
         foreach (var d in diagnostics)
-            output.WriteLine(JsonSerializer.Serialize(new WireDiagnostic(d.Code, d.File, d.Line, d.Column, d.Message)));
+            output.WriteLine(DiagnosticRecord.From(d).ToJson());
         output.Flush();
     }
-
-    private sealed record WireDiagnostic(string Code, string? File, int Line, int Column, string Message);
 
     private static long Size(string? path)
     {
@@ -114,18 +112,9 @@ public static class NetworkCheck
 
     private static bool TryRead(string line, List<Diagnostic> diagnostics)
     {
-        try
-        {
-            var wire = JsonSerializer.Deserialize<WireDiagnostic>(line);
-            var descriptor = wire is null ? null : Codes.All.FirstOrDefault(d => d.Code == wire.Code);
-            if (wire is null || descriptor is null) return false;
-            diagnostics.Add(new Diagnostic(descriptor, wire.Message, wire.File, wire.Line, wire.Column));
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
+        if (DiagnosticRecord.Parse(line)?.Restore() is not { } diagnostic) return false;
+        diagnostics.Add(diagnostic);
+        return true;
     }
 
     /// <summary>The dotnet host this process runs on: MSBuild names it to its tasks in DOTNET_HOST_PATH.</summary>

@@ -13,9 +13,7 @@ namespace Quetzal.Sdk.Validation;
 /// </summary>
 public sealed class ValidationCache
 {
-    private sealed record Entry(string Fingerprint, List<Finding> Findings);
-
-    private sealed record Finding(string Code, string? File, int Line, int Column, string Message);
+    private sealed record Entry(string Fingerprint, List<DiagnosticRecord> Findings);
 
     private static readonly string Sdk = typeof(ValidationCache).Assembly.ManifestModule.ModuleVersionId.ToString("N");
     private static readonly TimeSpan Settling = TimeSpan.FromSeconds(2);
@@ -62,7 +60,7 @@ public sealed class ValidationCache
         var fingerprint = Fingerprint(files, out var settled);
         if (_path is not null && fingerprint is not null && _entries.TryGetValue(key, out var kept) && kept.Fingerprint == fingerprint)
         {
-            var findings = kept.Findings.Select(Restore).ToList();
+            var findings = kept.Findings.Select(f => f.Restore()).ToList();
             if (findings.All(f => f is not null))
             {
                 bag.AddRange(findings!);
@@ -76,7 +74,7 @@ public sealed class ValidationCache
         bag.AddRange(own.Items);
         Interlocked.Increment(ref _validated);
         if (fingerprint is not null && settled)
-            _used[key] = new Entry(fingerprint, own.Items.Select(d => new Finding(d.Code, d.File, d.Line, d.Column, d.Message)).ToList());
+            _used[key] = new Entry(fingerprint, own.Items.Select(DiagnosticRecord.From).ToList());
     }
 
     /// <summary>Writes what this build used (inputs no longer validated drop out).</summary>
@@ -105,7 +103,4 @@ public sealed class ValidationCache
         }
         return string.Join("\n", parts);
     }
-
-    private static Diagnostic? Restore(Finding finding)
-        => Codes.All.FirstOrDefault(c => c.Code == finding.Code) is { } descriptor ? new Diagnostic(descriptor, finding.Message, finding.File, finding.Line, finding.Column) : null;
 }

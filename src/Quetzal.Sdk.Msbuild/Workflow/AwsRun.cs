@@ -156,9 +156,8 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
             foreach (var (name, node) in machine["States"] as JsonObject ?? [])
             {
                 if (node is not JsonObject state) continue;
-                var parameters = state["Parameters"] as JsonObject;
-                if (Fargate.IsFargateTask(state) && (string?)parameters?["notebook_path"] is not null) keys[name] = $"logs/{name}.txt";
-                else if ((string?)(parameters?["Payload"] as JsonObject)?["notebook_path"] is { } path) keys[name] = $"logs/{Path.GetFileNameWithoutExtension(path)}.txt";
+                if (WorkflowSteps.NotebookPath(state["Parameters"]) is { } path)
+                    keys[name] = Fargate.IsFargateTask(state) ? $"logs/{name}.txt" : $"logs/{Path.GetFileNameWithoutExtension(path)}.txt";
                 foreach (var branch in (state["Branches"] as JsonArray ?? []).OfType<JsonObject>()) Walk(branch);
                 if ((state["ItemProcessor"] ?? state["Iterator"]) is JsonObject processor) Walk(processor);
             }
