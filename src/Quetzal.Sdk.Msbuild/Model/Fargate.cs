@@ -123,21 +123,8 @@ public static partial class Fargate
 
     /// <summary>The Fargate states of a state machine (Parallel branches and Map processors included), with the step each runs (null: a state the user wrote in full).</summary>
     public static IEnumerable<(string State, string? NotebookPath)> States(JsonObject machine)
-    {
-        foreach (var (name, node) in machine["States"] as JsonObject ?? [])
-        {
-            if (node is not JsonObject state) continue;
-            if (IsFargateTask(state)) yield return (name, (string?)(state["Parameters"] as JsonObject)?["notebook_path"]);
-            foreach (var inner in Inner(state))
-                foreach (var found in States(inner)) yield return found;
-        }
-    }
-
-    private static IEnumerable<JsonObject> Inner(JsonObject state)
-    {
-        if (state["Branches"] is JsonArray branches) foreach (var branch in branches.OfType<JsonObject>()) yield return branch;
-        if ((state["ItemProcessor"] ?? state["Iterator"]) is JsonObject processor) yield return processor;
-    }
+        => StateMachineTree.AllStates(machine).Where(s => IsFargateTask(s.State))
+            .Select(s => (s.Name, (string?)(s.State["Parameters"] as JsonObject)?["notebook_path"]));
 
     /// <summary>Whether a state machine file runs any step on Fargate (false for a file that is not JSON: validation says why).</summary>
     public static bool UsesFargate(string stateMachinePath) => FirstState(stateMachinePath) is not null;
@@ -166,19 +153,10 @@ public static partial class Fargate
     {
         var machine = JsonNode.Parse(definition) as JsonObject;
         if (machine is null || !States(machine).Any(s => s.NotebookPath is not null)) return definition;
-        CompleteMachine(machine, deployment);
-        return machine.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-    }
-
-    private static void CompleteMachine(JsonObject machine, FargateDeployment deployment)
-    {
-        foreach (var (name, node) in machine["States"] as JsonObject ?? [])
-        {
-            if (node is not JsonObject state) continue;
+        foreach (var (name, state) in StateMachineTree.AllStates(machine).ToList())
             if (IsFargateTask(state) && state["Parameters"] is JsonObject parameters && (string?)parameters["notebook_path"] is { } notebook)
                 CompleteState(name, state, parameters, notebook, deployment);
-            foreach (var inner in Inner(state)) CompleteMachine(inner, deployment);
-        }
+        return machine.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     private static void CompleteState(string name, JsonObject state, JsonObject parameters, string notebook, FargateDeployment d)

@@ -69,11 +69,8 @@ public static class WorkflowSteps
                 case "Task":
                     if (NotebookPath(state["Parameters"]) is { } path) steps.Add(new StepEntry(current, path));
                     break;
-                case "Parallel":
-                    foreach (var branch in (state["Branches"] as JsonArray ?? []).OfType<JsonObject>()) Walk(branch, input, steps);
-                    break;
-                case "Map":
-                    if ((state["ItemProcessor"] ?? state["Iterator"]) is JsonObject processor) Walk(processor, input, steps);
+                case "Parallel" or "Map":
+                    foreach (var inner in StateMachineTree.Inner(state)) Walk(inner, input, steps);
                     break;
                 case "Choice":
                     current = Choose(state, input);

@@ -151,20 +151,12 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
     private static Dictionary<string, string> StepLogs(string stateMachinePath)
     {
         var keys = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Walk(JsonObject machine)
-        {
-            foreach (var (name, node) in machine["States"] as JsonObject ?? [])
-            {
-                if (node is not JsonObject state) continue;
-                if (WorkflowSteps.NotebookPath(state["Parameters"]) is { } path)
-                    keys[name] = Fargate.IsFargateTask(state) ? $"logs/{name}.txt" : $"logs/{Path.GetFileNameWithoutExtension(path)}.txt";
-                foreach (var branch in (state["Branches"] as JsonArray ?? []).OfType<JsonObject>()) Walk(branch);
-                if ((state["ItemProcessor"] ?? state["Iterator"]) is JsonObject processor) Walk(processor);
-            }
-        }
         try
         {
-            if (File.Exists(stateMachinePath) && JsonNode.Parse(File.ReadAllText(stateMachinePath)) is JsonObject machine) Walk(machine);
+            if (File.Exists(stateMachinePath) && JsonNode.Parse(File.ReadAllText(stateMachinePath)) is JsonObject machine)
+                foreach (var (name, state) in StateMachineTree.AllStates(machine))
+                    if (WorkflowSteps.NotebookPath(state["Parameters"]) is { } path)
+                        keys[name] = Fargate.IsFargateTask(state) ? $"logs/{name}.txt" : $"logs/{Path.GetFileNameWithoutExtension(path)}.txt";
         }
         catch (JsonException) { }
         return keys;
