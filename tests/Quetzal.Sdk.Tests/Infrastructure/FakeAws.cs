@@ -326,9 +326,16 @@ public sealed class ListLog : IPublishLog
     public void Warning(Diagnostic diagnostic) { lock (Lines) Lines.Add(diagnostic.ToString()); }
 }
 
-/// <summary>The publish request of a copy of the template's model, as the project's defaults make it.</summary>
+/// <summary>The publish request of a copy of the template's model, as the project's defaults make it, and its publish on in-memory services.</summary>
 public static class TemplateRequest
 {
+    public static async Task<Quetzal.Sdk.Publish.PublishPipeline> PublishAsync(FakeAws aws, Quetzal.Sdk.Publish.PublishRequest request, IPublishLog log)
+    {
+        var pipeline = new Quetzal.Sdk.Publish.PublishPipeline(aws, log);
+        await pipeline.PublishAsync(request, default);
+        return pipeline;
+    }
+
     public static Quetzal.Sdk.Publish.PublishRequest For(string model, string name) => new()
     {
         ModelDirectory = model, Names = new Quetzal.Sdk.Model.ModelResources(name, name, name, name, name),

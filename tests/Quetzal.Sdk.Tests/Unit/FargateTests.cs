@@ -212,12 +212,7 @@ public sealed class FargateTests : IDisposable
         return change is null ? request : change(request);
     }
 
-    private static async Task<PublishPipeline> Publish(FakeAws aws, PublishRequest request)
-    {
-        var pipeline = new PublishPipeline(aws, new ListLog());
-        await pipeline.PublishAsync(request, default);
-        return pipeline;
-    }
+    private static Task<PublishPipeline> Publish(FakeAws aws, PublishRequest request) => TemplateRequest.PublishAsync(aws, request, new ListLog());
 
     [Fact]
     public async Task A_dry_run_shows_the_revision_it_would_register_and_the_state_machine_on_it()

@@ -30,12 +30,7 @@ public sealed class PublishPipelineTests : IDisposable
         return change is null ? request : change(request);
     }
 
-    private async Task<PublishPipeline> Publish(FakeAws aws, PublishRequest request)
-    {
-        var pipeline = new PublishPipeline(aws, _log);
-        await pipeline.PublishAsync(request, default);
-        return pipeline;
-    }
+    private Task<PublishPipeline> Publish(FakeAws aws, PublishRequest request) => TemplateRequest.PublishAsync(aws, request, _log);
 
     [Fact]
     public async Task A_dry_run_of_a_new_model_plans_every_creation_and_writes_nothing()
