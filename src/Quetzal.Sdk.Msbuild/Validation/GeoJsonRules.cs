@@ -318,8 +318,14 @@ public static partial class NetworkValidator
             switch (prop)
             {
                 case Prop.Index: _index.Read(ref reader, tokenStart); break;
-                case Prop.A: _a.Read(ref reader, tokenStart); break;
-                case Prop.B: _b.Read(ref reader, tokenStart); break;
+                case Prop.A:
+                    _a.Read(ref reader, tokenStart);
+                    if (_a.Present) _rules.Nodes?.Prefetch(_a.Hash);
+                    break;
+                case Prop.B:
+                    _b.Read(ref reader, tokenStart);
+                    if (_b.Present) _rules.Nodes?.Prefetch(_b.Hash);
+                    break;
                 case Prop.TripId: _hasTripId = present; break;
                 case Prop.LinkSequence: _hasLinkSequence = present; break;
                 case Prop.Time: Displayed(Display.Time, present); break;
