@@ -28,7 +28,7 @@ public sealed class BuildContext
     /// <summary>The secret patterns of the generated .dockerignore, applied even to a .dockerignore the user took over.</summary>
     private static readonly DockerIgnore Secrets = new(ContainerFiles.SecretPatterns);
 
-    private BuildContext(byte[] tar, IReadOnlyList<string> entries, long fileBytes, int dataFiles, long dataBytes, string dockerfile)
+    private BuildContext(ReadOnlyMemory<byte> tar, IReadOnlyList<string> entries, long fileBytes, int dataFiles, long dataBytes, string dockerfile)
     {
         Dockerfile = dockerfile;
         Tar = tar;
@@ -36,10 +36,16 @@ public sealed class BuildContext
         FileBytes = fileBytes;
         DataFiles = dataFiles;
         DataBytes = dataBytes;
-        ContentTag = "q-" + Convert.ToHexStringLower(SHA256.HashData(tar))[..16];
+        ContentTag = "q-" + Convert.ToHexStringLower(SHA256.HashData(tar.Span))[..16];
     }
 
-    public byte[] Tar { get; }
+    /// <summary>The context's bytes, as the engine receives them.</summary>
+    public ReadOnlyMemory<byte> Tar { get; }
+
+    /// <summary>The context as a stream to send (over <see cref="Tar"/>, not a copy).</summary>
+    public Stream OpenTar() => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(Tar, out var segment)
+        ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+        : new MemoryStream(Tar.ToArray(), writable: false);
     public IReadOnlyList<string> Entries { get; }
     public long FileBytes { get; }
 
@@ -103,7 +109,13 @@ public sealed class BuildContext
         if (!archive)
             foreach (var (relative, path) in library) files[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
 
-        using var buffer = new MemoryStream();
+        // The files' sizes once (for the report of the largest parts, and to size the buffers: a growing 40 MB
+        // buffer is copied and faulted in again at each doubling).
+        var all = new SortedDictionary<string, string>(files, StringComparer.Ordinal);
+        foreach (var (relative, path) in library) all[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
+        var sizes = all.ToDictionary(f => f.Key, f => Size(f.Value), StringComparer.Ordinal);
+        static long Capacity(IEnumerable<long> lengths) => lengths.Sum(l => l + 1024 + 511) + (64 << 10);
+        using var buffer = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(sizes.Values)));
         long bytes = 0;
         using (var writer = Writer(buffer))
         {
@@ -111,7 +123,7 @@ public sealed class BuildContext
                 bytes += Write(writer, relative, path, relative.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal) ? relative[(ContainerFiles.ModelContextFolder.Length + 1)..] : relative);
             if (archive && library.Count > 0)
             {
-                using var inner = new MemoryStream();
+                using var inner = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(library.Keys.Select(k => sizes[$"{ContainerFiles.SdkContextFolder}/library/{k}"]))));
                 using (var libraryWriter = Writer(inner))
                 {
                     // Its folders too, with the same fixed time: the layer the engine extracts is the same bytes every time.
@@ -126,11 +138,10 @@ public sealed class BuildContext
         var entries = files.Keys.ToList();
         if (archive && library.Count > 0) entries.Add(ContainerFiles.LibraryArchive);
         entries.Sort(StringComparer.Ordinal);
-        var all = new SortedDictionary<string, string>(files, StringComparer.Ordinal);
-        foreach (var (relative, path) in library) all[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
-        return new BuildContext(buffer.ToArray(), entries, bytes, data.Count, data.Sum(f => new FileInfo(f).Length), dockerfile)
+        // The buffer itself (sized to hold it), not a 40 MB copy of it.
+        return new BuildContext(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), entries, bytes, data.Count, data.Sum(f => new FileInfo(f).Length), dockerfile)
         {
-            Contributors = Largest(all),
+            Contributors = Largest(sizes),
             LibraryEntries = library.Keys.ToList(),
         };
     }
@@ -162,15 +173,27 @@ public sealed class BuildContext
     /// <summary>The largest parts of the context (the model's, the library's, the runner's top-level folders and files), with their sizes.</summary>
     public IReadOnlyList<(string Part, long Bytes)> Contributors { get; private init; } = [];
 
-    private static List<(string Part, long Bytes)> Largest(SortedDictionary<string, string> files)
+    private static List<(string Part, long Bytes)> Largest(Dictionary<string, long> files)
         => files.GroupBy(f =>
             {
                 var key = f.Key.StartsWith(ContainerFiles.SdkContextFolder + "/", StringComparison.Ordinal) ? f.Key[(ContainerFiles.SdkContextFolder.Length + 1)..] : "model/" + f.Key;
                 var parts = key.Split('/');
                 return parts.Length > 2 ? $"{parts[0]}/{parts[1]}/" : key;
             })
-            .Select(g => (g.Key, g.Sum(f => new FileInfo(f.Value).Length)))
+            .Select(g => (g.Key, g.Sum(f => f.Value)))
             .OrderByDescending(p => p.Item2).ThenBy(p => p.Key, StringComparer.Ordinal).Take(5).ToList();
+
+    private static long Size(string path)
+    {
+        try
+        {
+            return new FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0; // reported when the file is read
+        }
+    }
 
     private static FileStream Open(string path, string relative)
     {

@@ -10,7 +10,7 @@ namespace Quetzal.Sdk.Container;
 /// </summary>
 public sealed class DockerIgnore
 {
-    private readonly List<(Regex Pattern, bool Exclude)> _rules = new();
+    private readonly List<(Regex Pattern, string Literal, bool Exclude)> _rules = new();
 
     public DockerIgnore(IEnumerable<string> lines)
     {
@@ -23,7 +23,7 @@ public sealed class DockerIgnore
             line = line.Replace('\\', '/').Trim('/');
             while (line.StartsWith("./", StringComparison.Ordinal)) line = line[2..];
             if (line.Length == 0) continue;
-            _rules.Add((new Regex("^" + Translate(line) + "$", RegexOptions.CultureInvariant), exclude));
+            _rules.Add((new Regex("^" + Translate(line) + "$", RegexOptions.CultureInvariant), Literal(line), exclude));
         }
     }
 
@@ -33,8 +33,11 @@ public sealed class DockerIgnore
     public bool IsExcluded(string relativePath)
     {
         var excluded = false;
-        foreach (var (pattern, exclude) in _rules)
+        foreach (var (pattern, literal, exclude) in _rules)
         {
+            // The pattern's longest run of plain text must be in the path (or in one of its folders, which the path
+            // holds): a look at the text rules out nearly every rule for nearly every file, before any regex runs.
+            if (excluded == exclude || !relativePath.Contains(literal, StringComparison.Ordinal)) continue;
             if (Matches(pattern, relativePath)) excluded = exclude;
         }
         return excluded;
@@ -47,6 +50,48 @@ public sealed class DockerIgnore
         for (var slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
             if (pattern.IsMatch(path[..slash])) return true;
         return false;
+    }
+
+    /// <summary>The longest text every path the pattern matches contains (wildcards, sets and '**/' break it).</summary>
+    private static string Literal(string pattern)
+    {
+        var longest = "";
+        var run = new StringBuilder();
+        void End()
+        {
+            if (run.Length > longest.Length) longest = run.ToString();
+            run.Clear();
+        }
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            switch (c)
+            {
+                case '*':
+                    End();
+                    // '**/' may match nothing, its slash included.
+                    while (i + 1 < pattern.Length && pattern[i + 1] == '*') i++;
+                    if (i + 1 < pattern.Length && pattern[i + 1] == '/' && i > 0 && pattern[i - 1] == '*') i++;
+                    break;
+                case '?':
+                    End();
+                    break;
+                case '[':
+                    End();
+                    var end = pattern.IndexOf(']', i + 1);
+                    if (end < 0) run.Append('[');
+                    else i = end;
+                    break;
+                case '\\' when i + 1 < pattern.Length:
+                    run.Append(pattern[++i]);
+                    break;
+                default:
+                    run.Append(c);
+                    break;
+            }
+        }
+        End();
+        return longest;
     }
 
     private static string Translate(string pattern)

@@ -47,8 +47,45 @@ public sealed class ImageBuilder : IImageEngine
         }
     }
 
-    /// <summary>Builds the context into <paramref name="imageName"/> (repository:tag), streaming the engine's output to the log.</summary>
+    /// <summary>
+    /// Builds the context into <paramref name="imageName"/> (repository:tag), streaming the engine's output to the log:
+    /// the generated Dockerfile in two requests (<see cref="StagedBuild"/>; the dependencies only when the engine
+    /// does not have them yet), a user's Dockerfile in one.
+    /// </summary>
     public async Task BuildAsync(BuildContext context, string imageName, CancellationToken cancellation)
+    {
+        if (StagedBuild.Split(context) is not { } staged)
+        {
+            using var whole = context.OpenTar();
+            await BuildAsync(context, whole, imageName, cancellation);
+            return;
+        }
+        var dependencies = staged.DependenciesImage(imageName);
+        if (!await HasImageAsync(dependencies, cancellation))
+        {
+            _log.Detail($"  dependencies: {dependencies}");
+            using var tar = new MemoryStream(staged.Dependencies, writable: false);
+            await BuildAsync(context, tar, dependencies, cancellation);
+        }
+        else _log.Detail($"  dependencies: {dependencies} (the engine has them)");
+        using var model = new MemoryStream(staged.Model(dependencies), writable: false);
+        await BuildAsync(context, model, imageName, cancellation);
+    }
+
+    private async Task<bool> HasImageAsync(string image, CancellationToken cancellation)
+    {
+        try
+        {
+            await _docker.Images.InspectImageAsync(image, cancellation);
+            return true;
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private async Task BuildAsync(BuildContext context, Stream tar, string imageName, CancellationToken cancellation)
     {
         var output = new List<string>();
         string? error = null;
@@ -63,7 +100,6 @@ public sealed class ImageBuilder : IImageEngine
         });
         try
         {
-            using var tar = new MemoryStream(context.Tar, writable: false);
             await _docker.Images.BuildImageFromDockerfileAsync(
                 new ImageBuildParameters { Tags = [imageName], Dockerfile = "Dockerfile", Platform = "linux/amd64", Remove = true, ForceRemove = true, Pull = null },
                 tar, null, null, progress, cancellation);

@@ -121,7 +121,7 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
         var wait = context.Request.LambdaWait;
         var deadline = DateTime.UtcNow + wait;
         // Short first waits (a small update can settle within a second), then growing to 5 s: GetFunctionConfiguration is cheap.
-        var delay = TimeSpan.FromMilliseconds(200);
+        var delay = TimeSpan.FromMilliseconds(100);
         var polls = 0;
         while (true)
         {
@@ -130,7 +130,7 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
             if (DateTime.UtcNow > deadline) throw new QuetzalException(Codes.LambdaWaitTimedOut, name, (int)wait.TotalSeconds);
             context.Log.Detail($"  {name}: {state.State}, {state.LastUpdateStatus}");
             await Task.Delay(delay, cancellation);
-            if (++polls >= 5) delay = TimeSpan.FromMilliseconds(Math.Min(5000, delay.TotalMilliseconds * 1.5));
+            if (++polls >= 10) delay = TimeSpan.FromMilliseconds(Math.Min(5000, delay.TotalMilliseconds * 1.5));
         }
     }
 

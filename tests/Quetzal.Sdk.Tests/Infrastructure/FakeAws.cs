@@ -124,7 +124,7 @@ public sealed class FakeAws : IAwsClients
         {
             if (aws.BuildFailure is { } failure) throw new QuetzalException(Codes.ImageBuildFailed, failure);
             aws.Write($"docker:build {imageName}");
-            _built[imageName] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(context.Tar));
+            _built[imageName] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(context.Tar.Span));
             return Task.CompletedTask;
         }
 

@@ -25,6 +25,11 @@ public sealed class BuildContextTests : IDisposable
     [InlineData("step?.py", "step1.py", true)]
     [InlineData("[a-c].py", "b.py", true)]
     [InlineData("/obj/", "obj/x", true)]
+    [InlineData("**/tests", "quetzal/tests/test_x.py", true)]
+    [InlineData("**/tests", "quetzal/contests.py", false)]
+    [InlineData("**/*.pyc", "a/b.pyc", true)]
+    [InlineData("a*/b", "ax/b/c.py", true)]
+    [InlineData("a*/b", "ax/bc.py", false)]
     public void Patterns_match_as_the_docker_engine_matches_them(string pattern, string path, bool excluded)
         => Assert.Equal(excluded, new DockerIgnore([pattern]).IsExcluded(path));
 
@@ -70,7 +75,7 @@ public sealed class BuildContextTests : IDisposable
         Assert.DoesNotContain(context.Entries, e => e.Contains("scenarios/", StringComparison.Ordinal));
         Assert.DoesNotContain(context.Entries, e => e.Contains(".env") || e.Contains(".aws") || e.Contains("obj/", StringComparison.Ordinal));
 
-        using var reader = new TarReader(new MemoryStream(context.Tar));
+        using var reader = new TarReader(context.OpenTar());
         var names = new List<string>();
         while (reader.GetNextEntry() is { } entry) names.Add(entry.Name);
         Assert.Equal(context.Entries, names);
@@ -111,7 +116,7 @@ public sealed class BuildContextTests : IDisposable
     public void The_tar_carries_nothing_of_the_process_that_wrote_it()
     {
         // PAX extended headers are named after the writing process's id, which would change the tag on every build.
-        var tar = BuildContext.Create(Model(), Handler, null).Tar;
+        var tar = BuildContext.Create(Model(), Handler, null).Tar.ToArray();
         Assert.DoesNotContain("PaxHeaders", System.Text.Encoding.ASCII.GetString(tar));
         using var reader = new TarReader(new MemoryStream(tar));
         while (reader.GetNextEntry() is { } entry)
@@ -259,7 +264,7 @@ public sealed class BuildContextTests : IDisposable
         // The generated Dockerfile gets the library as one archive (its folders, then its files), which ADD extracts.
         Assert.Contains(".quetzal/library.tar", context.Entries);
         Assert.DoesNotContain(context.Entries, e => e.StartsWith(".quetzal/library/", StringComparison.Ordinal));
-        using var outer = new TarReader(new MemoryStream(context.Tar));
+        using var outer = new TarReader(context.OpenTar());
         TarEntry? archive = null;
         while (outer.GetNextEntry(copyData: true) is { } entry) if (entry.Name == ".quetzal/library.tar") archive = entry;
         using var inner = new TarReader(archive!.DataStream!);
@@ -270,5 +275,63 @@ public sealed class BuildContextTests : IDisposable
         // A Dockerfile that copies the library's folder gets the folder.
         File.WriteAllText(Path.Combine(model, "Dockerfile"), "FROM b\nCOPY .quetzal/library/ /var/task/\nCOPY .quetzal/model/ /var/task/\n");
         Assert.Contains(".quetzal/library/setup.py", BuildContext.Create(model, Handler, library).Entries);
+    }
+
+    private static (List<string> Names, Dictionary<string, string> Texts) Read(byte[] tar)
+    {
+        var names = new List<string>();
+        var texts = new Dictionary<string, string>();
+        using var reader = new TarReader(new MemoryStream(tar));
+        while (reader.GetNextEntry(copyData: true) is { } entry)
+        {
+            names.Add(entry.Name);
+            if (entry.Name.EndsWith("Dockerfile", StringComparison.Ordinal) || entry.Name.EndsWith(".txt", StringComparison.Ordinal))
+                texts[entry.Name] = new StreamReader(entry.DataStream!).ReadToEnd();
+        }
+        return (names, texts);
+    }
+
+    [Fact]
+    public void The_generated_dockerfile_builds_in_two_stages_whose_dependencies_do_not_change_with_the_models_code()
+    {
+        var library = _dir.Combine("library");
+        Directory.CreateDirectory(Path.Combine(library, "quetzal"));
+        File.WriteAllText(Path.Combine(library, "quetzal", "__init__.py"), "x = 1\n");
+        var model = Model();
+        File.WriteAllText(Path.Combine(model, "Dockerfile"), ContainerFiles.Dockerfile(new ContainerSettings { SdkVersion = "1", BaseImage = "b", HasLibrary = true }));
+        var staged = StagedBuild.Split(BuildContext.Create(model, Handler, library))!;
+
+        // The dependencies: the Dockerfile up to the model's COPY, the requirements, the library, the runner; no model code.
+        var (names, texts) = Read(staged.Dependencies);
+        Assert.Contains(".quetzal/library.tar", names);
+        Assert.Contains(".quetzal/model/requirements.txt", names);
+        Assert.Contains(names, n => n.StartsWith(".quetzal/handler/", StringComparison.Ordinal));
+        Assert.DoesNotContain(names, n => n.StartsWith(".quetzal/model/steps/", StringComparison.Ordinal));
+        Assert.Contains("ADD .quetzal/library.tar", texts["Dockerfile"]);
+        Assert.DoesNotContain("COPY .quetzal/model/ ", texts["Dockerfile"]);
+
+        // The model: FROM the dependencies' image, the model's COPY, the model's files only.
+        var image = staged.DependenciesImage("quetzal-lyon:q-0123");
+        Assert.Equal($"quetzal-lyon:deps-{staged.DependenciesHash}", image);
+        Assert.Equal("127.0.0.1:5001/m:deps-" + staged.DependenciesHash, staged.DependenciesImage("127.0.0.1:5001/m:q-1"));
+        (names, texts) = Read(staged.Model(image));
+        Assert.Equal($"FROM {image}\nCOPY .quetzal/model/ ${{LAMBDA_TASK_ROOT}}/\n", texts["Dockerfile"]);
+        Assert.Contains(".quetzal/model/steps/loaded_links.py", names);
+        Assert.All(names.Where(n => n != "Dockerfile"), n => Assert.StartsWith(".quetzal/model/", n));
+
+        // A step edit: same dependencies. A library change: new ones.
+        File.AppendAllText(Path.Combine(model, "steps", "loaded_links.py"), "\n# tuned\n");
+        Assert.Equal(staged.DependenciesHash, StagedBuild.Split(BuildContext.Create(model, Handler, library))!.DependenciesHash);
+        File.AppendAllText(Path.Combine(library, "quetzal", "__init__.py"), "y = 2\n");
+        Assert.NotEqual(staged.DependenciesHash, StagedBuild.Split(BuildContext.Create(model, Handler, library))!.DependenciesHash);
+    }
+
+    [Fact]
+    public void A_dockerfile_of_the_users_is_built_as_written_in_one_stage()
+    {
+        var model = Model();
+        var generated = File.ReadAllLines(Path.Combine(model, "Dockerfile"));
+        File.WriteAllLines(Path.Combine(model, "Dockerfile"), generated.Skip(2));
+        Assert.Null(StagedBuild.Split(BuildContext.Create(model, Handler, null)));
     }
 }
