@@ -12,6 +12,7 @@ using Quetzal.Sdk.Validation;
 // Quetzal.Bench generate <folder> <links>          writes a synthetic road network
 // Quetzal.Bench measure bare|validate <folder>      one timed pass in this process: prints "<seconds> <peak MB>"
 // Quetzal.Bench run <repo> <work> [links] [runs]    every benchmark, a table, exit code 1 when a target is missed
+// Quetzal.Bench inner-loop <repo> <work> [runs]      the inner loop's rows only (the local stack must be up)
 var culture = CultureInfo.InvariantCulture;
 switch (args.FirstOrDefault())
 {
@@ -20,6 +21,8 @@ switch (args.FirstOrDefault())
         return 0;
     case "measure":
         return Measure(args[1], args[2]);
+    case "inner-loop":
+        return Benchmarks.InnerLoopOnly(args[1], args[2], args.Length > 3 ? int.Parse(args[3], culture) : 5);
     case "run":
         return await Benchmarks.RunAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3], culture) : 1_000_000, args.Length > 4 ? int.Parse(args[4], culture) : 5);
     default:

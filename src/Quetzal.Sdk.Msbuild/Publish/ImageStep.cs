@@ -20,10 +20,10 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
     {
         var request = context.Request;
         var repository = context.Repository!;
-        var rules = ContextRules.For(request.ModelDirectory, request.ScenariosDirectory, request.SdkState);
-        var build = BuildContext.Create(request.ModelDirectory, request.HandlerDirectory, request.LibraryPath, rules);
+        var build = await context.ImageContext;
         if (build.DataFiles > 0)
-            context.Log.Warning(Codes.DataInImage.Create(Path.Combine(request.ModelDirectory, ".dockerignore"), rules.ScenariosFolder + "/", build.DataFiles, Bytes.Format(build.DataBytes)));
+            context.Log.Warning(Codes.DataInImage.Create(Path.Combine(request.ModelDirectory, ".dockerignore"),
+                ContextRules.For(request.ModelDirectory, request.ScenariosDirectory, request.SdkState).ScenariosFolder + "/", build.DataFiles, Bytes.Format(build.DataBytes)));
         context.ModelTag = request.ImageTag ?? build.ContentTag;
         var login = await context.Clients.Ecr.GetAuthorizationTokenAsync(cancellation);
         using var registry = context.Clients.Registry(login);

@@ -111,6 +111,8 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
         {
             if ((request.Steps & ~PublishSteps.Scenarios) != 0)
             {
+                // The image's context is read from disk while AWS answers (its step needs it once the repository is known).
+                if ((request.Steps & (PublishSteps.Image | PublishSteps.Lambda | PublishSteps.TaskDefinition)) != 0) _ = context.ImageContext;
                 context.Repository = await clients.Ecr.DescribeRepositoryAsync(request.Names.RepositoryName, cancellation);
                 if (context.Repository is null) errors.Add(Codes.RepositoryMissing.Create(null, request.Names.RepositoryName));
                 else context.Account = new AwsAccount(clients.Region, context.Repository.RegistryId);

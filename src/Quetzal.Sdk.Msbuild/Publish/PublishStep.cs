@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Container;
 using Quetzal.Sdk.Aws;
 using Quetzal.Sdk.Diagnostics;
 
@@ -59,4 +60,16 @@ public sealed class PublishContext(PublishRequest request, IAwsClients clients, 
 
     /// <summary>The scenarios step's plan: which scenarios a publish changes (their info.json then says who and when).</summary>
     public IReadOnlyList<ScenarioPlan>? ScenarioPlans { get; set; }
+
+    private Task<BuildContext>? _imageContext;
+
+    /// <summary>
+    /// The image's build context (its content tag says whether the registry has the image), made once, on a thread of
+    /// its own from the first ask: the pipeline asks before the AWS reads, so reading the files overlaps them.
+    /// </summary>
+    public Task<BuildContext> ImageContext => _imageContext ??= Task.Run(() =>
+    {
+        var rules = ContextRules.For(Request.ModelDirectory, Request.ScenariosDirectory, Request.SdkState);
+        return BuildContext.Create(Request.ModelDirectory, Request.HandlerDirectory, Request.LibraryPath, rules);
+    });
 }
