@@ -28,24 +28,36 @@ public sealed class BuildContext
     /// <summary>The secret patterns of the generated .dockerignore, applied even to a .dockerignore the user took over.</summary>
     private static readonly DockerIgnore Secrets = new(ContainerFiles.SecretPatterns);
 
-    private BuildContext(ReadOnlyMemory<byte> tar, IReadOnlyList<string> entries, long fileBytes, int dataFiles, long dataBytes, string dockerfile)
+    private readonly Lazy<ReadOnlyMemory<byte>> _tar;
+    private readonly Lazy<string> _contentTag;
+
+    private BuildContext(Func<ReadOnlyMemory<byte>> pack, IReadOnlyList<string> entries, long fileBytes, int dataFiles, long dataBytes, string dockerfile, string fingerprint)
     {
         Dockerfile = dockerfile;
-        Tar = tar;
+        _tar = new(pack);
+        _contentTag = new(() => "q-" + Convert.ToHexStringLower(SHA256.HashData(Tar.Span))[..16]);
         Entries = entries;
         FileBytes = fileBytes;
         DataFiles = dataFiles;
         DataBytes = dataBytes;
-        ContentTag = "q-" + Convert.ToHexStringLower(SHA256.HashData(tar.Span))[..16];
+        Fingerprint = fingerprint;
     }
 
-    /// <summary>The context's bytes, as the engine receives them.</summary>
-    public ReadOnlyMemory<byte> Tar { get; }
+    /// <summary>The context's bytes, as the engine receives them: the files are read when first asked for.</summary>
+    public ReadOnlyMemory<byte> Tar => _tar.Value;
 
     /// <summary>The context as a stream to send (over <see cref="Tar"/>, not a copy).</summary>
     public Stream OpenTar() => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(Tar, out var segment)
         ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
         : new MemoryStream(Tar.ToArray(), writable: false);
+
+    /// <summary>
+    /// What the context is made of, without reading it: each entry's name, size, write time and mode, the Dockerfile's
+    /// layout and the SDK's build. Equal fingerprints mean the same <see cref="ContentTag"/>, as MSBuild and make judge
+    /// files (see <see cref="ContentTags"/>); empty when a file was written too recently to be trusted as finished.
+    /// </summary>
+    public string Fingerprint { get; }
+
     public IReadOnlyList<string> Entries { get; }
     public long FileBytes { get; }
 
@@ -56,8 +68,8 @@ public sealed class BuildContext
     public int DataFiles { get; }
     public long DataBytes { get; }
 
-    /// <summary>A tag derived from everything the image is built from (Dockerfile and base image included).</summary>
-    public string ContentTag { get; }
+    /// <summary>A tag derived from everything the image is built from (Dockerfile and base image included): a hash of <see cref="Tar"/>.</summary>
+    public string ContentTag => _contentTag.Value;
 
     public static BuildContext Create(string modelDirectory, string handlerDirectory, string? libraryDirectory, ContextRules? rules = null)
     {
@@ -109,41 +121,65 @@ public sealed class BuildContext
         if (!archive)
             foreach (var (relative, path) in library) files[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
 
-        // The files' sizes once (for the report of the largest parts, and to size the buffers: a growing 40 MB
-        // buffer is copied and faulted in again at each doubling).
+        // The files' sizes and times once (for the fingerprint, the report of the largest parts, and to size the
+        // buffers: a growing 40 MB buffer is copied and faulted in again at each doubling).
         var all = new SortedDictionary<string, string>(files, StringComparer.Ordinal);
         foreach (var (relative, path) in library) all[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
-        var sizes = all.ToDictionary(f => f.Key, f => Size(f.Value), StringComparer.Ordinal);
-        static long Capacity(IEnumerable<long> lengths) => lengths.Sum(l => l + 1024 + 511) + (64 << 10);
-        using var buffer = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(sizes.Values)));
-        long bytes = 0;
-        using (var writer = Writer(buffer))
-        {
-            foreach (var (relative, path) in files)
-                bytes += Write(writer, relative, path, relative.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal) ? relative[(ContainerFiles.ModelContextFolder.Length + 1)..] : relative);
-            if (archive && library.Count > 0)
-            {
-                using var inner = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(library.Keys.Select(k => sizes[$"{ContainerFiles.SdkContextFolder}/library/{k}"]))));
-                using (var libraryWriter = Writer(inner))
-                {
-                    // Its folders too, with the same fixed time: the layer the engine extracts is the same bytes every time.
-                    foreach (var parent in library.Keys.SelectMany(Parents).Distinct().Order(StringComparer.Ordinal))
-                        libraryWriter.WriteEntry(new GnuTarEntry(TarEntryType.Directory, parent + "/") { ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b111_101_101 });
-                    foreach (var (relative, path) in library) bytes += Write(libraryWriter, relative, path, $"{libraryDirectory}/{relative}");
-                }
-                inner.Position = 0;
-                writer.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, ContainerFiles.LibraryArchive) { ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b110_100_100, DataStream = inner });
-            }
-        }
+        var stats = all.ToDictionary(f => f.Key, f => Stat(f.Value), StringComparer.Ordinal);
         var entries = files.Keys.ToList();
         if (archive && library.Count > 0) entries.Add(ContainerFiles.LibraryArchive);
         entries.Sort(StringComparer.Ordinal);
-        // The buffer itself (sized to hold it), not a 40 MB copy of it.
-        return new BuildContext(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), entries, bytes, data.Count, data.Sum(f => new FileInfo(f).Length), dockerfile)
+
+        ReadOnlyMemory<byte> Pack()
         {
-            Contributors = Largest(sizes),
+            static long Capacity(IEnumerable<long> lengths) => lengths.Sum(l => l + 1024 + 511) + (64 << 10);
+            var buffer = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(stats.Values.Select(v => v.Size))));
+            using (var writer = Writer(buffer))
+            {
+                foreach (var (relative, path) in files)
+                    Write(writer, relative, path, relative.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal) ? relative[(ContainerFiles.ModelContextFolder.Length + 1)..] : relative);
+                if (archive && library.Count > 0)
+                {
+                    using var inner = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(library.Keys.Select(k => stats[$"{ContainerFiles.SdkContextFolder}/library/{k}"].Size))));
+                    using (var libraryWriter = Writer(inner))
+                    {
+                        // Its folders too, with the same fixed time: the layer the engine extracts is the same bytes every time.
+                        foreach (var parent in library.Keys.SelectMany(Parents).Distinct().Order(StringComparer.Ordinal))
+                            libraryWriter.WriteEntry(new GnuTarEntry(TarEntryType.Directory, parent + "/") { ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b111_101_101 });
+                        foreach (var (relative, path) in library) Write(libraryWriter, relative, path, $"{libraryDirectory}/{relative}");
+                    }
+                    inner.Position = 0;
+                    writer.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, ContainerFiles.LibraryArchive) { ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b110_100_100, DataStream = inner });
+                }
+            }
+            // The buffer itself (sized to hold it), not a 40 MB copy of it.
+            return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        }
+
+        return new BuildContext(Pack, entries, stats.Values.Sum(v => v.Size), data.Count, data.Sum(f => new FileInfo(f).Length), dockerfile,
+            FingerprintOf(stats, separate, archive))
+        {
+            Contributors = Largest(stats.ToDictionary(s => s.Key, s => s.Value.Size, StringComparer.Ordinal)),
             LibraryEntries = library.Keys.ToList(),
         };
+    }
+
+    private readonly record struct FileStat(long Size, long WriteTicks, bool Executable);
+
+    /// <summary>Files written less than this before they are read are not trusted to be finished (as the validation cache does).</summary>
+    private static readonly TimeSpan Settling = TimeSpan.FromSeconds(2);
+
+    private static readonly string Sdk = typeof(BuildContext).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+
+    private static string FingerprintOf(IReadOnlyDictionary<string, FileStat> stats, bool separate, bool archive)
+    {
+        var recent = DateTime.UtcNow - Settling;
+        if (stats.Values.Any(s => s.WriteTicks < 0 || new DateTime(s.WriteTicks, DateTimeKind.Utc) > recent)) return "";
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{Sdk}\n{separate}\n{archive}\n"));
+        foreach (var (name, stat) in stats.OrderBy(s => s.Key, StringComparer.Ordinal))
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name}\0{stat.Size}\0{stat.WriteTicks}\0{stat.Executable}\n"));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>The library's files (relative to its folder) that go into the image, whether as a folder or as one archive.</summary>
@@ -183,15 +219,16 @@ public sealed class BuildContext
             .Select(g => (g.Key, g.Sum(f => f.Value)))
             .OrderByDescending(p => p.Item2).ThenBy(p => p.Key, StringComparer.Ordinal).Take(5).ToList();
 
-    private static long Size(string path)
+    private static FileStat Stat(string path)
     {
         try
         {
-            return new FileInfo(path).Length;
+            var info = new FileInfo(path);
+            return new FileStat(info.Length, info.LastWriteTimeUtc.Ticks, IsExecutable(path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return 0; // reported when the file is read
+            return new FileStat(0, -1, false); // reported when the file is read
         }
     }
 

@@ -24,28 +24,37 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
         if (build.DataFiles > 0)
             context.Log.Warning(Codes.DataInImage.Create(Path.Combine(request.ModelDirectory, ".dockerignore"),
                 ContextRules.For(request.ModelDirectory, request.ScenariosDirectory, request.SdkState).ScenariosFolder + "/", build.DataFiles, Bytes.Format(build.DataBytes)));
-        context.ModelTag = request.ImageTag ?? build.ContentTag;
         var login = await context.Clients.Ecr.GetAuthorizationTokenAsync(cancellation);
         using var registry = context.Clients.Registry(login);
         var path = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];
-        var existing = await registry.HeadManifestAsync(path, build.ContentTag, cancellation);
-        context.Log.Detail($"Build context: {build.Entries.Count} files, {Bytes.Format(build.FileBytes)}; content tag {build.ContentTag}.");
+        // The tag these very files had before (no file read), if the registry has it; else the files' hash, read now.
+        var tags = ContentTags.Load(request.ContentTagsFile);
+        var tag = tags.Find(build.Fingerprint);
+        var existing = tag is null ? null : await registry.HeadManifestAsync(path, tag, cancellation);
+        if (existing is null)
+        {
+            tag = build.ContentTag;
+            tags.Save(build.Fingerprint, tag);
+            existing = await registry.HeadManifestAsync(path, tag, cancellation);
+        }
+        context.ModelTag = request.ImageTag ?? tag;
+        context.Log.Detail($"Build context: {build.Entries.Count} files, {Bytes.Format(build.FileBytes)}; content tag {tag}.");
         var largest = string.Join(", ", build.Contributors.Select(c => $"{c.Part} {Bytes.Format(c.Bytes)}"));
 
         if (existing is null)
         {
             context.Log.Info($"Image context: {build.Entries.Count} files, {Bytes.Format(build.FileBytes)}; largest: {largest}");
             if (!request.Steps.HasFlag(PublishSteps.Image))
-                throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry has no image {build.ContentTag} for the current model files; publish the image first (-t:QuetzalPublishImage)");
-            return new Plan(true, [$"Image: new ({repository.Uri}:{build.ContentTag}, {build.Entries.Count} files, {Bytes.Format(build.FileBytes)} of context; largest: {largest}); would build and push."],
+                throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry has no image {tag} for the current model files; publish the image first (-t:QuetzalPublishImage)");
+            return new Plan(true, [$"Image: new ({repository.Uri}:{tag}, {build.Entries.Count} files, {Bytes.Format(build.FileBytes)} of context; largest: {largest}); would build and push."],
                 repository, build, login, null, MoveTag: !string.IsNullOrEmpty(request.ImageTag));
         }
         if (existing.IsIndex)
             throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the tag names an image index; Lambda needs a single-platform image manifest");
         context.ImageUri = $"{repository.Uri}@{existing.Digest}";
-        var tag = request.Steps.HasFlag(PublishSteps.Image) ? request.ImageTag : null;
-        var moveTag = !string.IsNullOrEmpty(tag) && (await registry.HeadManifestAsync(path, tag, cancellation))?.Digest != existing.Digest;
-        var tagNote = string.IsNullOrEmpty(tag) ? "" : moveTag ? $"; would tag it {tag}" : $"; tag {tag} names it";
+        var userTag = request.Steps.HasFlag(PublishSteps.Image) ? request.ImageTag : null;
+        var moveTag = !string.IsNullOrEmpty(userTag) && (await registry.HeadManifestAsync(path, userTag, cancellation))?.Digest != existing.Digest;
+        var tagNote = string.IsNullOrEmpty(userTag) ? "" : moveTag ? $"; would tag it {userTag}" : $"; tag {userTag} names it";
         return new Plan(moveTag, [$"Image: unchanged ({context.ImageUri}){tagNote}"], repository, build, login, existing, moveTag);
     }
 

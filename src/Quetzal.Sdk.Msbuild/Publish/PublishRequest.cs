@@ -31,6 +31,8 @@ public sealed record PublishRequest
     public required TimeSpan LeaseTimeout { get; init; }
     /// <summary>Where what is known of the scenario files' contents is kept between publishes (see <see cref="Aws.FileDigests"/>); null: nowhere.</summary>
     public string? DigestsFile { get; init; }
+    /// <summary>Where the image's content tags are kept by the fingerprint of their files (see <see cref="Container.ContentTags"/>); null: nowhere.</summary>
+    public string? ContentTagsFile { get; init; }
     /// <summary>Who publishes: the user_email metadata of every object, and info.json's last_modified_email.</summary>
     public string? UserEmail { get; init; }
     /// <summary>Descriptions the project gives scenarios (QuetzalScenario's Description metadata), by scenario.</summary>

@@ -15,6 +15,8 @@ public sealed class PublishQuetzalModel : FargateSettingsTask
     [Required] public int LockTimeout { get; set; }
     /// <summary>The record of the scenario files' contents between publishes (in obj/).</summary>
     public string? DigestsFile { get; set; }
+    /// <summary>The record of the image's content tags by the fingerprint of their files (in obj/).</summary>
+    public string? ContentTagsFile { get; set; }
     [Required] public string Region { get; set; } = "";
     public string? Profile { get; set; }
     [Required] public string BucketName { get; set; } = "";
@@ -67,6 +69,7 @@ public sealed class PublishQuetzalModel : FargateSettingsTask
             HandlerDirectory = HandlerDirectory, SdkState = SdkState.Select(i => i.GetMetadata("FullPath")).ToList(), LibraryPath = NullIfEmpty(LibraryPath) is { } library ? Path.GetFullPath(Path.Combine(ModelDirectory, library)) : null,
             ImageTag = NullIfEmpty(ImageTag), Prune = Prune, DryRun = DryRun, Steps = steps, LeaseTimeout = TimeSpan.FromSeconds(LockTimeout),
             DigestsFile = NullIfEmpty(DigestsFile),
+            ContentTagsFile = NullIfEmpty(ContentTagsFile),
             UserEmail = NullIfEmpty(UserEmail) ?? Publisher.DefaultEmail(),
             Descriptions = Scenarios.Where(s => !string.IsNullOrWhiteSpace(s.GetMetadata("Description"))).ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Description")),
             CommonFiles = CommonFiles.Collect(Path.Combine(CommonDirectory, Model.CommonFiles.Lock),

@@ -194,7 +194,8 @@ public sealed class BuildContextTests : IDisposable
     {
         var model = Model();
         using var held = new FileStream(Path.Combine(model, "steps", "loaded_links.py"), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        var error = Assert.Throws<Quetzal.Sdk.Diagnostics.QuetzalException>(() => BuildContext.Create(model, Handler, null, Rules(model)));
+        // Files are read when the content is first needed (its tag, or the build).
+        var error = Assert.Throws<Quetzal.Sdk.Diagnostics.QuetzalException>(() => BuildContext.Create(model, Handler, null, Rules(model)).ContentTag);
         Assert.Equal("QTZ3010", error.Diagnostic.Code);
         Assert.StartsWith("'steps/loaded_links.py' cannot be read into the image's build context", error.Diagnostic.Message);
     }
@@ -333,5 +334,28 @@ public sealed class BuildContextTests : IDisposable
         var generated = File.ReadAllLines(Path.Combine(model, "Dockerfile"));
         File.WriteAllLines(Path.Combine(model, "Dockerfile"), generated.Skip(2));
         Assert.Null(StagedBuild.Split(BuildContext.Create(model, Handler, null)));
+    }
+
+    [Fact]
+    public void A_context_is_known_by_its_files_sizes_and_times_without_reading_them()
+    {
+        var model = Model();
+        // Files written in the last seconds may still be being written: no fingerprint, the files are read.
+        Assert.Equal("", BuildContext.Create(model, Handler, null).Fingerprint);
+        foreach (var file in Directory.EnumerateFiles(model, "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-5));
+        var first = BuildContext.Create(model, Handler, null);
+        Assert.Matches("^[0-9a-f]{64}$", first.Fingerprint);
+        Assert.Equal(first.Fingerprint, BuildContext.Create(model, Handler, null).Fingerprint);
+        var step = Path.Combine(model, "steps", "loaded_links.py");
+        File.SetLastWriteTimeUtc(step, DateTime.UtcNow.AddMinutes(-1));
+        Assert.NotEqual(first.Fingerprint, BuildContext.Create(model, Handler, null).Fingerprint);
+
+        // The record keeps a tag by fingerprint, between processes; an empty fingerprint is never looked up.
+        var path = _dir.Combine("obj", "content-tags.tsv");
+        ContentTags.Load(path).Save(first.Fingerprint, first.ContentTag);
+        Assert.Equal(first.ContentTag, ContentTags.Load(path).Find(first.Fingerprint));
+        Assert.Null(ContentTags.Load(path).Find("other"));
+        ContentTags.Load(path).Save("", "q-0");
+        Assert.Null(ContentTags.Load(path).Find(""));
     }
 }

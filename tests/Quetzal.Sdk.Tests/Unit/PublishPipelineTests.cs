@@ -101,6 +101,40 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.NotEqual(before, aws.Functions[Name].ImageUri);
     }
 
+    private void Age(string folder, TimeSpan age)
+    {
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(file, DateTime.UtcNow - age);
+    }
+
+    [Fact]
+    public async Task A_publish_of_unchanged_files_finds_their_image_by_their_sizes_and_times_and_an_edit_still_builds_anew()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        var tags = _dir.Combine("obj", "content-tags.tsv");
+        Age(_model, TimeSpan.FromMinutes(10));
+        await Publish(aws, Request(r => r with { ContentTagsFile = tags }));
+        var image = aws.Functions[Name].ImageUri;
+        Assert.True(File.Exists(tags));
+
+        // Same size, same write time, other bytes: what make and MSBuild call unchanged; the record answers, no file is read.
+        var step = Path.Combine(_model, "steps", "loaded_links.py");
+        var text = File.ReadAllText(step);
+        var time = File.GetLastWriteTimeUtc(step);
+        File.WriteAllText(step, text.Replace('a', 'b'));
+        File.SetLastWriteTimeUtc(step, time);
+        aws.Writes.Clear();
+        var again = await Publish(aws, Request(r => r with { ContentTagsFile = tags }));
+        Assert.Contains($"Image: unchanged (registry.local/{Name}@", again.Summary.First());
+        Assert.DoesNotContain(aws.Writes, w => w.StartsWith("docker:", StringComparison.Ordinal));
+
+        // A real edit (a new write time) is read, and builds.
+        File.AppendAllText(step, "\n# edited\n");
+        File.SetLastWriteTimeUtc(step, DateTime.UtcNow.AddMinutes(-1));
+        await Publish(aws, Request(r => r with { ContentTagsFile = tags }));
+        Assert.Contains("docker:build", aws.Writes.Select(w => w.Split(' ')[0]));
+        Assert.NotEqual(image, aws.Functions[Name].ImageUri);
+    }
+
     [Fact]
     public async Task A_failed_image_build_leaves_everything_untouched_the_scenarios_too()
     {
