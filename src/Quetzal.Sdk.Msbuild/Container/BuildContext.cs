@@ -31,11 +31,14 @@ public sealed class BuildContext
     private readonly Lazy<ReadOnlyMemory<byte>> _tar;
     private readonly Lazy<string> _contentTag;
 
-    private BuildContext(Func<ReadOnlyMemory<byte>> pack, IReadOnlyList<string> entries, long fileBytes, int dataFiles, long dataBytes, string dockerfile, string fingerprint)
+    private BuildContext(Func<ReadOnlyMemory<byte>> pack, IReadOnlyList<string> entries, long fileBytes, int dataFiles, long dataBytes, string dockerfile, string fingerprint, StagedBuild? stages)
     {
         Dockerfile = dockerfile;
+        Stages = stages;
         _tar = new(pack);
-        _contentTag = new(() => "q-" + Convert.ToHexStringLower(SHA256.HashData(Tar.Span))[..16]);
+        // Staged: the dependencies' hash (kept by their files' fingerprint) and the model's files, so that a step edit
+        // reads the model's files only; else the whole context's bytes.
+        _contentTag = new(() => stages?.ContentTag ?? "q-" + Convert.ToHexStringLower(SHA256.HashData(Tar.Span))[..16]);
         Entries = entries;
         FileBytes = fileBytes;
         DataFiles = dataFiles;
@@ -46,10 +49,16 @@ public sealed class BuildContext
     /// <summary>The context's bytes, as the engine receives them: the files are read when first asked for.</summary>
     public ReadOnlyMemory<byte> Tar => _tar.Value;
 
+    /// <summary>The two requests the generated Dockerfile is built in (see <see cref="StagedBuild"/>); null for a Dockerfile of the user's.</summary>
+    public StagedBuild? Stages { get; }
+
     /// <summary>The context as a stream to send (over <see cref="Tar"/>, not a copy).</summary>
-    public Stream OpenTar() => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(Tar, out var segment)
+    public Stream OpenTar() => Open(Tar);
+
+    /// <summary>A read-only stream over <paramref name="bytes"/> (not a copy).</summary>
+    internal static Stream Open(ReadOnlyMemory<byte> bytes) => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment)
         ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-        : new MemoryStream(Tar.ToArray(), writable: false);
+        : new MemoryStream(bytes.ToArray(), writable: false);
 
     /// <summary>
     /// What the context is made of, without reading it: each entry's name, size, write time and mode, the Dockerfile's
@@ -71,7 +80,8 @@ public sealed class BuildContext
     /// <summary>A tag derived from everything the image is built from (Dockerfile and base image included): a hash of <see cref="Tar"/>.</summary>
     public string ContentTag => _contentTag.Value;
 
-    public static BuildContext Create(string modelDirectory, string handlerDirectory, string? libraryDirectory, ContextRules? rules = null)
+    /// <param name="record">Where the dependencies' hash is kept by their files' fingerprint (see <see cref="ContentTags"/>); null: nowhere.</param>
+    public static BuildContext Create(string modelDirectory, string handlerDirectory, string? libraryDirectory, ContextRules? rules = null, ContentTags? record = null)
     {
         var ignore = DockerIgnore.Load(Path.Combine(modelDirectory, ".dockerignore"));
         // What the SDK keeps in the model folder never goes into an image, whatever the .dockerignore says.
@@ -95,7 +105,8 @@ public sealed class BuildContext
         // one) gets the model's files there, and the .dockerignore already applied; one of the user's written for the
         // model at the root (and its .dockerignore, which the engine applies again) gets them at the root.
         var dockerfile = Path.Combine(modelDirectory, "Dockerfile");
-        var separate = File.Exists(dockerfile) && File.ReadAllText(dockerfile).Contains(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal);
+        var dockerfileText = File.Exists(dockerfile) ? File.ReadAllText(dockerfile) : "";
+        var separate = dockerfileText.Contains(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (relative, path) in model)
         {
@@ -117,7 +128,7 @@ public sealed class BuildContext
         // The generated Dockerfile ADDs the library as one archive: the engine's classic builder then reads and
         // checksums one file, not thousands (1.7 s against 0.3 s for a 3,000-file library); a Dockerfile that copies
         // the folder gets the folder.
-        var archive = File.Exists(dockerfile) && File.ReadAllText(dockerfile).Contains(ContainerFiles.LibraryArchive, StringComparison.Ordinal);
+        var archive = dockerfileText.Contains(ContainerFiles.LibraryArchive, StringComparison.Ordinal);
         if (!archive)
             foreach (var (relative, path) in library) files[$"{ContainerFiles.SdkContextFolder}/library/{relative}"] = path;
 
@@ -130,17 +141,22 @@ public sealed class BuildContext
         if (archive && library.Count > 0) entries.Add(ContainerFiles.LibraryArchive);
         entries.Sort(StringComparer.Ordinal);
 
-        ReadOnlyMemory<byte> Pack()
+        // The files of `selected` (a Dockerfile's text in place of the file's when given), then the library as one archive when asked.
+        ReadOnlyMemory<byte> PackSome(IReadOnlyCollection<KeyValuePair<string, string>> selected, string? dockerfileText, bool withLibrary)
         {
             static long Capacity(IEnumerable<long> lengths) => lengths.Sum(l => l + 1024 + 511) + (64 << 10);
-            var buffer = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(stats.Values.Select(v => v.Size))));
+            var libraryStats = library.Keys.Select(k => stats[$"{ContainerFiles.SdkContextFolder}/library/{k}"].Size).ToList();
+            var buffer = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(selected.Select(f => stats[f.Key].Size)) + (withLibrary ? Capacity(libraryStats) : 0)));
             using (var writer = Writer(buffer))
             {
-                foreach (var (relative, path) in files)
-                    Write(writer, relative, path, relative.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal) ? relative[(ContainerFiles.ModelContextFolder.Length + 1)..] : relative);
-                if (archive && library.Count > 0)
+                foreach (var (relative, path) in selected)
                 {
-                    using var inner = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(library.Keys.Select(k => stats[$"{ContainerFiles.SdkContextFolder}/library/{k}"].Size))));
+                    if (relative == "Dockerfile" && dockerfileText is not null) WriteText(writer, relative, dockerfileText);
+                    else Write(writer, relative, path, relative.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal) ? relative[(ContainerFiles.ModelContextFolder.Length + 1)..] : relative);
+                }
+                if (withLibrary && archive && library.Count > 0)
+                {
+                    using var inner = new MemoryStream((int)Math.Min(int.MaxValue, Capacity(libraryStats)));
                     using (var libraryWriter = Writer(inner))
                     {
                         // Its folders too, with the same fixed time: the layer the engine extracts is the same bytes every time.
@@ -156,8 +172,23 @@ public sealed class BuildContext
             return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         }
 
-        return new BuildContext(Pack, entries, stats.Values.Sum(v => v.Size), data.Count, data.Sum(f => new FileInfo(f).Length), dockerfile,
-            FingerprintOf(stats, separate, archive))
+        // The generated Dockerfile (ending with the model's COPY) is built in two requests; a user's as written.
+        StagedBuild? stages = null;
+        if (separate && (library.Count == 0 || archive) && GeneratedFiles.IsOwnedBySdk(dockerfile) && StagedBuild.DependenciesDockerfile(dockerfileText) is { } dependenciesText)
+        {
+            static bool IsDependency(string name) => name == "Dockerfile" || name == $"{ContainerFiles.ModelContextFolder}/requirements.txt"
+                || name.StartsWith($"{ContainerFiles.SdkContextFolder}/handler/", StringComparison.Ordinal);
+            var dependencies = files.Where(f => IsDependency(f.Key)).ToList();
+            var modelFiles = files.Where(f => f.Key.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal)).ToList();
+            var dependencyStats = stats.Where(s => IsDependency(s.Key) || s.Key.StartsWith($"{ContainerFiles.SdkContextFolder}/library/", StringComparison.Ordinal))
+                .ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
+            stages = new StagedBuild(FingerprintOf(dependencyStats, separate, archive), () => PackSome(dependencies, dependenciesText, withLibrary: true),
+                dependenciesImage => PackSome([new("Dockerfile", dockerfile), .. modelFiles], StagedBuild.ModelDockerfile(dependenciesImage), withLibrary: false),
+                record);
+        }
+
+        return new BuildContext(() => PackSome(files, null, withLibrary: true), entries, stats.Values.Sum(v => v.Size), data.Count, data.Sum(f => new FileInfo(f).Length), dockerfile,
+            FingerprintOf(stats, separate, archive), stages)
         {
             Contributors = Largest(stats.ToDictionary(s => s.Key, s => s.Value.Size, StringComparer.Ordinal)),
             LibraryEntries = library.Keys.ToList(),
@@ -200,6 +231,13 @@ public sealed class BuildContext
         writer.WriteEntry(entry);
         return content.Length;
     }
+
+    private static void WriteText(TarWriter writer, string name, string text)
+        => writer.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, name)
+        {
+            ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "",
+            Mode = (UnixFileMode)0b110_100_100, DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)),
+        });
 
     private static IEnumerable<string> Parents(string relative)
     {

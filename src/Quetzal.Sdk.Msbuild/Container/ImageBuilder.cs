@@ -54,7 +54,7 @@ public sealed class ImageBuilder : IImageEngine
     /// </summary>
     public async Task BuildAsync(BuildContext context, string imageName, CancellationToken cancellation)
     {
-        if (StagedBuild.Split(context) is not { } staged)
+        if (context.Stages is not { } staged)
         {
             using var whole = context.OpenTar();
             await BuildAsync(context, whole, imageName, cancellation);
@@ -64,11 +64,11 @@ public sealed class ImageBuilder : IImageEngine
         if (!await HasImageAsync(dependencies, cancellation))
         {
             _log.Detail($"  dependencies: {dependencies}");
-            using var tar = new MemoryStream(staged.Dependencies, writable: false);
+            using var tar = BuildContext.Open(staged.Dependencies);
             await BuildAsync(context, tar, dependencies, cancellation);
         }
         else _log.Detail($"  dependencies: {dependencies} (the engine has them)");
-        using var model = new MemoryStream(staged.Model(dependencies), writable: false);
+        using var model = BuildContext.Open(staged.Model(dependencies));
         await BuildAsync(context, model, imageName, cancellation);
     }
 

@@ -28,7 +28,7 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
         using var registry = context.Clients.Registry(login);
         var path = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];
         // The tag these very files had before (no file read), if the registry has it; else the files' hash, read now.
-        var tags = ContentTags.Load(request.ContentTagsFile);
+        var tags = context.ContentTags;
         var tag = tags.Find(build.Fingerprint);
         var existing = tag is null ? null : await registry.HeadManifestAsync(path, tag, cancellation);
         if (existing is null)
@@ -69,7 +69,9 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
             var engine = context.Clients.Engine;
             await engine.EnsureAvailableAsync(cancellation);
             var local = $"{request.Names.RepositoryName}:{plan.Context.ContentTag}";
-            context.Log.Info($"Building image {local} ({plan.Context.Entries.Count} files, {Bytes.Format(plan.Context.FileBytes)} of context)");
+            context.Log.Info(plan.Context.Stages is null
+                ? $"Building image {local} ({plan.Context.Entries.Count} files, {Bytes.Format(plan.Context.FileBytes)} of context)"
+                : $"Building image {local} (the model's files on its dependencies' image, built first if the engine does not have it)");
             await engine.BuildAsync(plan.Context, local, cancellation);
             context.Log.Info($"Pushing {repository.Uri}:{plan.Context.ContentTag}");
             await engine.PushAsync(local, repository.Uri, plan.Context.ContentTag, plan.Login, cancellation);

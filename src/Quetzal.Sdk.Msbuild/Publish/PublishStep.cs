@@ -62,14 +62,23 @@ public sealed class PublishContext(PublishRequest request, IAwsClients clients, 
     public IReadOnlyList<ScenarioPlan>? ScenarioPlans { get; set; }
 
     private Task<BuildContext>? _imageContext;
+    private ContentTags? _contentTags;
+
+    /// <summary>The record of content tags (obj/quetzal/content-tags.tsv), one instance for the whole publish.</summary>
+    public ContentTags ContentTags => _contentTags ??= ContentTags.Load(Request.ContentTagsFile);
 
     /// <summary>
     /// The image's build context (its content tag says whether the registry has the image), made once, on a thread of
     /// its own from the first ask: the pipeline asks before the AWS reads, so reading the files overlaps them.
     /// </summary>
-    public Task<BuildContext> ImageContext => _imageContext ??= Task.Run(() =>
+    public Task<BuildContext> ImageContext
     {
-        var rules = ContextRules.For(Request.ModelDirectory, Request.ScenariosDirectory, Request.SdkState);
-        return BuildContext.Create(Request.ModelDirectory, Request.HandlerDirectory, Request.LibraryPath, rules);
-    });
+        get
+        {
+            if (_imageContext is not null) return _imageContext;
+            var tags = ContentTags;
+            var rules = ContextRules.For(Request.ModelDirectory, Request.ScenariosDirectory, Request.SdkState);
+            return _imageContext = Task.Run(() => BuildContext.Create(Request.ModelDirectory, Request.HandlerDirectory, Request.LibraryPath, rules, tags));
+        }
+    }
 }

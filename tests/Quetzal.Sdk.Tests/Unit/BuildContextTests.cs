@@ -300,10 +300,10 @@ public sealed class BuildContextTests : IDisposable
         File.WriteAllText(Path.Combine(library, "quetzal", "__init__.py"), "x = 1\n");
         var model = Model();
         File.WriteAllText(Path.Combine(model, "Dockerfile"), ContainerFiles.Dockerfile(new ContainerSettings { SdkVersion = "1", BaseImage = "b", HasLibrary = true }));
-        var staged = StagedBuild.Split(BuildContext.Create(model, Handler, library))!;
+        var staged = BuildContext.Create(model, Handler, library).Stages!;
 
         // The dependencies: the Dockerfile up to the model's COPY, the requirements, the library, the runner; no model code.
-        var (names, texts) = Read(staged.Dependencies);
+        var (names, texts) = Read(staged.Dependencies.ToArray());
         Assert.Contains(".quetzal/library.tar", names);
         Assert.Contains(".quetzal/model/requirements.txt", names);
         Assert.Contains(names, n => n.StartsWith(".quetzal/handler/", StringComparison.Ordinal));
@@ -315,16 +315,16 @@ public sealed class BuildContextTests : IDisposable
         var image = staged.DependenciesImage("quetzal-lyon:q-0123");
         Assert.Equal($"quetzal-lyon:deps-{staged.DependenciesHash}", image);
         Assert.Equal("127.0.0.1:5001/m:deps-" + staged.DependenciesHash, staged.DependenciesImage("127.0.0.1:5001/m:q-1"));
-        (names, texts) = Read(staged.Model(image));
+        (names, texts) = Read(staged.Model(image).ToArray());
         Assert.Equal($"FROM {image}\nCOPY .quetzal/model/ ${{LAMBDA_TASK_ROOT}}/\n", texts["Dockerfile"]);
         Assert.Contains(".quetzal/model/steps/loaded_links.py", names);
         Assert.All(names.Where(n => n != "Dockerfile"), n => Assert.StartsWith(".quetzal/model/", n));
 
         // A step edit: same dependencies. A library change: new ones.
         File.AppendAllText(Path.Combine(model, "steps", "loaded_links.py"), "\n# tuned\n");
-        Assert.Equal(staged.DependenciesHash, StagedBuild.Split(BuildContext.Create(model, Handler, library))!.DependenciesHash);
+        Assert.Equal(staged.DependenciesHash, BuildContext.Create(model, Handler, library).Stages!.DependenciesHash);
         File.AppendAllText(Path.Combine(library, "quetzal", "__init__.py"), "y = 2\n");
-        Assert.NotEqual(staged.DependenciesHash, StagedBuild.Split(BuildContext.Create(model, Handler, library))!.DependenciesHash);
+        Assert.NotEqual(staged.DependenciesHash, BuildContext.Create(model, Handler, library).Stages!.DependenciesHash);
     }
 
     [Fact]
@@ -333,7 +333,7 @@ public sealed class BuildContextTests : IDisposable
         var model = Model();
         var generated = File.ReadAllLines(Path.Combine(model, "Dockerfile"));
         File.WriteAllLines(Path.Combine(model, "Dockerfile"), generated.Skip(2));
-        Assert.Null(StagedBuild.Split(BuildContext.Create(model, Handler, null)));
+        Assert.Null(BuildContext.Create(model, Handler, null).Stages);
     }
 
     [Fact]
@@ -357,5 +357,39 @@ public sealed class BuildContextTests : IDisposable
         Assert.Null(ContentTags.Load(path).Find("other"));
         ContentTags.Load(path).Save("", "q-0");
         Assert.Null(ContentTags.Load(path).Find(""));
+    }
+
+    [Fact]
+    public void With_the_record_a_step_edit_reads_none_of_the_dependencies_and_gets_the_tag_a_full_read_gives()
+    {
+        var library = _dir.Combine("library");
+        Directory.CreateDirectory(Path.Combine(library, "quetzal"));
+        File.WriteAllText(Path.Combine(library, "quetzal", "__init__.py"), "x = 1\n");
+        var model = Model();
+        File.WriteAllText(Path.Combine(model, "Dockerfile"), ContainerFiles.Dockerfile(new ContainerSettings { SdkVersion = "1", BaseImage = "b", HasLibrary = true }));
+        foreach (var folder in new[] { library, model })
+            foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-5));
+        var path = _dir.Combine("obj", "content-tags.tsv");
+
+        var first = BuildContext.Create(model, Handler, library, null, ContentTags.Load(path));
+        var tag = first.ContentTag;
+        Assert.True(first.Stages!.DependenciesRead);
+
+        var step = Path.Combine(model, "steps", "loaded_links.py");
+        File.AppendAllText(step, "\n# tuned\n");
+        File.SetLastWriteTimeUtc(step, DateTime.UtcNow.AddMinutes(-1));
+        var edited = BuildContext.Create(model, Handler, library, null, ContentTags.Load(path));
+        Assert.NotEqual(tag, edited.ContentTag);
+        Assert.False(edited.Stages!.DependenciesRead);
+        Assert.Equal(first.Stages.DependenciesHash, edited.Stages.DependenciesHash);
+        // The record only spares the reading: the tag is the one a full read gives.
+        Assert.Equal(BuildContext.Create(model, Handler, library).ContentTag, edited.ContentTag);
+
+        var module = Path.Combine(library, "quetzal", "__init__.py");
+        File.AppendAllText(module, "y = 2\n");
+        File.SetLastWriteTimeUtc(module, DateTime.UtcNow.AddMinutes(-1));
+        var fixedLibrary = BuildContext.Create(model, Handler, library, null, ContentTags.Load(path));
+        Assert.NotEqual(first.Stages.DependenciesHash, fixedLibrary.Stages!.DependenciesHash);
+        Assert.True(fixedLibrary.Stages.DependenciesRead);
     }
 }
