@@ -292,14 +292,21 @@ public sealed class BuildContextTests : IDisposable
         return (names, texts);
     }
 
-    [Fact]
-    public void The_generated_dockerfile_builds_in_two_stages_whose_dependencies_do_not_change_with_the_models_code()
+    /// <summary>The template's model with the generated Dockerfile of a model with a library, and a one-module library.</summary>
+    private (string Model, string Library) ModelWithLibrary()
     {
         var library = _dir.Combine("library");
         Directory.CreateDirectory(Path.Combine(library, "quetzal"));
         File.WriteAllText(Path.Combine(library, "quetzal", "__init__.py"), "x = 1\n");
         var model = Model();
         File.WriteAllText(Path.Combine(model, "Dockerfile"), ContainerFiles.Dockerfile(new ContainerSettings { SdkVersion = "1", BaseImage = "b", HasLibrary = true }));
+        return (model, library);
+    }
+
+    [Fact]
+    public void The_generated_dockerfile_builds_in_two_stages_whose_dependencies_do_not_change_with_the_models_code()
+    {
+        var (model, library) = ModelWithLibrary();
         var staged = BuildContext.Create(model, Handler, library).Stages!;
 
         // The dependencies: the Dockerfile up to the model's COPY, the requirements, the library, the runner; no model code.
@@ -362,11 +369,7 @@ public sealed class BuildContextTests : IDisposable
     [Fact]
     public void With_the_record_a_step_edit_reads_none_of_the_dependencies_and_gets_the_tag_a_full_read_gives()
     {
-        var library = _dir.Combine("library");
-        Directory.CreateDirectory(Path.Combine(library, "quetzal"));
-        File.WriteAllText(Path.Combine(library, "quetzal", "__init__.py"), "x = 1\n");
-        var model = Model();
-        File.WriteAllText(Path.Combine(model, "Dockerfile"), ContainerFiles.Dockerfile(new ContainerSettings { SdkVersion = "1", BaseImage = "b", HasLibrary = true }));
+        var (model, library) = ModelWithLibrary();
         foreach (var folder in new[] { library, model })
             foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-5));
         var path = _dir.Combine("obj", "content-tags.tsv");
