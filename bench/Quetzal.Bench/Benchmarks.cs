@@ -193,6 +193,7 @@ public static class Benchmarks
     /// <summary>The inner loop's rows alone (a quicker look while working on the publish).</summary>
     public static int InnerLoopOnly(string repository, string work, int runs)
     {
+        (repository, work) = (Path.GetFullPath(repository), Path.GetFullPath(work));
         Directory.CreateDirectory(work);
         var rows = new List<Row>();
         InnerLoopBenchmarks(rows, repository, work, runs);
