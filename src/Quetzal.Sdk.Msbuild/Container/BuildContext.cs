@@ -77,7 +77,11 @@ public sealed class BuildContext
     public int DataFiles { get; }
     public long DataBytes { get; }
 
-    /// <summary>A tag derived from everything the image is built from (Dockerfile and base image included): a hash of <see cref="Tar"/>.</summary>
+    /// <summary>
+    /// A tag derived from everything the image is built from (Dockerfile and base image included): for a Dockerfile of
+    /// the user's, a hash of <see cref="Tar"/>; for the generated one, of the dependencies' hash and the model's files
+    /// (<see cref="StagedBuild.ContentTag"/>).
+    /// </summary>
     public string ContentTag => _contentTag.Value;
 
     /// <param name="record">Where the dependencies' hash is kept by their files' fingerprint (see <see cref="ContentTags"/>); null: nowhere.</param>
@@ -141,8 +145,8 @@ public sealed class BuildContext
         if (archive && library.Count > 0) entries.Add(ContainerFiles.LibraryArchive);
         entries.Sort(StringComparer.Ordinal);
 
-        // The files of `selected` (a Dockerfile's text in place of the file's when given), then the library as one archive when asked.
-        ReadOnlyMemory<byte> PackSome(IReadOnlyCollection<KeyValuePair<string, string>> selected, string? dockerfileText, bool withLibrary)
+        // The files of `selected` (another Dockerfile's text in place of the file's when given), then the library as one archive when asked.
+        ReadOnlyMemory<byte> PackSome(IReadOnlyCollection<KeyValuePair<string, string>> selected, string? dockerfileInstead, bool withLibrary)
         {
             static long Capacity(IEnumerable<long> lengths) => lengths.Sum(l => l + 1024 + 511) + (64 << 10);
             var libraryStats = library.Keys.Select(k => stats[$"{ContainerFiles.SdkContextFolder}/library/{k}"].Size).ToList();
@@ -151,7 +155,7 @@ public sealed class BuildContext
             {
                 foreach (var (relative, path) in selected)
                 {
-                    if (relative == "Dockerfile" && dockerfileText is not null) WriteText(writer, relative, dockerfileText);
+                    if (relative == "Dockerfile" && dockerfileInstead is not null) WriteText(writer, relative, dockerfileInstead);
                     else Write(writer, relative, path, relative.StartsWith(ContainerFiles.ModelContextFolder + "/", StringComparison.Ordinal) ? relative[(ContainerFiles.ModelContextFolder.Length + 1)..] : relative);
                 }
                 if (withLibrary && archive && library.Count > 0)
