@@ -109,16 +109,17 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
         Exception? failure = null;
         try
         {
+            var fargate = request.Fargate is not null && request.Steps.HasFlag(PublishSteps.TaskDefinition);
+            var image = (request.Steps & (PublishSteps.Image | PublishSteps.Lambda)) != 0 || fargate;
             if ((request.Steps & ~PublishSteps.Scenarios) != 0)
             {
                 // The image's context is read from disk while AWS answers (its step needs it once the repository is known).
-                if ((request.Steps & (PublishSteps.Image | PublishSteps.Lambda | PublishSteps.TaskDefinition)) != 0) _ = context.ImageContext;
+                if (image) _ = context.ImageContext;
                 context.Repository = await clients.Ecr.DescribeRepositoryAsync(request.Names.RepositoryName, cancellation);
                 if (context.Repository is null) errors.Add(Codes.RepositoryMissing.Create(null, request.Names.RepositoryName));
                 else context.Account = new AwsAccount(clients.Region, context.Repository.RegistryId);
             }
-            var fargate = request.Fargate is not null && request.Steps.HasFlag(PublishSteps.TaskDefinition);
-            if (context.Repository is not null && ((request.Steps & (PublishSteps.Image | PublishSteps.Lambda)) != 0 || fargate)) await Plan(new ImageStep());
+            if (context.Repository is not null && image) await Plan(new ImageStep());
             if (request.Steps.HasFlag(PublishSteps.Lambda)) await Plan(new LambdaStep());
             if (fargate) await Plan(new TaskDefinitionStep());
             if (request.Steps.HasFlag(PublishSteps.StateMachine)) await Plan(new StateMachineStep());
