@@ -10,6 +10,9 @@ public interface IImageEngine : IDisposable
 {
     Task EnsureAvailableAsync(CancellationToken cancellation);
     Task BuildAsync(BuildContext context, string imageName, CancellationToken cancellation);
+
+    /// <summary>Builds the dependencies of a staged context (<see cref="StagedBuild"/>) as <paramref name="imageName"/>, unless the engine has that image.</summary>
+    Task BuildDependenciesAsync(BuildContext context, string imageName, CancellationToken cancellation);
     Task PushAsync(string localImage, string repositoryUri, string tag, RegistryCredentials credentials, CancellationToken cancellation);
 }
 
@@ -61,15 +64,22 @@ public sealed class ImageBuilder : IImageEngine
             return;
         }
         var dependencies = staged.DependenciesImage(imageName);
-        if (!await HasImageAsync(dependencies, cancellation))
-        {
-            _log.Detail($"  dependencies: {dependencies}");
-            using var tar = BuildContext.Open(staged.Dependencies);
-            await BuildAsync(context, tar, dependencies, cancellation);
-        }
-        else _log.Detail($"  dependencies: {dependencies} (the engine has them)");
+        await BuildDependenciesAsync(context, dependencies, cancellation);
         using var model = BuildContext.Open(staged.Model(dependencies));
         await BuildAsync(context, model, imageName, cancellation);
+    }
+
+    public async Task BuildDependenciesAsync(BuildContext context, string imageName, CancellationToken cancellation)
+    {
+        var staged = context.Stages ?? throw new InvalidOperationException("the context is not staged");
+        if (await HasImageAsync(imageName, cancellation))
+        {
+            _log.Detail($"  dependencies: {imageName} (the engine has them)");
+            return;
+        }
+        _log.Detail($"  dependencies: {imageName}");
+        using var tar = BuildContext.Open(staged.Dependencies);
+        await BuildAsync(context, tar, imageName, cancellation);
     }
 
     private async Task<bool> HasImageAsync(string image, CancellationToken cancellation)

@@ -5,7 +5,6 @@ using Quetzal.Sdk.Aws;
 
 namespace Quetzal.Sdk.Container;
 
-/// <summary>The registry's own HTTP API (the Docker Registry API that ECR speaks): which digest a tag names, and tagging a digest.</summary>
 /// <summary>An error the registry answered (after retries); <see cref="Diagnostics.Failures"/> says it as QTZ3007.</summary>
 public sealed class RegistryException(string registry, string operation, string status, string answer)
     : Exception($"{registry} answered {status} to {operation}")
@@ -21,8 +20,24 @@ public interface IImageRegistry : IDisposable
 {
     Task<RegistryClient.Manifest?> HeadManifestAsync(string repository, string reference, CancellationToken cancellation);
     Task<(bool Tagged, string Refusal)> TagAsync(string repository, string digest, string tag, CancellationToken cancellation);
+
+    /// <summary>The manifest a tag or digest names, with its bytes, or null when the registry does not have it.</summary>
+    Task<RegistryClient.ManifestContent?> GetManifestAsync(string repository, string reference, CancellationToken cancellation);
+
+    /// <summary>A blob's bytes (an image's config: small).</summary>
+    Task<byte[]> GetBlobAsync(string repository, string digest, CancellationToken cancellation);
+
+    /// <summary>Uploads a blob under its digest (the registry checks the digest against the bytes).</summary>
+    Task PutBlobAsync(string repository, string digest, ReadOnlyMemory<byte> content, CancellationToken cancellation);
+
+    /// <summary>Puts a manifest under a tag; returns the digest the registry gives it.</summary>
+    Task<string> PutManifestAsync(string repository, string tag, byte[] manifest, string mediaType, CancellationToken cancellation);
 }
 
+/// <summary>
+/// The registry's own HTTP API (the Docker Registry HTTP API V2, which ECR speaks): which digest a tag names, tagging
+/// a digest, and the few reads and writes that add a layer to an image without a Docker engine (<see cref="ImageAppend"/>).
+/// </summary>
 public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageHandler? handler = null) : IImageRegistry
 {
     private static readonly string[] ManifestTypes =
@@ -36,6 +51,11 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
     public sealed record Manifest(string Digest, string MediaType)
     {
         public bool IsIndex => MediaType.Contains("index", StringComparison.Ordinal) || MediaType.Contains("manifest.list", StringComparison.Ordinal);
+    }
+
+    public sealed record ManifestContent(string Digest, string MediaType, byte[] Bytes)
+    {
+        public Manifest Manifest => new(Digest, MediaType);
     }
 
     /// <summary>The manifest a tag or digest names, or null when the registry does not have it.</summary>
@@ -76,14 +96,98 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
 
     private HttpRequestMessage Request(HttpMethod method, string repository, string reference)
     {
-        var request = new HttpRequestMessage(method, new Uri(credentials.Endpoint, $"/v2/{repository}/manifests/{reference}"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.UserName}:{credentials.Password}")));
+        var request = Authorized(method, new Uri(credentials.Endpoint, $"/v2/{repository}/manifests/{reference}"));
         foreach (var type in ManifestTypes) request.Headers.Accept.ParseAdd(type);
         return request;
     }
 
-    /// <summary>Sends a request made afresh for each attempt; 5xx answers and dropped connections are tried up to 4 times.</summary>
-    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, CancellationToken cancellation)
+    /// <summary>A request with the registry's login, which only goes to the registry itself (a blob read may be redirected to storage: the redirect carries no login).</summary>
+    private HttpRequestMessage Authorized(HttpMethod method, Uri uri)
+    {
+        var request = new HttpRequestMessage(method, uri);
+        if (string.Equals(uri.Authority, credentials.Endpoint.Authority, StringComparison.OrdinalIgnoreCase))
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.UserName}:{credentials.Password}")));
+        return request;
+    }
+
+    public async Task<ManifestContent?> GetManifestAsync(string repository, string reference, CancellationToken cancellation)
+    {
+        using var response = await SendAsync(() => Request(HttpMethod.Get, repository, reference), cancellation);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        await EnsureAsync(response, $"GET {repository}:{reference}", cancellation);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellation);
+        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        if (response.Headers.TryGetValues("Docker-Content-Digest", out var values) && values.First() != digest && reference.StartsWith("sha256:", StringComparison.Ordinal))
+            throw new RegistryException(credentials.Registry, $"GET {repository}:{reference}", "a manifest whose bytes do not match its digest", "");
+        return new ManifestContent(digest, response.Content.Headers.ContentType?.MediaType ?? "", bytes);
+    }
+
+    public async Task<byte[]> GetBlobAsync(string repository, string digest, CancellationToken cancellation)
+    {
+        using var response = await SendAsync(() => Authorized(HttpMethod.Get, new Uri(credentials.Endpoint, $"/v2/{repository}/blobs/{digest}")), cancellation);
+        await EnsureAsync(response, $"GET {repository} blob {digest}", cancellation);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellation);
+        if ("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)) != digest)
+            throw new RegistryException(credentials.Registry, $"GET {repository} blob {digest}", "a blob whose bytes do not match its digest", "");
+        return bytes;
+    }
+
+    /// <summary>
+    /// A monolithic upload: POST opens it, one PUT sends the bytes with their digest. Every registry of the Docker and
+    /// OCI specifications takes it, ECR included (ECR's chunked PATCH answers 201 and drops later chunks).
+    /// </summary>
+    public async Task PutBlobAsync(string repository, string digest, ReadOnlyMemory<byte> content, CancellationToken cancellation)
+    {
+        var operation = $"upload of {digest} to {repository}";
+        using var response = await SendAsync(() =>
+        {
+            // Each attempt opens its own upload: a location is good for one upload only.
+            var open = Authorized(HttpMethod.Post, new Uri(credentials.Endpoint, $"/v2/{repository}/blobs/uploads/"));
+            open.Content = new ByteArrayContent([]);
+            return open;
+        }, cancellation, async (opened, token) =>
+        {
+            await EnsureAsync(opened, operation, token);
+            var location = opened.Headers.Location ?? throw new RegistryException(credentials.Registry, operation, "no upload location", "");
+            var target = location.IsAbsoluteUri ? location : new Uri(credentials.Endpoint, location);
+            var put = new UriBuilder(target);
+            put.Query = (put.Query.TrimStart('?') is { Length: > 0 } query ? query + "&" : "") + "digest=" + Uri.EscapeDataString(digest);
+            var request = Authorized(HttpMethod.Put, put.Uri);
+            request.Content = new ReadOnlyMemoryContent(content);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            return request;
+        });
+        await EnsureAsync(response, operation, cancellation);
+    }
+
+    public async Task<string> PutManifestAsync(string repository, string tag, byte[] manifest, string mediaType, CancellationToken cancellation)
+    {
+        using var response = await SendAsync(() =>
+        {
+            var request = Authorized(HttpMethod.Put, new Uri(credentials.Endpoint, $"/v2/{repository}/manifests/{tag}"));
+            request.Content = new ByteArrayContent(manifest);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+            return request;
+        }, cancellation);
+        await EnsureAsync(response, $"PUT {repository}:{tag}", cancellation);
+        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(manifest));
+        return response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : digest;
+    }
+
+    private async Task EnsureAsync(HttpResponseMessage response, string operation, CancellationToken cancellation)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var answer = Truncate(await response.Content.ReadAsStringAsync(cancellation));
+        throw new RegistryException(credentials.Registry, operation, $"{(int)response.StatusCode} {response.ReasonPhrase}", answer);
+    }
+
+    /// <summary>
+    /// Sends a request made afresh for each attempt; 5xx answers and dropped connections are tried up to 4 times.
+    /// With <paramref name="then"/>, a second request made from the first's answer is part of the attempt (an upload's
+    /// POST and PUT are tried again together).
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, CancellationToken cancellation,
+        Func<HttpResponseMessage, CancellationToken, Task<HttpRequestMessage>>? then = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -91,6 +195,12 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
             try
             {
                 var response = await _http.SendAsync(request, cancellation);
+                if (then is not null && response.IsSuccessStatusCode)
+                {
+                    using var first = response;
+                    using var next = await then(first, cancellation);
+                    response = await _http.SendAsync(next, cancellation);
+                }
                 if ((int)response.StatusCode < 500 || attempt >= 4) return response;
                 response.Dispose();
             }

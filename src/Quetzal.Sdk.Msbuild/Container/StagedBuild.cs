@@ -27,6 +27,7 @@ public sealed class StagedBuild
     private readonly Func<string, ReadOnlyMemory<byte>> _model;
     private readonly ContentTags? _record;
     private readonly Lazy<string> _hash;
+    private readonly Lazy<ReadOnlyMemory<byte>> _modelTar;
 
     internal StagedBuild(string fingerprint, Func<ReadOnlyMemory<byte>> dependencies, Func<string, ReadOnlyMemory<byte>> model, ContentTags? record)
     {
@@ -42,6 +43,7 @@ public sealed class StagedBuild
             _record?.Save(key, hash);
             return hash;
         });
+        _modelTar = new(() => _model($"deps-{DependenciesHash}"));
     }
 
     /// <summary>The dependencies' context: the Dockerfile without the model's COPY, the requirements, the library, the runner (read when asked for).</summary>
@@ -54,14 +56,26 @@ public sealed class StagedBuild
     public string DependenciesHash => _hash.Value;
 
     /// <summary>The image's content tag: a hash of the dependencies' hash and the model's files.</summary>
-    public string ContentTag => "q-" + Convert.ToHexStringLower(SHA256.HashData(Model($"deps-{DependenciesHash}").Span))[..16];
+    public string ContentTag => "q-" + Convert.ToHexStringLower(SHA256.HashData(_modelTar.Value.Span))[..16];
+
+    /// <summary>The dependencies' tag in the model's repository (<c>deps-&lt;hash&gt;</c>).</summary>
+    public string DependenciesTag => $"deps-{DependenciesHash}";
+
+    /// <summary>The instruction the model's layer stands for, as the image's history records it.</summary>
+    public string ModelInstruction => ModelCopy;
+
+    /// <summary>
+    /// The model's layer (an uncompressed tar) as the model's COPY makes it: the model's files under
+    /// <paramref name="taskRoot"/> (see <see cref="ImageAppend"/>).
+    /// </summary>
+    public ReadOnlyMemory<byte> ModelLayer(string taskRoot) => ImageAppend.Layer(_modelTar.Value, ContainerFiles.ModelContextFolder + "/", taskRoot);
 
     /// <summary>The dependencies' image for an image named <paramref name="imageName"/> (repository:tag).</summary>
     public string DependenciesImage(string imageName)
     {
         var colon = imageName.LastIndexOf(':');
         var repository = colon > imageName.LastIndexOf('/') ? imageName[..colon] : imageName;
-        return $"{repository}:deps-{DependenciesHash}";
+        return $"{repository}:{DependenciesTag}";
     }
 
     /// <summary>The model's context: a Dockerfile FROM <paramref name="dependenciesImage"/> that copies the model's files, and those files.</summary>

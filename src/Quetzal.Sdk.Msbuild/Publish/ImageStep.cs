@@ -24,7 +24,7 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
         if (build.DataFiles > 0)
             context.Log.Warning(Codes.DataInImage.Create(Path.Combine(request.ModelDirectory, ".dockerignore"),
                 ContextRules.For(request.ModelDirectory, request.ScenariosDirectory, request.SdkState).ScenariosFolder + "/", build.DataFiles, Bytes.Format(build.DataBytes)));
-        var login = await context.Clients.Ecr.GetAuthorizationTokenAsync(cancellation);
+        var login = (await context.Clients.Ecr.GetAuthorizationTokenAsync(cancellation)).At(repository.Uri);
         using var registry = context.Clients.Registry(login);
         var path = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];
         // The tag these very files had before (no file read), if the registry has it; else the files' hash, read now.
@@ -66,17 +66,9 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
         var image = plan.Existing;
         if (image is null)
         {
-            var engine = context.Clients.Engine;
-            await engine.EnsureAvailableAsync(cancellation);
-            var local = $"{request.Names.RepositoryName}:{plan.Context.ContentTag}";
-            context.Log.Info(plan.Context.Stages is null
-                ? $"Building image {local} ({plan.Context.Entries.Count} files, {Bytes.Format(plan.Context.FileBytes)} of context)"
-                : $"Building image {local} (the model's files on its dependencies' image, built first if the engine does not have it)");
-            await engine.BuildAsync(plan.Context, local, cancellation);
-            context.Log.Info($"Pushing {repository.Uri}:{plan.Context.ContentTag}");
-            await engine.PushAsync(local, repository.Uri, plan.Context.ContentTag, plan.Login, cancellation);
-            image = await registry.HeadManifestAsync(plan.RepositoryPath, plan.Context.ContentTag, cancellation)
-                ?? throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the registry does not show the pushed tag");
+            image = plan.Context.Stages is { } staged
+                ? await PushStagedAsync(context, plan, registry, staged, cancellation)
+                : await BuildAndPushAsync(context, plan, registry, cancellation);
             if (image.IsIndex)
                 throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the tag names an image index; Lambda needs a single-platform image manifest");
             context.ImageUri = $"{repository.Uri}@{image.Digest}";
@@ -89,5 +81,61 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
             tagged = $"; tagged {request.ImageTag}";
         }
         return [plan.Existing is null ? $"Image: pushed {context.ImageUri}{tagged}" : $"Image: unchanged ({context.ImageUri}){tagged}"];
+    }
+
+    /// <summary>A Dockerfile of the user's: built by the engine as written, and pushed.</summary>
+    private static async Task<RegistryClient.Manifest> BuildAndPushAsync(PublishContext context, Plan plan, IImageRegistry registry, CancellationToken cancellation)
+    {
+        var engine = context.Clients.Engine;
+        await engine.EnsureAvailableAsync(cancellation);
+        var tag = plan.Context.ContentTag;
+        var local = $"{context.Request.Names.RepositoryName}:{tag}";
+        context.Log.Info($"Building image {local} ({plan.Context.Entries.Count} files, {Bytes.Format(plan.Context.FileBytes)} of context)");
+        await engine.BuildAsync(plan.Context, local, cancellation);
+        context.Log.Info($"Pushing {plan.Repository.Uri}:{tag}");
+        await engine.PushAsync(local, plan.Repository.Uri, tag, plan.Login, cancellation);
+        return await registry.HeadManifestAsync(plan.RepositoryPath, tag, cancellation)
+            ?? throw new QuetzalException(Codes.ImagePushFailed, plan.Repository.Uri, "the registry does not show the pushed tag");
+    }
+
+    /// <summary>
+    /// The generated Dockerfile: its dependencies' image is built and pushed by the engine only when the registry does
+    /// not have it yet (a first publish, a library or requirements change); the model's layer is added to it in the
+    /// registry (<see cref="ImageAppend"/>), so that a step edit needs no engine and sends kilobytes.
+    /// </summary>
+    private static async Task<RegistryClient.Manifest> PushStagedAsync(PublishContext context, Plan plan, IImageRegistry registry, StagedBuild staged, CancellationToken cancellation)
+    {
+        var repository = plan.Repository;
+        var dependencies = await registry.GetManifestAsync(plan.RepositoryPath, staged.DependenciesTag, cancellation);
+        if (dependencies is null)
+        {
+            var engine = context.Clients.Engine;
+            await engine.EnsureAvailableAsync(cancellation);
+            var local = $"{context.Request.Names.RepositoryName}:{staged.DependenciesTag}";
+            context.Log.Info($"Building the image's dependencies {local} (base image, requirements, library, runner)");
+            await engine.BuildDependenciesAsync(plan.Context, local, cancellation);
+            context.Log.Info($"Pushing {repository.Uri}:{staged.DependenciesTag}");
+            await engine.PushAsync(local, repository.Uri, staged.DependenciesTag, plan.Login, cancellation);
+            dependencies = await registry.GetManifestAsync(plan.RepositoryPath, staged.DependenciesTag, cancellation)
+                ?? throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry does not show the pushed tag {staged.DependenciesTag}");
+        }
+        else context.Log.Detail($"  dependencies: {repository.Uri}:{staged.DependenciesTag} (the registry has them)");
+        if (dependencies.Manifest.IsIndex)
+            throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"{staged.DependenciesTag} names an image index; Lambda needs a single-platform image manifest");
+        var tag = plan.Context.ContentTag;
+        context.Log.Info($"Pushing {repository.Uri}:{tag} (the model's files on {staged.DependenciesTag})");
+        try
+        {
+            var digest = await ImageAppend.PushAsync(registry, plan.RepositoryPath, dependencies, staged, tag, cancellation);
+            return new RegistryClient.Manifest(digest, dependencies.MediaType);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"{staged.DependenciesTag}: {e.Message}");
+        }
+        catch (RegistryException e)
+        {
+            throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry answered {e.Status} to the {e.Operation}{(e.Answer.Length > 0 ? ": " + e.Answer : "")}");
+        }
     }
 }

@@ -54,10 +54,15 @@ public sealed class LayerTests(PackedPackages packages) : IDisposable
             : new Dictionary<string, long>();
     }
 
-    /// <summary>Each layer's files, read from the image the engine saves (`docker save`'s tar, through the Engine API).</summary>
+    /// <summary>
+    /// Each layer's files, read from the image as the engine pulls it from the registry (the model's layer is added in
+    /// the registry, so the engine never had the image) and saves it (`docker save`'s tar, through the Engine API).
+    /// </summary>
     private static async Task<List<List<string>>> Layers(string image)
     {
         using var docker = new DockerClientConfiguration(new Uri(Quetzal.Sdk.Container.ImageBuilder.DefaultEndpoint)).CreateClient();
+        await docker.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = image },
+            new AuthConfig { Username = "AWS", Password = LocalStack.RegistryToken, ServerAddress = LocalStack.Registry }, new Progress<JSONMessage>(), default);
         var file = Path.GetTempFileName();
         try
         {

@@ -366,7 +366,8 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.True(planned.Succeeded, planned.ToString());
         Assert.Contains($"Lambda: would delete {_name}", planned.Output);
         Assert.Contains($"S3: would delete 7 objects and versions of {_name}", planned.Output);
-        Assert.Contains($"ECR: would delete 1 images of {_name}", planned.Output);
+        // The model's image and its dependencies' image.
+        Assert.Contains($"ECR: would delete 2 images of {_name}", planned.Output);
         Assert.NotNull(await lambda.GetFunctionAsync(_name, default));
         Assert.Equal(7, (await Objects(_name)).Count);
 
@@ -634,7 +635,23 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         using var lambda = new LambdaClient(_aws);
         var image = (await lambda.GetFunctionAsync(_name, default))!.ImageUri;
         Assert.StartsWith($"127.0.0.1:{registry.Port}/{_name}@sha256:", image);
-        Assert.Single(await RegistryTags());
+        // The dependencies' image (pushed by the engine) and the model's (its layer added through the registry's API).
+        var tags = await RegistryTags();
+        Assert.Equal(2, tags.Length);
+        Assert.Single(tags, t => t.StartsWith("deps-", StringComparison.Ordinal));
+        Assert.Single(tags, t => t.StartsWith("q-", StringComparison.Ordinal));
+
+        // A step edit adds the model's layer without the engine: the SDK's own uploads meet the same faults and retry them.
+        ChangeImageAndWorkflow();
+        registry.Add(new(IsLayerUpload, new FaultProxy.Reset(), Times: 1));
+        registry.Add(new(IsLayerUpload, new FaultProxy.Status(503, "UNAVAILABLE"), Times: 1));
+        var edited = Publish();
+        Assert.True(edited.Succeeded, edited.ToString());
+        Assert.DoesNotContain("Building", edited.Output);
+        Assert.Equal(4, registry.Faults.Count);
+        var image2 = (await lambda.GetFunctionAsync(_name, default))!.ImageUri!;
+        Assert.NotEqual(image, image2);
+        Assert.Equal(image2[(image2.IndexOf('@') + 1)..], await TagDigest((await RegistryTags()).Single(t => t.StartsWith("q-", StringComparison.Ordinal) && !tags.Contains(t))));
     }
 
     [StackFact]

@@ -35,6 +35,8 @@ public sealed class FakeAws : IAwsClients
     public HashSet<string> Buckets { get; } = new();
     /// <summary>Registry: repository path → tag or digest → manifest.</summary>
     public Dictionary<string, Dictionary<string, RegistryClient.Manifest>> Registry_ { get; } = new();
+    /// <summary>Registry: digest → the bytes of a blob (config, layer) or manifest.</summary>
+    public Dictionary<string, byte[]> RegistryBlobs { get; } = new();
     public Dictionary<string, FunctionState> Functions { get; } = new();
     public Dictionary<string, (string Definition, string Role)> StateMachines { get; } = new();
     /// <summary>Bucket/key → bytes.</summary>
@@ -111,31 +113,75 @@ public sealed class FakeAws : IAwsClients
             return Task.FromResult((true, ""));
         }
 
+        public Task<RegistryClient.ManifestContent?> GetManifestAsync(string repository, string reference, CancellationToken cancellation)
+            => Task.FromResult(aws.Registry_.GetValueOrDefault(repository)?.GetValueOrDefault(reference) is { } manifest
+                ? new RegistryClient.ManifestContent(manifest.Digest, manifest.MediaType, aws.RegistryBlobs[manifest.Digest]) : null);
+
+        public Task<byte[]> GetBlobAsync(string repository, string digest, CancellationToken cancellation) => Task.FromResult(aws.RegistryBlobs[digest]);
+
+        public Task PutBlobAsync(string repository, string digest, ReadOnlyMemory<byte> content, CancellationToken cancellation)
+        {
+            Assert.Equal(digest, ImageAppend.Digest(content.Span));
+            lock (aws.RegistryBlobs) aws.RegistryBlobs[digest] = content.ToArray();
+            return Task.CompletedTask;
+        }
+
+        public Task<string> PutManifestAsync(string repository, string tag, byte[] manifest, string mediaType, CancellationToken cancellation)
+        {
+            aws.Write($"registry:put {repository}:{tag}");
+            var digest = ImageAppend.Digest(manifest);
+            foreach (var layer in System.Text.Json.Nodes.JsonNode.Parse(manifest)!["layers"]!.AsArray().Append(System.Text.Json.Nodes.JsonNode.Parse(manifest)!["config"]))
+                Assert.True(aws.RegistryBlobs.ContainsKey((string)layer!["digest"]!), $"the manifest names {layer!["digest"]}, which the registry does not have");
+            aws.RegistryBlobs[digest] = manifest;
+            aws.Store(repository, tag, new RegistryClient.Manifest(digest, mediaType));
+            return Task.FromResult(digest);
+        }
+
         public void Dispose() { }
+    }
+
+    private void Store(string repository, string tag, RegistryClient.Manifest manifest)
+    {
+        if (!Registry_.TryGetValue(repository, out var tags)) Registry_[repository] = tags = new();
+        tags[tag] = manifest;
+        tags[manifest.Digest] = manifest;
     }
 
     private sealed class FakeEngine(FakeAws aws) : IImageEngine
     {
+        /// <summary>Local image → the digest of its one layer's content.</summary>
         private readonly Dictionary<string, string> _built = new();
 
         public Task EnsureAvailableAsync(CancellationToken cancellation) => Task.CompletedTask;
 
-        public Task BuildAsync(BuildContext context, string imageName, CancellationToken cancellation)
+        public Task BuildAsync(BuildContext context, string imageName, CancellationToken cancellation) => Build(context.Tar, imageName);
+
+        public Task BuildDependenciesAsync(BuildContext context, string imageName, CancellationToken cancellation)
+            => _built.ContainsKey(imageName) ? Task.CompletedTask : Build(context.Stages!.Dependencies, imageName);
+
+        private Task Build(ReadOnlyMemory<byte> tar, string imageName)
         {
             if (aws.BuildFailure is { } failure) throw new QuetzalException(Codes.ImageBuildFailed, failure);
             aws.Write($"docker:build {imageName}");
-            _built[imageName] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(context.Tar.Span));
+            _built[imageName] = ImageAppend.Digest(tar.Span);
             return Task.CompletedTask;
         }
 
+        /// <summary>Puts a one-layer image (its layer stands for the context built) with a Lambda base image's environment.</summary>
         public Task PushAsync(string localImage, string repositoryUri, string tag, RegistryCredentials credentials, CancellationToken cancellation)
         {
             aws.Write($"docker:push {repositoryUri}:{tag}");
             var path = repositoryUri[(repositoryUri.IndexOf('/') + 1)..];
-            var manifest = new RegistryClient.Manifest(_built[localImage], "application/vnd.docker.distribution.manifest.v2+json");
-            if (!aws.Registry_.TryGetValue(path, out var tags)) aws.Registry_[path] = tags = new();
-            tags[tag] = manifest;
-            tags[manifest.Digest] = manifest;
+            var layer = System.Text.Encoding.UTF8.GetBytes(_built[localImage]);
+            var config = System.Text.Encoding.UTF8.GetBytes($$"""{"architecture":"amd64","os":"linux","created":"2026-01-01T00:00:00Z","config":{"Env":["LAMBDA_TASK_ROOT=/var/task"],"Cmd":["quetzal_handler.handler"]},"rootfs":{"type":"layers","diff_ids":["{{_built[localImage]}}"]},"history":[{"created_by":"build"}]}""");
+            var manifest = System.Text.Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":{{config.Length}},"digest":"{{ImageAppend.Digest(config)}}"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":{{layer.Length}},"digest":"{{ImageAppend.Digest(layer)}}"}]}""");
+            lock (aws.RegistryBlobs)
+            {
+                aws.RegistryBlobs[ImageAppend.Digest(layer)] = layer;
+                aws.RegistryBlobs[ImageAppend.Digest(config)] = config;
+                aws.RegistryBlobs[ImageAppend.Digest(manifest)] = manifest;
+            }
+            aws.Store(path, tag, new RegistryClient.Manifest(ImageAppend.Digest(manifest), "application/vnd.docker.distribution.manifest.v2+json"));
             return Task.CompletedTask;
         }
 

@@ -104,6 +104,46 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.NotEqual(before, aws.Functions[Name].ImageUri);
     }
 
+    [Fact]
+    public async Task With_the_generated_dockerfile_the_engine_builds_the_dependencies_once_and_a_step_edit_adds_the_models_layer_in_the_registry()
+    {
+        var settings = new Quetzal.Sdk.Container.ContainerSettings { SdkVersion = "1", BaseImage = "b" };
+        File.WriteAllText(Path.Combine(_model, "Dockerfile"), Quetzal.Sdk.Container.ContainerFiles.Dockerfile(settings));
+        var aws = new FakeAws().WithInfrastructure(Name);
+        List<string> Deployment() => aws.Writes.Where(w => !w.StartsWith("s3:", StringComparison.Ordinal)).ToList();
+
+        // First: the engine builds and pushes the dependencies; the model's image is put in the registry; then the Lambda.
+        await Publish(aws, Request());
+        var first = Deployment();
+        Assert.Matches($"^docker:build {Name}:deps-[0-9a-f]{{16}}$", first[0]);
+        Assert.Matches($"^docker:push registry.local/{Name}:deps-[0-9a-f]{{16}}$", first[1]);
+        Assert.Matches($"^registry:put {Name}:q-[0-9a-f]{{16}}$", first[2]);
+        Assert.Equal($"lambda:CreateFunction {Name}", first[3]);
+        var image = aws.Functions[Name].ImageUri!;
+        var manifest = JsonNode.Parse(aws.RegistryBlobs[image[(image.IndexOf('@') + 1)..]])!;
+        var layers = manifest["layers"]!.AsArray();
+        Assert.Equal(2, layers.Count); // the dependencies' (one, in the fake engine) and the model's
+        using (var reader = new System.Formats.Tar.TarReader(new System.IO.Compression.GZipStream(new MemoryStream(aws.RegistryBlobs[(string)layers[1]!["digest"]!]), System.IO.Compression.CompressionMode.Decompress)))
+        {
+            var names = new List<string>();
+            while (reader.GetNextEntry() is { } entry) names.Add(entry.Name);
+            Assert.Contains("var/task/steps/loaded_links.py", names);
+        }
+
+        // A step edit: no engine at all; the registry gets the model's new image, then the Lambda points at it.
+        File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# edited\n");
+        aws.Writes.Clear();
+        await Publish(aws, Request());
+        Assert.Equal(["registry:put", "lambda:UpdateFunctionCode"], Deployment().Select(w => w.Split(' ')[0]));
+        Assert.NotEqual(image, aws.Functions[Name].ImageUri);
+
+        // A requirements change: new dependencies, built and pushed by the engine.
+        File.AppendAllText(Path.Combine(_model, "requirements.txt"), "\nshapely\n");
+        aws.Writes.Clear();
+        await Publish(aws, Request());
+        Assert.Equal(["docker:build", "docker:push", "registry:put", "lambda:UpdateFunctionCode"], Deployment().Select(w => w.Split(' ')[0]));
+    }
+
     private void Age(string folder, TimeSpan age)
     {
         foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(file, DateTime.UtcNow - age);
