@@ -47,6 +47,17 @@ public static class ImageAppend
         return await registry.PutManifestAsync(repository, tag, image.Manifest, image.ManifestMediaType, cancellation);
     }
 
+    /// <summary>
+    /// The linux/amd64 image of an index (what an engine with the containerd image store pushes: the image and its
+    /// attestations), or null when it has none.
+    /// </summary>
+    public static string? PlatformImage(byte[] index)
+    {
+        var manifests = JsonNode.Parse(index)?["manifests"] as JsonArray ?? [];
+        return manifests.Where(m => (string?)m?["platform"]?["os"] == "linux" && (string?)m?["platform"]?["architecture"] == "amd64")
+            .Select(m => (string?)m!["digest"]).FirstOrDefault();
+    }
+
     /// <summary>Where the model's files go: the config's LAMBDA_TASK_ROOT, else the root (the engine reads an unset variable as empty).</summary>
     public static string TaskRoot(byte[] config)
     {
@@ -106,41 +117,44 @@ public static class ImageAppend
 
     /// <summary>
     /// A layer of <paramref name="files"/> (a tar whose entries under <paramref name="prefix"/> are taken) under
-    /// <paramref name="target"/>: its folders (the target's and each file's, mode 755), then the files, in order.
+    /// <paramref name="target"/>: its folders first (the target's and each file's, mode 755), then the files in the
+    /// tar's order, their content copied once, from the tar to the layer.
     /// </summary>
     internal static ReadOnlyMemory<byte> Layer(ReadOnlyMemory<byte> files, string prefix, string target)
     {
-        var entries = new List<(string Name, TarEntry Entry, byte[] Content)>();
-        using (var reader = new TarReader(BuildContext.Open(files)))
-            while (reader.GetNextEntry(copyData: true) is { } entry)
-            {
-                if (entry.EntryType != TarEntryType.RegularFile || !entry.Name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-                var content = new byte[entry.Length];
-                entry.DataStream?.ReadExactly(content);
-                entries.Add((entry.Name[prefix.Length..], entry, content));
-            }
         var root = target.Trim('/');
         string Full(string relative) => root.Length == 0 ? relative : $"{root}/{relative}";
         var folders = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var part in Parents(root + "/")) folders.Add(part);
-        foreach (var (name, _, _) in entries)
-            foreach (var part in Parents(Full(name))) folders.Add(part);
+        long size = 0;
+        DateTimeOffset? time = null;
+        using (var reader = new TarReader(BuildContext.Open(files)))
+            while (reader.GetNextEntry() is { } entry)
+                if (entry.EntryType == TarEntryType.RegularFile && entry.Name.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    foreach (var part in Parents(Full(entry.Name[prefix.Length..]))) folders.Add(part);
+                    size += entry.Length + 1024;
+                    time ??= entry.ModificationTime;
+                }
 
-        var output = new MemoryStream(entries.Sum(e => e.Content.Length + 1024) + folders.Count * 512 + 2048);
+        var output = new MemoryStream((int)Math.Min(int.MaxValue, size + folders.Count * 512L + 2048));
         using (var writer = new TarWriter(output, TarEntryFormat.Gnu, leaveOpen: true))
         {
-            var time = entries.Count > 0 ? entries[0].Entry.ModificationTime : DateTimeOffset.UnixEpoch;
-            var items = folders.Select(f => (Name: f + "/", Content: (byte[]?)null, Mode: (UnixFileMode)0b111_101_101))
-                .Concat(entries.Select(e => (Name: Full(e.Name), Content: (byte[]?)e.Content, e.Entry.Mode)))
-                .OrderBy(i => i.Name.TrimEnd('/'), StringComparer.Ordinal);
-            foreach (var (name, content, mode) in items)
-            {
-                var entry = new GnuTarEntry(content is null ? TarEntryType.Directory : TarEntryType.RegularFile, name)
+            var stamp = time ?? DateTimeOffset.UnixEpoch;
+            foreach (var folder in folders)
+                writer.WriteEntry(new GnuTarEntry(TarEntryType.Directory, folder + "/")
                 {
-                    ModificationTime = time, AccessTime = time, ChangeTime = time, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = mode,
-                };
-                if (content is not null) entry.DataStream = new MemoryStream(content, writable: false);
-                writer.WriteEntry(entry);
+                    ModificationTime = stamp, AccessTime = stamp, ChangeTime = stamp, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b111_101_101,
+                });
+            using var reader = new TarReader(BuildContext.Open(files));
+            while (reader.GetNextEntry() is { } entry)
+            {
+                if (entry.EntryType != TarEntryType.RegularFile || !entry.Name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                writer.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, Full(entry.Name[prefix.Length..]))
+                {
+                    ModificationTime = entry.ModificationTime, AccessTime = entry.ModificationTime, ChangeTime = entry.ModificationTime,
+                    Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = entry.Mode, DataStream = entry.DataStream,
+                });
             }
         }
         return output.GetBuffer().AsMemory(0, (int)output.Length);

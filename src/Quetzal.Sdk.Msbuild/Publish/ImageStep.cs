@@ -120,8 +120,14 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
                 ?? throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry does not show the pushed tag {staged.DependenciesTag}");
         }
         else context.Log.Detail($"  dependencies: {repository.Uri}:{staged.DependenciesTag} (the registry has them)");
+        // An engine with the containerd image store pushes an index (the image and its attestations): the model's
+        // image is made on its linux/amd64 image, and is a single image manifest, as Lambda needs.
         if (dependencies.Manifest.IsIndex)
-            throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"{staged.DependenciesTag} names an image index; Lambda needs a single-platform image manifest");
+            dependencies = ImageAppend.PlatformImage(dependencies.Bytes) is { } platform
+                ? await registry.GetManifestAsync(plan.RepositoryPath, platform, cancellation)
+                : null;
+        if (dependencies is null || dependencies.Manifest.IsIndex)
+            throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"{staged.DependenciesTag} names an image index without a linux/amd64 image; Lambda needs a single-platform image manifest");
         var tag = plan.Context.ContentTag;
         context.Log.Info($"Pushing {repository.Uri}:{tag} (the model's files on {staged.DependenciesTag})");
         try

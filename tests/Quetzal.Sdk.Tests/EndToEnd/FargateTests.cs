@@ -148,6 +148,7 @@ public sealed class FargateTests(PackedPackages packages) : IDisposable
         var image = (string)container["image"]!;
         var entryPoint = container["entryPoint"]!.AsArray().Select(e => (string)e!).ToArray();
         var taskEnvironment = container["environment"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string)e!["value"]!);
+        await LocalStack.PullAsync(image); // as ECS pulls it
 
         // What the backend's API passes as container overrides (run_task), on top of the task definition's environment.
         ProcessResult RunTask(string steps)
@@ -161,7 +162,7 @@ public sealed class FargateTests(PackedPackages packages) : IDisposable
                 ["AWS_REGION"] = "ca-central-1",
             };
             foreach (var (name, value) in variables) arguments.AddRange(["-e", $"{name}={value}"]);
-            arguments.Add(image); // pushed by this machine's engine, which knows it by that digest
+            arguments.Add(image);
             arguments.AddRange(entryPoint.Skip(1));
             return Processes.Run("docker", arguments, LocalStack.Environment_(), timeout: TimeSpan.FromMinutes(3));
         }

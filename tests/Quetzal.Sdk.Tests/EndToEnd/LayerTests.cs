@@ -60,9 +60,8 @@ public sealed class LayerTests(PackedPackages packages) : IDisposable
     /// </summary>
     private static async Task<List<List<string>>> Layers(string image)
     {
+        await LocalStack.PullAsync(image);
         using var docker = new DockerClientConfiguration(new Uri(Quetzal.Sdk.Container.ImageBuilder.DefaultEndpoint)).CreateClient();
-        await docker.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = image },
-            new AuthConfig { Username = "AWS", Password = LocalStack.RegistryToken, ServerAddress = LocalStack.Registry }, new Progress<JSONMessage>(), default);
         var file = Path.GetTempFileName();
         try
         {

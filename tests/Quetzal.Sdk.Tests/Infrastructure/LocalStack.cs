@@ -29,6 +29,18 @@ public static class LocalStack
             .Where(l => l.StartsWith("export ", StringComparison.Ordinal))
             .Select(l => l["export ".Length..].Split('=', 2))
             .ToDictionary(p => p[0], p => p[1]));
+    /// <summary>
+    /// Pulls an image from the stack's registry into the Docker engine with the registry's login, as Lambda and ECS pull
+    /// a published image (the model's layer is added in the registry: the engine that built the dependencies never had it).
+    /// </summary>
+    public static async Task PullAsync(string image)
+    {
+        using var docker = new Docker.DotNet.DockerClientConfiguration(new Uri(Quetzal.Sdk.Container.ImageBuilder.DefaultEndpoint)).CreateClient();
+        await docker.Images.CreateImageAsync(new Docker.DotNet.Models.ImagesCreateParameters { FromImage = image },
+            new Docker.DotNet.Models.AuthConfig { Username = "AWS", Password = RegistryToken, ServerAddress = image.Split('/')[0] },
+            new Progress<Docker.DotNet.Models.JSONMessage>(), default);
+    }
+
     public static bool Required => Environment.GetEnvironmentVariable("QUETZAL_REQUIRE_SERVICES") == "1";
 
     private static readonly Lazy<string?> MissingLazy = new(FindMissing);

@@ -137,6 +137,20 @@ public sealed class ImageAppendTests : IDisposable
         Assert.Throws<InvalidDataException>(() => ImageAppend.Append(index, config, Staged().ModelLayer("/var/task"), "COPY"));
     }
 
+    [Fact]
+    public void Of_an_index_the_linux_amd64_image_is_the_base_and_attestations_are_not()
+    {
+        var index = Encoding.UTF8.GetBytes("""
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+             {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:arm","size":1,"platform":{"architecture":"arm64","os":"linux"}},
+             {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:amd","size":1,"platform":{"architecture":"amd64","os":"linux"}},
+             {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:att","size":1,"platform":{"architecture":"unknown","os":"unknown"},
+              "annotations":{"vnd.docker.reference.type":"attestation-manifest"}}]}
+            """);
+        Assert.Equal("sha256:amd", ImageAppend.PlatformImage(index));
+        Assert.Null(ImageAppend.PlatformImage(Encoding.UTF8.GetBytes("""{"manifests":[{"digest":"sha256:arm","platform":{"architecture":"arm64","os":"linux"}}]}""")));
+    }
+
     private static byte[] Gunzip(byte[] bytes)
     {
         using var output = new MemoryStream();
