@@ -116,7 +116,7 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         await EnsureAsync(response, $"GET {repository}:{reference}", cancellation);
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellation);
-        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var digest = ImageAppend.Digest(bytes);
         if (response.Headers.TryGetValues("Docker-Content-Digest", out var values) && values.First() != digest && reference.StartsWith("sha256:", StringComparison.Ordinal))
             throw new RegistryException(credentials.Registry, $"GET {repository}:{reference}", "a manifest whose bytes do not match its digest", "");
         return new ManifestContent(digest, response.Content.Headers.ContentType?.MediaType ?? "", bytes);
@@ -127,7 +127,7 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
         using var response = await SendAsync(() => Authorized(HttpMethod.Get, new Uri(credentials.Endpoint, $"/v2/{repository}/blobs/{digest}")), cancellation);
         await EnsureAsync(response, $"GET {repository} blob {digest}", cancellation);
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellation);
-        if ("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)) != digest)
+        if (ImageAppend.Digest(bytes) != digest)
             throw new RegistryException(credentials.Registry, $"GET {repository} blob {digest}", "a blob whose bytes do not match its digest", "");
         return bytes;
     }
@@ -170,8 +170,7 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
             return request;
         }, cancellation);
         await EnsureAsync(response, $"PUT {repository}:{tag}", cancellation);
-        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(manifest));
-        return response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : digest;
+        return response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : ImageAppend.Digest(manifest);
     }
 
     private async Task EnsureAsync(HttpResponseMessage response, string operation, CancellationToken cancellation)
