@@ -165,11 +165,11 @@ public sealed class BuildContext
                     {
                         // Its folders too, with the same fixed time: the layer the engine extracts is the same bytes every time.
                         foreach (var parent in library.Keys.SelectMany(Parents).Distinct().Order(StringComparer.Ordinal))
-                            libraryWriter.WriteEntry(new GnuTarEntry(TarEntryType.Directory, parent + "/") { ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b111_101_101 });
+                            libraryWriter.WriteEntry(Entry(TarEntryType.Directory, parent + "/", FolderMode, FixedTime));
                         foreach (var (relative, path) in library) Write(libraryWriter, relative, path, $"{libraryDirectory}/{relative}");
                     }
                     inner.Position = 0;
-                    writer.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, ContainerFiles.LibraryArchive) { ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b110_100_100, DataStream = inner });
+                    writer.WriteEntry(Entry(TarEntryType.RegularFile, ContainerFiles.LibraryArchive, FileMode, FixedTime, inner));
                 }
             }
             // The buffer itself (sized to hold it), not a 40 MB copy of it.
@@ -223,27 +223,29 @@ public sealed class BuildContext
     // GNU format: long names without PAX headers, whose names carry the writing process's id.
     private static TarWriter Writer(Stream stream) => new(stream, TarEntryFormat.Gnu, leaveOpen: true);
 
+    /// <summary>A tar entry as every image the SDK makes has them: owned by root, with no owner names, at one time.</summary>
+    internal static GnuTarEntry Entry(TarEntryType type, string name, UnixFileMode mode, DateTimeOffset time, Stream? content = null)
+    {
+        var entry = new GnuTarEntry(type, name) { ModificationTime = time, AccessTime = time, ChangeTime = time, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = mode };
+        if (content is not null) entry.DataStream = content;
+        return entry;
+    }
+
+    internal const UnixFileMode FolderMode = (UnixFileMode)0b111_101_101;
+    private const UnixFileMode FileMode = (UnixFileMode)0b110_100_100;
+
     private static long Write(TarWriter writer, string name, string path, string shownAs)
     {
-        var entry = new GnuTarEntry(TarEntryType.RegularFile, name)
-        {
-            ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "",
-            Mode = IsExecutable(path) ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
-        };
         using var content = Open(path, shownAs);
-        entry.DataStream = content;
-        writer.WriteEntry(entry);
+        writer.WriteEntry(Entry(TarEntryType.RegularFile, name, IsExecutable(path) ? FolderMode : FileMode, FixedTime, content));
         return content.Length;
     }
 
     private static void WriteText(TarWriter writer, string name, string text)
-        => writer.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, name)
-        {
-            ModificationTime = FixedTime, AccessTime = FixedTime, ChangeTime = FixedTime, Uid = 0, Gid = 0, UserName = "", GroupName = "",
-            Mode = (UnixFileMode)0b110_100_100, DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)),
-        });
+        => writer.WriteEntry(Entry(TarEntryType.RegularFile, name, FileMode, FixedTime, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text))));
 
-    private static IEnumerable<string> Parents(string relative)
+    /// <summary>The folders above a path (a/b/c.py: a, a/b).</summary>
+    internal static IEnumerable<string> Parents(string relative)
     {
         for (var slash = relative.IndexOf('/'); slash > 0; slash = relative.IndexOf('/', slash + 1)) yield return relative[..slash];
     }

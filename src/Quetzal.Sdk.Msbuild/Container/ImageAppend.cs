@@ -125,14 +125,14 @@ public static class ImageAppend
         var root = target.Trim('/');
         string Full(string relative) => root.Length == 0 ? relative : $"{root}/{relative}";
         var folders = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var part in Parents(root + "/")) folders.Add(part);
+        foreach (var part in BuildContext.Parents(root + "/")) folders.Add(part);
         long size = 0;
         DateTimeOffset? time = null;
         using (var reader = new TarReader(BuildContext.Open(files)))
             while (reader.GetNextEntry() is { } entry)
                 if (entry.EntryType == TarEntryType.RegularFile && entry.Name.StartsWith(prefix, StringComparison.Ordinal))
                 {
-                    foreach (var part in Parents(Full(entry.Name[prefix.Length..]))) folders.Add(part);
+                    foreach (var part in BuildContext.Parents(Full(entry.Name[prefix.Length..]))) folders.Add(part);
                     size += entry.Length + 1024;
                     time ??= entry.ModificationTime;
                 }
@@ -142,27 +142,12 @@ public static class ImageAppend
         {
             var stamp = time ?? DateTimeOffset.UnixEpoch;
             foreach (var folder in folders)
-                writer.WriteEntry(new GnuTarEntry(TarEntryType.Directory, folder + "/")
-                {
-                    ModificationTime = stamp, AccessTime = stamp, ChangeTime = stamp, Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = (UnixFileMode)0b111_101_101,
-                });
+                writer.WriteEntry(BuildContext.Entry(TarEntryType.Directory, folder + "/", BuildContext.FolderMode, stamp));
             using var reader = new TarReader(BuildContext.Open(files));
             while (reader.GetNextEntry() is { } entry)
-            {
-                if (entry.EntryType != TarEntryType.RegularFile || !entry.Name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-                writer.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, Full(entry.Name[prefix.Length..]))
-                {
-                    ModificationTime = entry.ModificationTime, AccessTime = entry.ModificationTime, ChangeTime = entry.ModificationTime,
-                    Uid = 0, Gid = 0, UserName = "", GroupName = "", Mode = entry.Mode, DataStream = entry.DataStream,
-                });
-            }
+                if (entry.EntryType == TarEntryType.RegularFile && entry.Name.StartsWith(prefix, StringComparison.Ordinal))
+                    writer.WriteEntry(BuildContext.Entry(TarEntryType.RegularFile, Full(entry.Name[prefix.Length..]), entry.Mode, entry.ModificationTime, entry.DataStream));
         }
         return output.GetBuffer().AsMemory(0, (int)output.Length);
-    }
-
-    /// <summary>The folders above a path (a/b/c.py: a, a/b).</summary>
-    private static IEnumerable<string> Parents(string path)
-    {
-        for (var slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1)) yield return path[..slash];
     }
 }

@@ -76,20 +76,25 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
     /// </summary>
     public async Task<(bool Tagged, string Refusal)> TagAsync(string repository, string digest, string tag, CancellationToken cancellation)
     {
-        using var read = await SendAsync(() => Request(HttpMethod.Get, repository, digest), cancellation);
-        if (!read.IsSuccessStatusCode) return (false, $"reading {digest}: {(int)read.StatusCode} {read.ReasonPhrase}");
-        var bytes = await read.Content.ReadAsByteArrayAsync(cancellation);
-        var mediaType = read.Content.Headers.ContentType?.MediaType ?? ManifestTypes[0];
-        using var write = await SendAsync(() =>
+        ManifestContent? manifest;
+        try
         {
-            var request = Request(HttpMethod.Put, repository, tag);
-            request.Content = new ByteArrayContent(bytes);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
-            return request;
-        }, cancellation);
-        if (!write.IsSuccessStatusCode)
-            return (false, $"{(int)write.StatusCode} {write.ReasonPhrase}: {Truncate(await write.Content.ReadAsStringAsync(cancellation))}");
-        return (true, "");
+            manifest = await GetManifestAsync(repository, digest, cancellation);
+        }
+        catch (RegistryException e)
+        {
+            return (false, $"reading {digest}: {e.Status}");
+        }
+        if (manifest is null) return (false, $"reading {digest}: 404 Not Found");
+        try
+        {
+            await PutManifestAsync(repository, tag, manifest.Bytes, manifest.MediaType is { Length: > 0 } type ? type : ManifestTypes[0], cancellation);
+            return (true, "");
+        }
+        catch (RegistryException e)
+        {
+            return (false, $"{e.Status}: {e.Answer}");
+        }
     }
 
     private static string Truncate(string text) => text.Length <= 300 ? text.Trim() : text[..300].Trim() + "...";
