@@ -154,20 +154,19 @@ public static partial class NetworkValidator
         NodeIndex? index = null;
         if (readable)
         {
-            index = IndexAll(parts, firstFeature, out var repeated);
+            index = IndexAll(parts, out var repeated);
             var duplicates = new Offenders();
-            foreach (var (part, record, first) in repeated)
+            var listed = repeated.Take(ListedOffenders).ToList();
+            var firsts = FirstHolders(parts, firstFeature, listed.Select(d => parts[d.Part].Indexes[d.Record].Hash).ToHashSet());
+            foreach (var (part, record) in listed)
             {
-                if (!duplicates.Listing)
-                {
-                    duplicates.CountOnly();
-                    continue;
-                }
                 var held = parts[part].Indexes[record];
                 var text = TokenText(rules.Path, held.Offset);
                 var (line, column) = Place(origins[part], (held.Line, held.Column));
+                var first = firsts[held.Hash];
                 duplicates.Add(line, column, firstFeature[part] + held.Feature, n => $"Feature {n} has index '{text}', already used by feature {first}.");
             }
+            for (var i = listed.Count; i < repeated.Count; i++) duplicates.CountOnly();
             foreach (var rule in FeatureRule.All)
             {
                 Offenders.Flush(rule.Code, rules.Path, parts.Select(p => p.Offenders[rule.Slot]).ToList(),
@@ -192,13 +191,13 @@ public static partial class NetworkValidator
     }
 
     /// <summary>
-    /// The file's indexes in one <see cref="NodeIndex"/>, numbered in the file, and each record whose index an
-    /// earlier feature holds (part, record in the part, that earlier feature), in file order. One thread: adding
-    /// from several (a table per thread, split by hash) was measured slower, the threads waiting on memory together.
-    /// A loop run once per file, so compiled optimised from the start rather than moved there mid-loop.
+    /// The file's indexes in one <see cref="NodeIndex"/>, and each record whose index an earlier feature holds (part,
+    /// record in the part), in file order. One thread: adding from several (a table per thread, split by hash) was
+    /// measured slower, the threads waiting on memory together. A loop run once per file, so compiled optimised from
+    /// the start rather than moved there mid-loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static NodeIndex IndexAll(List<Part> parts, int[] firstFeature, out List<(int Part, int Record, int First)> repeated)
+    private static NodeIndex IndexAll(List<Part> parts, out List<(int Part, int Record)> repeated)
     {
         var index = new NodeIndex(parts.Sum(p => p.Indexes.Count));
         repeated = new();
@@ -208,11 +207,24 @@ public static partial class NetworkValidator
             for (var r = 0; r < records.Length; r++)
             {
                 if (r + PrefetchDistance < records.Length) index.Prefetch(records[r + PrefetchDistance].Hash);
-                var first = index.Add(records[r].Hash, firstFeature[i] + records[r].Feature);
-                if (first != 0) repeated.Add((i, r, first));
+                if (!index.Add(records[r].Hash)) repeated.Add((i, r));
             }
         }
         return index;
+    }
+
+    /// <summary>
+    /// The feature (numbered in the file) that first holds each of <paramref name="hashes"/>: the earlier feature a
+    /// duplicate's message names. The index keeps no feature numbers (half the memory it would touch per index), so
+    /// the records are read again, in order, for the few duplicates listed.
+    /// </summary>
+    private static Dictionary<ulong, int> FirstHolders(List<Part> parts, int[] firstFeature, HashSet<ulong> hashes)
+    {
+        var firsts = new Dictionary<ulong, int>();
+        for (var i = 0; i < parts.Count && firsts.Count < hashes.Count; i++)
+            foreach (var record in parts[i].Indexes)
+                if (hashes.Contains(record.Hash)) firsts.TryAdd(record.Hash, firstFeature[i] + record.Feature);
+        return firsts;
     }
 
     /// <summary>The text of the string or number at <paramref name="offset"/>, read again for a message (duplicates are rare).</summary>

@@ -7,8 +7,10 @@ namespace Quetzal.Sdk.Validation;
 
 /// <summary>
 /// The indexes of a network file's features, kept as 64-bit hashes of their text (strings unescaped, numbers as
-/// written, so 7 and "7" are the same node, as pandas reads them). A million indexes take a few tens of MB instead
-/// of a string each; two different indexes share a hash with a probability of about 10^-8 in a 10^6-feature file.
+/// written, so 7 and "7" are the same node, as pandas reads them). A million indexes take 16 MB instead of a string
+/// each; two different indexes share a hash with a probability of about 10^-8 in a 10^6-feature file. The table keeps
+/// no feature numbers (they would be a second cache miss per index added): a duplicate's earlier holder is looked up
+/// when one is reported.
 /// An open-addressing table (one array of keys, probed linearly): a lookup is one cache miss, where a
 /// Dictionary takes two; links look up two nodes each, so this is on the hot path of validation.
 /// </summary>
@@ -16,7 +18,6 @@ public sealed class NodeIndex
 {
     private const ulong Empty = 0;
     private ulong[] _keys;
-    private int[] _features;
     private int _mask;
 
     public NodeIndex(int capacity = 0)
@@ -24,7 +25,6 @@ public sealed class NodeIndex
         var size = 16;
         while (size < capacity * 2L && size < 1 << 30) size <<= 1;
         _keys = new ulong[size];
-        _features = new int[size];
         _mask = size - 1;
     }
 
@@ -32,8 +32,8 @@ public sealed class NodeIndex
 
     public static ulong Hash(ReadOnlySpan<byte> utf8) => XxHash64.HashToUInt64(utf8);
 
-    /// <summary>Adds an index; returns the feature that already had it, or 0.</summary>
-    public int Add(ulong hash, int feature)
+    /// <summary>Adds an index; returns false when it was there already.</summary>
+    public bool Add(ulong hash)
     {
         var key = Key(hash);
         if (Count * 2 >= _keys.Length) Grow();
@@ -44,11 +44,10 @@ public sealed class NodeIndex
             if (found == Empty)
             {
                 _keys[slot] = key;
-                _features[slot] = feature;
                 Count++;
-                return 0;
+                return true;
             }
-            if (found == key) return _features[slot];
+            if (found == key) return false;
             slot = (slot + 1) & _mask;
         }
     }
@@ -86,9 +85,7 @@ public sealed class NodeIndex
     private void Grow()
     {
         var keys = _keys;
-        var features = _features;
         _keys = new ulong[keys.Length * 2];
-        _features = new int[keys.Length * 2];
         _mask = _keys.Length - 1;
         for (var i = 0; i < keys.Length; i++)
         {
@@ -96,7 +93,6 @@ public sealed class NodeIndex
             var slot = (int)keys[i] & _mask;
             while (_keys[slot] != Empty) slot = (slot + 1) & _mask;
             _keys[slot] = keys[i];
-            _features[slot] = features[i];
         }
     }
 }

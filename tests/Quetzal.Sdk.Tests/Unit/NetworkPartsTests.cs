@@ -19,8 +19,8 @@ public sealed class NetworkPartsTests : IDisposable
     private static NodeIndex Known(params string[] nodes)
     {
         var known = new NodeIndex();
-        foreach (var (node, i) in nodes.Select((n, i) => (n, i)))
-            known.Add(NodeIndex.Hash(Encoding.UTF8.GetBytes(node)), i + 1);
+        foreach (var node in nodes)
+            known.Add(NodeIndex.Hash(Encoding.UTF8.GetBytes(node)));
         return known;
     }
 

@@ -25,8 +25,8 @@ public sealed class NetworkValidatorTests : IDisposable
     {
         var bag = new DiagnosticBag();
         var known = new NodeIndex();
-        foreach (var (node, i) in (nodes.Length == 0 ? ["n1", "n2"] : nodes).Select((n, i) => (n, i)))
-            known.Add(NodeIndex.Hash(System.Text.Encoding.UTF8.GetBytes(node)), i + 1);
+        foreach (var node in nodes.Length == 0 ? ["n1", "n2"] : nodes)
+            known.Add(NodeIndex.Hash(System.Text.Encoding.UTF8.GetBytes(node)));
         NetworkValidator.ValidateLinks(_dir.Write("links.geojson", content), isPt, known, "nodes.geojson", bag, bufferSize: bufferSize);
         return bag.Items;
     }
@@ -226,6 +226,22 @@ public sealed class NetworkValidatorTests : IDisposable
         var error = Single(Nodes(Collection(Node("a"), Node("b"), Node("a"))).Diagnostics, "QTZ1208");
         Assert.Contains("Feature 3 has index 'a', already used by feature 1", error.Message);
         Assert.Equal(4, error.Line);
+    }
+
+    [Fact]
+    public void Every_repeat_of_an_index_names_its_first_holder_and_repeats_past_the_listed_are_counted()
+    {
+        // 'a' held by features 2, 4 and 6; 'b' by 3 and 5; 'c' by 1 and 7..10 (four repeats past the five listed).
+        var nodes = new[] { "c", "a", "b", "a", "b", "a", "c", "c", "c", "c" }.Select(n => Node(n)).ToArray();
+        var diagnostics = Nodes(Collection(nodes)).Diagnostics;
+        var listed = diagnostics.Where(d => d.Code == "QTZ1208").Select(d => d.Message).ToList();
+        Assert.Equal(5, listed.Count);
+        Assert.Contains("Feature 4 has index 'a', already used by feature 2", listed[0]);
+        Assert.Contains("Feature 5 has index 'b', already used by feature 3", listed[1]);
+        Assert.Contains("Feature 6 has index 'a', already used by feature 2", listed[2]);
+        Assert.Contains("Feature 7 has index 'c', already used by feature 1", listed[3]);
+        Assert.Contains("Feature 8 has index 'c', already used by feature 1", listed[4]);
+        Assert.Contains(diagnostics, d => d.Code == "QTZ1213" && d.Message.Contains("QTZ1208", StringComparison.Ordinal) && d.Message.StartsWith("7 features in all", StringComparison.Ordinal));
     }
 
     [Fact]
