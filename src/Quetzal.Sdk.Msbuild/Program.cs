@@ -10,6 +10,10 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // The network worker (see NetworkCheck) reads its three arguments itself: it starts once per large network in
+        // a build, and System.CommandLine, which is not precompiled, would have 200 methods compiled in each.
+        if (args is [NetworkCheck.WorkerCommand, ..]) return NetworkCheck.Worker(args[1..], Console.Out, Console.Error);
+
         var modelDirectory = new Option<string>("--model-dir") { Required = true, Description = "The model folder." };
         var modelName = new Option<string>("--model-name") { Required = true };
         var stateMachine = new Option<string>("--state-machine") { Required = true, Description = "The state machine file." };
@@ -82,20 +86,7 @@ public static class Program
             };
             return new LocalRun(options, Console.Out).ExecuteAsync(cancellation);
         });
-        // The worker that validates large networks for the build (see NetworkCheck): diagnostics as JSON lines.
-        var nodes = new Option<string>("--nodes") { Required = true };
-        var links = new Option<string?>("--links");
-        var isPt = new Option<bool>("--pt");
-        var validate = new Command(NetworkCheck.WorkerCommand, "Validates one network; prints its diagnostics as JSON lines.") { nodes, links, isPt };
-        validate.Hidden = true;
-        validate.SetAction((parse, cancellation) =>
-        {
-            var bag = new DiagnosticBag();
-            NetworkCheck.InProcess(parse.GetValue(nodes)!, parse.GetValue(links), parse.GetValue(isPt), bag, cancellation);
-            NetworkCheck.Write(bag.Items, Console.Out);
-            return Task.FromResult(0);
-        });
-        var root = new RootCommand("Quetzal.Sdk tools.") { run, validate };
+        var root = new RootCommand("Quetzal.Sdk tools.") { run };
         // No response files: "--input @file" is ours. Ctrl+C is handled here (Interruption), not by System.CommandLine,
         // which would end the process 2 s after it: an aws run asks whether to stop its executions first.
         return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -332,10 +332,16 @@ public static class Codes
         "{0} was cancelled.",
         "The build was cancelled");
 
-    public static IReadOnlyList<DiagnosticDescriptor> All { get; } = typeof(Codes)
-        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
-        .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
-        .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
-        .OrderBy(d => d.Code, StringComparer.Ordinal)
-        .ToArray();
+    /// <summary>Every code, in order. Listed (by reflection) on first use only: the network worker and most tasks never ask.</summary>
+    public static IReadOnlyList<DiagnosticDescriptor> All => Listing.All;
+
+    private static class Listing
+    {
+        public static readonly IReadOnlyList<DiagnosticDescriptor> All = typeof(Codes)
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+            .OrderBy(d => d.Code, StringComparer.Ordinal)
+            .ToArray();
+    }
 }

@@ -40,6 +40,37 @@ public static class NetworkCheck
         if (links is not null) NetworkValidator.ValidateLinks(links, isPt, indexes, nodes, bag, cancellation);
     }
 
+    /// <summary>
+    /// The worker: <c>--nodes FILE [--links FILE] [--pt]</c>, as <see cref="InWorker"/> starts it; prints the
+    /// network's diagnostics as JSON lines. Returns 2 on arguments it does not know (the build then validates in process).
+    /// </summary>
+    public static int Worker(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        string? nodes = null, links = null;
+        var isPt = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--nodes" when i + 1 < args.Count: nodes = args[++i]; break;
+                case "--links" when i + 1 < args.Count: links = args[++i]; break;
+                case "--pt": isPt = true; break;
+                default:
+                    error.WriteLine($"{WorkerCommand}: unexpected argument '{args[i]}'; usage: {WorkerCommand} --nodes FILE [--links FILE] [--pt]");
+                    return 2;
+            }
+        }
+        if (nodes is null)
+        {
+            error.WriteLine($"{WorkerCommand}: --nodes FILE is required");
+            return 2;
+        }
+        var bag = new DiagnosticBag();
+        InProcess(nodes, links, isPt, bag, CancellationToken.None);
+        Write(bag.Items, output);
+        return 0;
+    }
+
     /// <summary>Writes diagnostics one JSON object a line: the worker's answer.</summary>
     public static void Write(IEnumerable<Diagnostic> diagnostics, TextWriter output)
     {

@@ -24,6 +24,7 @@ public sealed class NetworkCheckTests : IDisposable
     [InlineData("offenders")]
     [InlineData("not JSON")]
     [InlineData("no links")]
+    [InlineData("pt")]
     public void The_worker_gives_the_in_process_answer(string what)
     {
         var nodes = _dir.Write("nodes.geojson", Collection(Node("n1"), Node("n2"), Node("n2"), Node("é \\\"quoted\\\"")));
@@ -32,15 +33,30 @@ public sealed class NetworkCheckTests : IDisposable
             "valid" => _dir.Write("links.geojson", Collection(RoadLink("l1", "n1", "n2"))),
             "offenders" => _dir.Write("links.geojson", Collection(RoadLink("l1", "n1", "ghost"), RoadLink("l1", "n1", "n2", extra: ""))),
             "not JSON" => _dir.Write("links.geojson", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":NaN}]}"),
+            "pt" => _dir.Write("links.geojson", Collection(RoadLink("l1", "n1", "n2"))), // a road link read as pt: no trip_id
             _ => null,
         };
-        var (inProcess, inWorkerThere) = Check(nodes, links, long.MaxValue);
-        var (worker, inWorker) = Check(nodes, links, 0);
+        var (inProcess, inWorkerThere) = Check(nodes, links, long.MaxValue, isPt: what == "pt");
+        var (worker, inWorker) = Check(nodes, links, 0, isPt: what == "pt");
 
         Assert.False(inWorkerThere);
         Assert.True(inWorker, "the worker did not run");
         Assert.Equal(inProcess, worker);
         Assert.True(worker.Any(d => d.Contains("QTZ1208")), string.Join("\n", worker)); // the duplicate node: the answer is not empty
+        Assert.Equal(what == "pt", worker.Any(d => d.Contains("QTZ1211")));
+    }
+
+    [Theory]
+    [InlineData("--links", "links.geojson")]
+    [InlineData("--nodes")]
+    [InlineData("--nodes", "nodes.geojson", "--extra")]
+    public void The_worker_refuses_arguments_it_does_not_know_and_says_its_usage(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(2, NetworkCheck.Worker(args, output, error));
+        Assert.Empty(output.ToString());
+        Assert.Contains("--nodes FILE", error.ToString());
     }
 
     [Fact]
