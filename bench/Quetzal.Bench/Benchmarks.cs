@@ -57,11 +57,14 @@ public static class Benchmarks
             NetworkGenerator.Road(network, links);
         }
         var megabytes = (new FileInfo(Path.Combine(network, "nodes.geojson")).Length + new FileInfo(Path.Combine(network, "links.geojson")).Length) / 1048576.0;
-        var bare = Median(runs, () => Child("dotnet", bench, "measure", "bare", network));
-        var validate = Median(runs, () => Child("dotnet", bench, "measure", "validate", network));
-        var python = Median(runs, () => Child("/usr/bin/python3", "-c",
-            "import json,resource,sys,time\nt=time.perf_counter()\nfor f in sys.argv[1:]: json.load(open(f))\nprint(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)",
-            Path.Combine(network, "nodes.geojson"), Path.Combine(network, "links.geojson")));
+        // Interleaved (bare, validation, Python; again), so that a host that slows down or speeds up during the runs
+        // weighs on the three alike rather than on whichever ran then.
+        var (bare, validate, python) = Interleaved(runs,
+            () => Child("dotnet", bench, "measure", "bare", network),
+            () => Child("dotnet", bench, "measure", "validate", network),
+            () => Child("/usr/bin/python3", "-c",
+                "import json,resource,sys,time\nt=time.perf_counter()\nfor f in sys.argv[1:]: json.load(open(f))\nprint(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)",
+                Path.Combine(network, "nodes.geojson"), Path.Combine(network, "links.geojson")));
         var share = bare.Seconds / validate.Seconds;
         var faster = python.Seconds / validate.Seconds;
         rows.Add(new($"bare Utf8JsonReader pass ({megabytes:F0} MB, {links:N0} links + nodes)", $"{bare.Seconds:F2} s ({megabytes / bare.Seconds:F0} MB/s)", "", null));
@@ -470,6 +473,19 @@ public static class Benchmarks
         measure();
         var samples = Enumerable.Range(0, runs).Select(_ => measure()).ToList();
         return new Sample(Median(samples.Select(s => s.Seconds).ToList()), samples.Max(s => s.PeakMb));
+    }
+
+    /// <summary>Each measure once to warm up, then <paramref name="runs"/> rounds of all three in turn: their medians.</summary>
+    private static (Sample, Sample, Sample) Interleaved(int runs, Func<Sample> first, Func<Sample> second, Func<Sample> third)
+    {
+        Func<Sample>[] measures = [first, second, third];
+        var samples = measures.Select(_ => new List<Sample>()).ToArray();
+        foreach (var measure in measures) measure();
+        for (var round = 0; round < runs; round++)
+            for (var i = 0; i < measures.Length; i++)
+                samples[i].Add(measures[i]());
+        var medians = samples.Select(list => new Sample(Median(list.Select(s => s.Seconds).ToList()), list.Max(s => s.PeakMb))).ToArray();
+        return (medians[0], medians[1], medians[2]);
     }
 
     private static double Median(List<double> values)
