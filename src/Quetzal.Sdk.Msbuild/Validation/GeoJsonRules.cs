@@ -74,15 +74,36 @@ public static partial class NetworkValidator
             }
         }
 
+        /// <summary>
+        /// What a property name means where it stands. Names are told apart by their length first, then their bytes
+        /// (an escaped name is unescaped first, a rare case): most are attributes the rules ignore.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Prop Classify(Frame frame, ref Utf8JsonReader r) => frame switch
+        private static Prop Classify(Frame frame, ref Utf8JsonReader r)
         {
-            Frame.Root => r.ValueTextEquals("type"u8) ? Prop.Type : r.ValueTextEquals("features"u8) ? Prop.Features : r.ValueTextEquals("crs"u8) ? Prop.Crs : Prop.Other,
-            Frame.Feature => r.ValueTextEquals("geometry"u8) ? Prop.Geometry : r.ValueTextEquals("properties"u8) ? Prop.Properties : Prop.Other,
-            Frame.Geometry => r.ValueTextEquals("type"u8) ? Prop.Type : r.ValueTextEquals("coordinates"u8) ? Prop.Coordinates : Prop.Other,
-            Frame.Properties => r.ValueIsEscaped || r.HasValueSequence ? ClassifyEscaped(ref r) : ClassifyProperty(r.ValueSpan),
-            Frame.Crs => r.ValueTextEquals("properties"u8) ? Prop.Properties : Prop.Other,
-            Frame.CrsProperties => r.ValueTextEquals("name"u8) ? Prop.Name : Prop.Other,
+            if (frame is Frame.Document or Frame.Features or Frame.Coordinates or Frame.None) return Prop.Other;
+            return r.ValueIsEscaped || r.HasValueSequence ? ClassifyEscaped(frame, ref r) : ClassifyName(frame, r.ValueSpan);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Prop ClassifyName(Frame frame, ReadOnlySpan<byte> name) => frame switch
+        {
+            Frame.Properties => ClassifyProperty(name),
+            Frame.Feature => name.Length switch
+            {
+                8 => name.SequenceEqual("geometry"u8) ? Prop.Geometry : Prop.Other,
+                10 => name.SequenceEqual("properties"u8) ? Prop.Properties : Prop.Other,
+                _ => Prop.Other,
+            },
+            Frame.Geometry => name.Length switch
+            {
+                4 => name.SequenceEqual("type"u8) ? Prop.Type : Prop.Other,
+                11 => name.SequenceEqual("coordinates"u8) ? Prop.Coordinates : Prop.Other,
+                _ => Prop.Other,
+            },
+            Frame.Root => name.SequenceEqual("type"u8) ? Prop.Type : name.SequenceEqual("features"u8) ? Prop.Features : name.SequenceEqual("crs"u8) ? Prop.Crs : Prop.Other,
+            Frame.Crs => name.SequenceEqual("properties"u8) ? Prop.Properties : Prop.Other,
+            Frame.CrsProperties => name.SequenceEqual("name"u8) ? Prop.Name : Prop.Other,
             _ => Prop.Other,
         };
 
@@ -99,13 +120,13 @@ public static partial class NetworkValidator
             _ => Prop.Other,
         };
 
-        private static Prop ClassifyEscaped(ref Utf8JsonReader r)
+        private static Prop ClassifyEscaped(Frame frame, ref Utf8JsonReader r)
         {
             // An escaped name is never shorter than its text: a long one is none of ours.
             var length = r.HasValueSequence ? r.ValueSequence.Length : r.ValueSpan.Length;
             if (length > 64) return Prop.Other;
             Span<byte> name = stackalloc byte[64];
-            return ClassifyProperty(name[..r.CopyString(name)]);
+            return ClassifyName(frame, name[..r.CopyString(name)]);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

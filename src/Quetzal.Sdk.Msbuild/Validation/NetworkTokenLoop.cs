@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using Quetzal.Sdk.Diagnostics;
 
@@ -248,7 +249,16 @@ public static partial class NetworkValidator
             Offset = offset;
             var length = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
             if (length > _bytes.Length) _bytes = new byte[Math.Max(length, _bytes.Length * 2)];
-            _length = reader.TokenType == JsonTokenType.String ? reader.CopyString(_bytes) : CopyRaw(ref reader, _bytes);
+            if (!reader.HasValueSequence && !reader.ValueIsEscaped && (reader.TokenType == JsonTokenType.Number || Utf8.IsValid(reader.ValueSpan)))
+            {
+                // Nearly always: the bytes as they stand are the text (what CopyString would copy, after the same check).
+                reader.ValueSpan.CopyTo(_bytes);
+                _length = length;
+            }
+            else
+            {
+                _length = reader.TokenType == JsonTokenType.String ? reader.CopyString(_bytes) : CopyRaw(ref reader, _bytes);
+            }
             Hash = NodeIndex.Hash(_bytes.AsSpan(0, _length));
         }
 

@@ -194,6 +194,21 @@ public sealed class NetworkValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Escaped_member_names_are_recognised_at_every_level()
+    {
+        // "geometry", "properties", "type", "coordinates" and "features" spelled with escapes: the same file as plain names.
+        var node = "{\"type\":\"Feature\",\"pr\\u006fperties\":{\"index\":\"n\\u0031\"},\"ge\\u006fmetry\":{\"t\\u0079pe\":\"Point\",\"co\\u006frdinates\":[-73.5,45.5]}}";
+        var escaped = _dir.Write("escaped.geojson", "{\"type\":\"FeatureCollection\",\"fe\\u0061tures\":[" + node + "," + node.Replace("n\\u0031", "n2", StringComparison.Ordinal) + "]}");
+        var bag = new DiagnosticBag();
+        var index = NetworkValidator.ValidateNodes(escaped, false, bag);
+        Assert.Empty(bag.Items);
+        Assert.NotNull(index);
+        Assert.True(index.Contains("n1"));
+        Assert.True(index.Contains("n2"));
+        Assert.Equal(2, index.Count);
+    }
+
+    [Fact]
     public void Members_may_come_in_any_order()
     {
         var feature = """{"geometry":{"coordinates":[[-73.5,45.5],[-73.4,45.6]],"type":"LineString"},"properties":{"speed":1,"time":2,"length":3,"b":"n2","a":"n1","index":"l"},"type":"Feature"}""";
