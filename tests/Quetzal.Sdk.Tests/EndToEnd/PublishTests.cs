@@ -512,7 +512,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         foreach (var (k, v) in packages.Environment) start.Environment[k] = v;
         foreach (var (k, v) in env) start.Environment[k] = v;
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        var process = System.Diagnostics.Process.Start(start)!;
+        var process = System.Diagnostics.Process.Start(Processes.Interruptible(start))!;
         var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };

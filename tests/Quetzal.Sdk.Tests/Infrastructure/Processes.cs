@@ -27,6 +27,29 @@ public static class Processes
         process.WaitForExit();
         lock (output) return new ProcessResult(process.ExitCode, output.ToString());
     }
+
+    /// <summary>
+    /// Makes a process the tests will interrupt (SIGINT, what Ctrl+C sends) hear it: a suite started in the background
+    /// by a non-interactive shell (<c>nohup ... &amp;</c>, some CI runners) has SIGINT ignored, and an ignored signal stays
+    /// ignored in every process started from it, which then would not stop. <c>env --default-signal</c> restores it.
+    /// </summary>
+    public static ProcessStartInfo Interruptible(ProcessStartInfo start)
+    {
+        if (!SigintIgnored()) return start;
+        var arguments = start.ArgumentList.ToList();
+        start.ArgumentList.Clear();
+        foreach (var argument in (string[])["--default-signal=INT", start.FileName, .. arguments]) start.ArgumentList.Add(argument);
+        start.FileName = "env";
+        return start;
+    }
+
+    private static bool SigintIgnored()
+    {
+        const string path = "/proc/self/status";
+        if (!File.Exists(path)) return false;
+        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (2 - 1))) != 0;
+    }
 }
 
 /// <summary>Images for the tests, pushed with the docker CLI (the SDK's own push is what the publish tests check).</summary>
