@@ -215,8 +215,8 @@ public static partial class NetworkValidator
 
     /// <summary>
     /// The feature (numbered in the file) that first holds each of <paramref name="hashes"/>: the earlier feature a
-    /// duplicate's message names. The index keeps no feature numbers (half the memory it would touch per index), so
-    /// the records are read again, in order, for the few duplicates listed.
+    /// duplicate's message names. The index keeps no feature numbers (a second cache miss per index added), so the
+    /// records are read again, in order, for the few duplicates listed.
     /// </summary>
     private static Dictionary<ulong, int> FirstHolders(List<Part> parts, int[] firstFeature, HashSet<ulong> hashes)
     {
