@@ -136,7 +136,8 @@ public sealed class AwsRunTests(PackedPackages packages) : IDisposable
         foreach (var argument in (string[])["dotnet", "run", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", "--", "--mode", "aws", .. options]) start.ArgumentList.Add(argument);
         foreach (var (k, v) in packages.Environment) start.Environment[k] = v;
         foreach (var (k, v) in LocalStack.Environment_()) start.Environment[k] = v;
-        using var process = Process.Start(Processes.Interruptible(start))!;
+        var process = Process.Start(Processes.Interruptible(start))!;
+        using var _ = Processes.Ending(process);
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };

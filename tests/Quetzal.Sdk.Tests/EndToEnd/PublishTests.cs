@@ -449,7 +449,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         env["AWS_ENDPOINT_URL_S3"] = LocalStack.ConditionalS3;
         await ResetStats();
         var (publish, output) = StartPublish("QuetzalPublishScenarios", env);
-        using var _ = publish;
+        using var _ = Processes.Ending(publish);
 
         // Wait until the big file's multipart upload is under way at the server.
         var uploads = Path.Combine(LocalStack.StateDirectory, "s3-data", _name, "._S3rver_uploads");
@@ -695,7 +695,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         // Every layer upload hangs: the push is under way and cannot finish.
         registry.Add(new(IsLayerUpload, new FaultProxy.Stall(TimeSpan.FromMinutes(2))));
         var (publish, output) = StartPublish("Publish", LocalStack.Environment_());
-        using var _ = publish;
+        using var _ = Processes.Ending(publish);
         await WaitWhileRunning(publish, output, "a layer upload under way", () => !registry.Faults.IsEmpty);
 
         var stopped = Interrupt(publish);
@@ -721,7 +721,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         env["AWS_ENDPOINT_URL_ECR"] = env["AWS_ENDPOINT_URL_LAMBDA"] = env["AWS_ENDPOINT_URL_SFN"] = controlPlane.Url;
         env["AWS_ENDPOINT_URL_S3"] = LocalStack.ConditionalS3; // with S3's conditional writes
         var (first, firstOutput) = StartPublish("Publish", env);
-        using var _ = first;
+        using var _ = Processes.Ending(first);
         await WaitWhileRunning(first, firstOutput, "the first publish creating its Lambda", () => !controlPlane.Faults.IsEmpty);
 
         // The second finds the image pushed and the Lambda still missing: it must write, so it waits for the lease,

@@ -43,6 +43,28 @@ public static class Processes
         return start;
     }
 
+    /// <summary>
+    /// Disposes <paramref name="process"/>, first ending it and its children if it still runs: a test that fails
+    /// while a build it started runs (one that did not stop when interrupted, say) leaves nothing running behind it.
+    /// </summary>
+    public static IDisposable Ending(Process process) => new Ender(process);
+
+    private sealed class Ender(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It ended meanwhile.
+            }
+            process.Dispose();
+        }
+    }
+
     private static bool SigintIgnored()
     {
         const string path = "/proc/self/status";
