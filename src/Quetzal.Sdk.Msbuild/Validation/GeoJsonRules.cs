@@ -80,10 +80,7 @@ public static partial class NetworkValidator
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Prop Classify(Frame frame, ref Utf8JsonReader r)
-        {
-            if (frame is Frame.Document or Frame.Features or Frame.Coordinates or Frame.None) return Prop.Other;
-            return r.ValueIsEscaped || r.HasValueSequence ? ClassifyEscaped(frame, ref r) : ClassifyName(frame, r.ValueSpan);
-        }
+            => r.ValueIsEscaped || r.HasValueSequence ? ClassifyEscaped(frame, ref r) : ClassifyName(frame, r.ValueSpan);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Prop ClassifyName(Frame frame, ReadOnlySpan<byte> name) => frame switch
