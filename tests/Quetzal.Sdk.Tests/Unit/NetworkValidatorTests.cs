@@ -163,6 +163,26 @@ public sealed class NetworkValidatorTests : IDisposable
     public void Malformed_linestring_coordinates_are_reported(string coordinates)
         => Single(Links(Collection("{\"type\":\"Feature\",\"properties\":{\"index\":\"l\",\"a\":\"n1\",\"b\":\"n2\",\"length\":1,\"time\":1,\"speed\":1},\"geometry\":{\"type\":\"LineString\",\"coordinates\":" + coordinates + "}}")), "QTZ1205");
 
+    [Theory]
+    [InlineData("[[1,2],{\"x\":[3,4]},[5,6]]")]
+    [InlineData("[[1,2],[3,null]]")]
+    [InlineData("[[1,2],[3,\"4\"]]")]
+    [InlineData("[[1,2],[[3,4]]]")]
+    [InlineData("[[1,2],[3,4],{}]")]
+    public void A_wrong_token_inside_a_links_coordinates_is_reported_for_that_link_alone(string coordinates)
+    {
+        // A wrong token inside the coordinates (a string, a null, an object, a level too deep) marks that link, what
+        // follows it in the array is still read, and the next link starts clean: only the third link's three numbers
+        // per position are fine (a height), so exactly one error, on the first.
+        static string Link(string index, string coordinates) => "{\"type\":\"Feature\",\"properties\":{\"index\":\"" + index
+            + "\",\"a\":\"n1\",\"b\":\"n2\",\"length\":1,\"time\":1,\"speed\":1},\"geometry\":{\"type\":\"LineString\",\"coordinates\":" + coordinates + "}}";
+        var diagnostics = Links(Collection(Link("l1", coordinates), Link("l2", "[[1,2],[3,4]]"), Link("l3", "[[1,2],[3,4,5]]")));
+        var error = Single(diagnostics, "QTZ1205");
+        Assert.Equal(2, error.Line);
+        Assert.Contains("(feature 1): coordinates are not a valid LineString", error.Message);
+        Assert.DoesNotContain("feature 2", error.Message);
+    }
+
     [Fact]
     public void Coordinates_in_metres_say_the_network_looks_projected()
     {
