@@ -41,43 +41,51 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
         var lambda = context.Clients.Lambda;
         var name = context.Request.Names.FunctionName;
         var imageUri = context.ImageUri!;
+        // How long Lambda took to apply the change (from the request to Active or Successful): on AWS, seconds for an
+        // image, most of a step edit's publish; said in the summary so that a slow publish shows where its time went.
+        var applying = TimeSpan.Zero;
         if (plan.Current is null)
         {
             context.Log.Info($"Creating Lambda function {name}");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             await lambda.CreateFunctionAsync(name, imageUri, plan.Wanted, cancellation);
             await WaitForStateAsync(context, cancellation);
-            return [$"Lambda: created {name} on {imageUri}"];
+            return [$"Lambda: created {name} on {imageUri} (active after {Seconds(clock.Elapsed)})"];
         }
         if (plan.CodeChanged)
         {
             context.Log.Info($"Updating {name} to {imageUri}");
-            await UpdateAsync(context, f => SameImage(f, imageUri), () => lambda.UpdateFunctionCodeAsync(name, imageUri, cancellation), cancellation);
+            applying += await UpdateAsync(context, f => SameImage(f, imageUri), () => lambda.UpdateFunctionCodeAsync(name, imageUri, cancellation), cancellation);
         }
         if (plan.Differences.Count > 0)
         {
             context.Log.Info($"Updating {name} configuration: {string.Join("; ", plan.Differences)}");
-            await UpdateAsync(context, f => Differences(f.Settings, plan.Wanted).Count == 0, () => lambda.UpdateFunctionConfigurationAsync(name, plan.Wanted, cancellation), cancellation);
+            applying += await UpdateAsync(context, f => Differences(f.Settings, plan.Wanted).Count == 0, () => lambda.UpdateFunctionConfigurationAsync(name, plan.Wanted, cancellation), cancellation);
         }
-        return [$"Lambda: updated {name}{(plan.CodeChanged ? $" to {imageUri}" : "")}{(plan.Differences.Count > 0 ? $" ({string.Join("; ", plan.Differences)})" : "")}"];
+        return [$"Lambda: updated {name}{(plan.CodeChanged ? $" to {imageUri}" : "")}{(plan.Differences.Count > 0 ? $" ({string.Join("; ", plan.Differences)})" : "")}, applied by Lambda in {Seconds(applying)}"];
     }
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.00' s'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// One change of the function, as Lambda wants changes made: after any update in progress has finished; a
     /// conflict (409, "an update is in progress": someone else's, or a retried request whose first attempt went
     /// through) is waited out and tried again, unless the function then already is as wanted.
     /// </summary>
-    private static async Task UpdateAsync(PublishContext context, Func<FunctionState, bool> done, Func<Task> update, CancellationToken cancellation)
+    private static async Task<TimeSpan> UpdateAsync(PublishContext context, Func<FunctionState, bool> done, Func<Task> update, CancellationToken cancellation)
     {
+        var applying = TimeSpan.Zero;
         for (var attempt = 1; ; attempt++)
         {
             // Another update may be in progress; one that failed before (a bad image someone pushed) is over, not in the way.
             var current = await WaitForUpdateAsync(context, cancellation, failedIsSettled: true);
-            if (attempt > 1 && done(current)) return;
+            if (attempt > 1 && done(current)) return applying;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 await update();
                 await WaitForUpdateAsync(context, cancellation);
-                return;
+                return applying + clock.Elapsed;
             }
             catch (AwsServiceException e) when (e.Type == "ResourceConflictException" && attempt < ConflictAttempts)
             {

@@ -86,7 +86,7 @@ public sealed class PublishPipelineTests : IDisposable
         aws.Writes.Clear();
         var pipeline = await Publish(aws, Request(r => r with { MemorySize = 3008 }));
         Assert.Equal(["lambda:UpdateFunctionConfiguration"], aws.Writes.Where(w => !w.Contains(BucketLease.Key)).Select(w => w.Split(' ')[0]));
-        Assert.Contains($"Lambda: updated {Name} (memory 4016 -> 3008 MB)", pipeline.Summary);
+        Assert.Contains(pipeline.Summary, l => l.StartsWith($"Lambda: updated {Name} (memory 4016 -> 3008 MB), applied by Lambda in ", StringComparison.Ordinal));
     }
 
     [Fact]
