@@ -70,22 +70,23 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
     /// <summary>
     /// One change of the function, as Lambda wants changes made: after any update in progress has finished; a
     /// conflict (409, "an update is in progress": someone else's, or a retried request whose first attempt went
-    /// through) is waited out and tried again, unless the function then already is as wanted.
+    /// through) is waited out and tried again, unless the function then already is as wanted. Returns the time from the
+    /// first request to the change applied.
     /// </summary>
     private static async Task<TimeSpan> UpdateAsync(PublishContext context, Func<FunctionState, bool> done, Func<Task> update, CancellationToken cancellation)
     {
-        var applying = TimeSpan.Zero;
+        System.Diagnostics.Stopwatch? clock = null;
         for (var attempt = 1; ; attempt++)
         {
             // Another update may be in progress; one that failed before (a bad image someone pushed) is over, not in the way.
             var current = await WaitForUpdateAsync(context, cancellation, failedIsSettled: true);
-            if (attempt > 1 && done(current)) return applying;
-            var clock = System.Diagnostics.Stopwatch.StartNew();
+            if (attempt > 1 && done(current)) return clock!.Elapsed;
+            clock ??= System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 await update();
                 await WaitForUpdateAsync(context, cancellation);
-                return applying + clock.Elapsed;
+                return clock.Elapsed;
             }
             catch (AwsServiceException e) when (e.Type == "ResourceConflictException" && attempt < ConflictAttempts)
             {

@@ -172,8 +172,8 @@ public sealed class NetworkValidatorTests : IDisposable
     public void A_wrong_token_inside_a_links_coordinates_is_reported_for_that_link_alone(string coordinates)
     {
         // A wrong token inside the coordinates (a string, a null, an object, a level too deep) marks that link, what
-        // follows it in the array is still read, and the next link starts clean: only the third link's three numbers
-        // per position are fine (a height), so exactly one error, on the first.
+        // follows it in the array is still read, and the next links start clean: the second is plain, the third has
+        // three numbers per position (a height, which is allowed), so exactly one error, on the first.
         static string Link(string index, string coordinates) => "{\"type\":\"Feature\",\"properties\":{\"index\":\"" + index
             + "\",\"a\":\"n1\",\"b\":\"n2\",\"length\":1,\"time\":1,\"speed\":1},\"geometry\":{\"type\":\"LineString\",\"coordinates\":" + coordinates + "}}";
         var diagnostics = Links(Collection(Link("l1", coordinates), Link("l2", "[[1,2],[3,4]]"), Link("l3", "[[1,2],[3,4,5]]")));
