@@ -241,7 +241,7 @@ public static class Benchmarks
             // A mark no earlier run wrote: the engine's cache and the registry have never seen this code.
             File.AppendAllText(step, $"\n# tuned {edit} {Guid.NewGuid():N}\n");
             var pushed = InnerLoop.Measure(stack, Publish);
-            var applied = System.Text.RegularExpressions.Regex.Match(output, @"Lambda: updated \S+ to \S+, applied by Lambda in (\d+\.\d+) s");
+            var applied = System.Text.RegularExpressions.Regex.Match(output, @"Lambda: updated \S+ to \S+[^\n]*, applied by Lambda in (\d+\.\d+) s");
             stepEdits.Add((pushed, applied.Success ? double.Parse(applied.Groups[1].Value, Invariant) : double.NaN));
         }
         var noop = noops.Order().ElementAt(noops.Count / 2);

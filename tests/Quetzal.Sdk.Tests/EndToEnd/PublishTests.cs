@@ -490,7 +490,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.True(result.Succeeded, result.ToString());
         Assert.Contains($"Lambda: updated {_name} to ", result.Output);
         // The summary says how long Lambda took to apply the update: the stand-in holds an update InProgress for 0.6 s.
-        var applied = System.Text.RegularExpressions.Regex.Match(result.Output, $@"Lambda: updated {_name} to \S+, applied by Lambda in (\d+\.\d+) s");
+        var applied = System.Text.RegularExpressions.Regex.Match(result.Output, $@"Lambda: updated {_name} to \S+[^\n]*, applied by Lambda in (\d+\.\d+) s");
         Assert.True(applied.Success, result.Output);
         Assert.InRange(double.Parse(applied.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0.6, 60);
         using var lambda = new LambdaClient(_aws);
