@@ -37,6 +37,7 @@ need_apt() {
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh || missing+=(busybox-static)
   [ -d /usr/lib/python3/dist-packages/pip ] || missing+=(python3-pip)
   command -v aws >/dev/null || missing+=(awscli)
+  command -v ip >/dev/null || missing+=(iproute2)
   command -v node >/dev/null || missing+=(nodejs npm)
   # nbconvert runs notebook steps (the handler converts them); without its recommends (pandoc, 100 MB).
   local plain=()
@@ -110,6 +111,25 @@ start_s3rver() {
   wait_for s3rver 30 curl -s -o /dev/null http://127.0.0.1:4568/
 }
 
+# The address of the Docker bridge's gateway, as the containers on that bridge see it: the one place the stack and the
+# tests find it (the tests read QUETZAL_DOCKER_GATEWAY from `eng/stack.sh env`). Docker's IPAM config names it on some
+# engines; Debian's docker.io lists only the subnet there ("Config": [{"Subnet": "172.17.0.0/16"}]), and then the
+# bridge's own interface (docker0) holds it.
+bridge_gateway() {
+  local gateway bridge
+  gateway=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{if .Gateway}}{{.Gateway}} {{end}}{{end}}' 2>/dev/null \
+    | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | head -n 1 || true)
+  if [ -z "$gateway" ]; then
+    bridge=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null || true)
+    gateway=$(ip -4 -o addr show dev "${bridge:-docker0}" 2>/dev/null | sed -nE 's/.* inet ([0-9.]+)\/.*/\1/p' | head -n 1)
+  fi
+  if [ -z "$gateway" ]; then
+    log "cannot find the Docker bridge's gateway (docker network inspect bridge, ip addr show docker0): is dockerd running?"
+    return 1
+  fi
+  echo "$gateway"
+}
+
 start_control_plane() {
   if ours localaws 4599; then return; fi
   log "building and starting the control plane on 127.0.0.1:4599"
@@ -123,8 +143,7 @@ start_control_plane() {
   # Executions run the model's images in containers on Docker's bridge: they reach S3 through the control plane on
   # the bridge's gateway (the S3 server itself listens on loopback only).
   local gateway
-  gateway=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null || true)
-  gateway=${gateway:-172.17.0.1}
+  gateway=$(bridge_gateway)
   QUETZAL_LOCAL_ACCESS_KEY=$access_key QUETZAL_LOCAL_SECRET_KEY=$secret_key QUETZAL_LOCAL_REGISTRY_TOKEN=$registry_token \
     QUETZAL_LOCAL_REGISTRY=127.0.0.1:5001 QUETZAL_LOCAL_SERVICE_MODELS="$models" QUETZAL_LOCAL_CONTAINER_S3="http://$gateway:4570" \
     nohup dotnet "$state/localaws/Quetzal.LocalAws.dll" --urls "http://127.0.0.1:4599;http://127.0.0.1:4569;http://$gateway:4570" > "$state/localaws.log" 2>&1 &
@@ -153,6 +172,8 @@ export DOCKER_HOST=unix:///var/run/docker.sock
 export QUETZAL_TEST_BASE_IMAGE=$base_image
 # S3 with conditional writes (s3rver behind the control plane), for QuetzalGrantAccess / QuetzalRevokeAccess.
 export QUETZAL_TEST_S3_CONDITIONAL=http://127.0.0.1:4569
+# Where containers on Docker's bridge reach the host (the control plane's S3 for executions listens there).
+export QUETZAL_DOCKER_GATEWAY=$(bridge_gateway 2>/dev/null || true)
 ENV
 }
 

@@ -88,8 +88,7 @@ public sealed class SecretsTests(PackedPackages packages) : IDisposable
         _root.Write("registry.yml", $"version: 0.1\nlog: {{ level: warn }}\nstorage:\n  filesystem: {{ rootdirectory: {registryData} }}\n  delete: {{ enabled: true }}\nhttp: {{ addr: 127.0.0.1:{registryPort} }}\nauth:\n  htpasswd: {{ realm: canary, path: {_root.Combine("htpasswd")} }}\n");
         Start("docker-registry", ["serve", _root.Combine("registry.yml")]);
         // Executions' containers reach this stack's S3 through its control plane on the Docker bridge's gateway.
-        var gateway = Processes.Run("docker", ["network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}"]).Output.Trim();
-        var containerS3 = $"http://{gateway}:{FreePort()}";
+        var containerS3 = $"http://{LocalStack.DockerGateway}:{FreePort()}";
         Start("dotnet", [Path.Combine(LocalStack.StateDirectory, "localaws", "Quetzal.LocalAws.dll"), "--urls", $"http://127.0.0.1:{controlPort};{containerS3}"], new Dictionary<string, string>
         {
             ["QUETZAL_LOCAL_ACCESS_KEY"] = "S3RVER", ["QUETZAL_LOCAL_SECRET_KEY"] = secret, ["QUETZAL_LOCAL_REGISTRY_TOKEN"] = token,

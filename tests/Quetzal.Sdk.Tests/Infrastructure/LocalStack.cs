@@ -22,6 +22,15 @@ public static class LocalStack
     public static string RegistryToken => File.ReadAllText(Path.Combine(StateDirectory, "registry-token")).Trim();
     public static string BaseImage => Environment.GetEnvironmentVariable("QUETZAL_TEST_BASE_IMAGE") ?? StackVariables.Value["QUETZAL_TEST_BASE_IMAGE"];
 
+    /// <summary>
+    /// Where containers on Docker's bridge reach this host: the bridge's gateway, as eng/stack.sh finds it for the
+    /// control plane (Docker's IPAM config, else the bridge's interface), so that every test and the stack agree.
+    /// </summary>
+    public static string DockerGateway =>
+        Environment.GetEnvironmentVariable("QUETZAL_DOCKER_GATEWAY") is { Length: > 0 } set ? set
+        : StackVariables.Value.GetValueOrDefault("QUETZAL_DOCKER_GATEWAY") is { Length: > 0 } found ? found
+        : throw new InvalidOperationException("eng/stack.sh env found no Docker bridge gateway (is dockerd running?)");
+
     /// <summary>What `eng/stack.sh env` exports (the base image's name depends on its recipe).</summary>
     private static readonly Lazy<Dictionary<string, string>> StackVariables = new(() =>
         Processes.Run("bash", [Path.Combine(Repository.Root, "eng", "stack.sh"), "env"]).Output
