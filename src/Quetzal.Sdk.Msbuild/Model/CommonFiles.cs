@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 namespace Quetzal.Sdk.Model;
 
 /// <summary>
@@ -33,8 +34,8 @@ public static class CommonFiles
             Container.GeneratedFiles.WriteIfChanged(stepsFile, stepsJson);
             files.Add((stepsFile, WorkflowSteps.FileName));
         }
-        if (modelConfigFile is not null && File.Exists(modelConfigFile)) files.Add((modelConfigFile, ModelConfig));
-        if (docsDirectory is not null && Directory.Exists(docsDirectory))
+        if (modelConfigFile is not null && ModelFiles.Exists(modelConfigFile)) files.Add((modelConfigFile, ModelConfig));
+        if (docsDirectory is not null && ModelFiles.FolderExists(docsDirectory))
             files.AddRange(Aws.ScenarioPublisher.LocalFiles(docsDirectory).Select(f => (f.Path, $"{Docs}/{f.Relative}")));
         return files;
     }

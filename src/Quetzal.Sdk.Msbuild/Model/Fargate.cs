@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -134,7 +135,7 @@ public static partial class Fargate
     {
         try
         {
-            return File.Exists(stateMachinePath) && JsonNode.Parse(File.ReadAllText(stateMachinePath)) is JsonObject machine
+            return ModelFiles.Exists(stateMachinePath) && JsonNode.Parse(ModelFiles.ReadAllText(stateMachinePath)) is JsonObject machine
                 ? States(machine).Select(s => s.State).FirstOrDefault() : null;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)

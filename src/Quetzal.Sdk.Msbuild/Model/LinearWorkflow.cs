@@ -52,12 +52,11 @@ public static class LinearWorkflow
         return machine.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
 
-    /// <summary>Writes the workflow when it differs, and touches it either way: it is an MSBuild target's output.</summary>
+    /// <summary>Writes the workflow when it differs: an unchanged workflow keeps its write time, so what read it need not run again.</summary>
     public static void Write(IReadOnlyList<Step> steps, string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         Container.GeneratedFiles.WriteIfChanged(path, Generate(steps));
-        File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
     }
 
     /// <summary>A step on Fargate: the SDK completes the RunTask request at publish (see <see cref="Fargate.Complete"/>).</summary>

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 namespace Quetzal.Sdk.Model;
 
 public static class Scenarios
@@ -66,7 +67,7 @@ public static class Scenarios
 
     /// <summary>The folders under the scenarios folder, by name, in ordinal order (what the project declares by default).</summary>
     public static IReadOnlyList<string> Discover(string scenariosDirectory)
-        => Directory.Exists(scenariosDirectory)
-            ? Directory.GetDirectories(scenariosDirectory).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
+        => ModelFiles.FolderExists(scenariosDirectory)
+            ? ModelFiles.Folders(scenariosDirectory).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
             : [];
 }

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -19,7 +20,7 @@ public static class WorkflowSteps
         var names = new List<string>();
         try
         {
-            if (paramsFile is not null && File.Exists(paramsFile) && JsonNode.Parse(File.ReadAllText(paramsFile)) is JsonArray elements)
+            if (paramsFile is not null && ModelFiles.Exists(paramsFile) && JsonNode.Parse(ModelFiles.ReadAllText(paramsFile)) is JsonArray elements)
                 foreach (var element in elements.OfType<JsonObject>())
                 {
                     IEnumerable<string?> models = element["model"] switch

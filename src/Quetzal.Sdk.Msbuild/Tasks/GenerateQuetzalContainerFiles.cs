@@ -11,13 +11,18 @@ public sealed class GenerateQuetzalContainerFiles : QuetzalTask
     [Required] public string BaseImage { get; set; } = "";
     public string? LibraryPath { get; set; }
 
+    /// <summary>Where the run is recorded (<see cref="Core.ReadRecord"/>): it runs again when a setting, requirements.txt's presence, the SDK or a written file changed.</summary>
+    public string? RecordFile { get; set; }
+
+    protected override string? ReadRecordFile => RecordFile;
+
     protected override void ExecuteCore()
     {
         var settings = new ContainerSettings
         {
             SdkVersion = SdkVersion,
             BaseImage = BaseImage,
-            HasRequirements = File.Exists(Path.Combine(ModelDirectory, "requirements.txt")),
+            HasRequirements = Core.ModelFiles.Exists(Path.Combine(ModelDirectory, "requirements.txt")),
             HasLibrary = !string.IsNullOrWhiteSpace(LibraryPath),
         };
         Write("Dockerfile", ContainerFiles.Dockerfile(settings));
@@ -33,8 +38,8 @@ public sealed class GenerateQuetzalContainerFiles : QuetzalTask
             return;
         }
         GeneratedFiles.WriteIfChanged(path, content);
-        // Touch it even when unchanged: the file is this target's output, and MSBuild compares its time to the inputs'.
-        File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        // Its own output too: a file deleted, edited or taken over by the user is looked at again.
+        Core.ModelFiles.Read(path);
         Log.LogMessage(MessageImportance.Normal, $"Quetzal: generated {path}");
     }
 }

@@ -9,9 +9,16 @@ public sealed class GenerateQuetzalWorkflow : QuetzalTask
     [Required] public ITaskItem[] Steps { get; set; } = [];
     [Required] public string File { get; set; } = "";
 
+    /// <summary>Where the run is recorded (<see cref="Core.ReadRecord"/>): it runs again when a step, the SDK or the written workflow changed.</summary>
+    public string? RecordFile { get; set; }
+
+    protected override string? ReadRecordFile => RecordFile;
+
     protected override void ExecuteCore()
     {
         LinearWorkflow.Write(Steps.Select(Step).ToList(), File);
+        // Its own output too: a workflow deleted or edited by hand is written again.
+        Core.ModelFiles.Read(File);
         Log.LogMessage(MessageImportance.Normal, $"Quetzal: generated {File}");
     }
 

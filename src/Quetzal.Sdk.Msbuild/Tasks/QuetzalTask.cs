@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Build.Framework;
+using Quetzal.Sdk.Core;
 using Quetzal.Sdk.Diagnostics;
 using Severity = Quetzal.Sdk.Diagnostics.Severity;
 using MSBuildTask = Microsoft.Build.Utilities.Task;
@@ -28,9 +29,23 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
     /// </summary>
     public sealed override bool Execute()
     {
+        var recordFile = NullIfEmpty(ReadRecordFile);
+        var why = recordFile is null ? null : ReadRecord.Changed(recordFile, Settings());
+        if (recordFile is not null && why is null)
+        {
+            var kept = KeptDiagnostics.Read(KeptFile(recordFile));
+            Log.LogMessage(MessageImportance.Normal, $"Quetzal: {GetType().Name} is up to date: nothing it read changed since its last run.");
+            UpToDate(kept.Count);
+            Report(kept);
+            Completed(false);
+            return true;
+        }
+        using var recording = recordFile is null ? null : ReadRecord.Begin();
+        if (recording is not null) _reported = [];
         var failed = false;
         try
         {
+            if (recordFile is not null) Log.LogMessage(MessageImportance.Normal, $"Quetzal: {GetType().Name} runs: {why}.");
             ExecuteCore();
         }
         catch (Exception e)
@@ -40,9 +55,54 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
             Report(diagnostics);
             if (Failures.IsBug(diagnostics)) Log.LogMessage(MessageImportance.Low, e.ToString());
         }
+        if (recording is not null)
+        {
+            // A run that failed is not remembered: the next build runs it again and reports the same errors.
+            if (failed || Log.HasLoggedErrors) ReadRecord.Forget(recordFile!);
+            else
+            {
+                KeptDiagnostics.Write(KeptFile(recordFile!), _reported!);
+                recording.Record.Save(recordFile!, Settings());
+            }
+        }
         Completed(failed || Log.HasLoggedErrors);
         return !Log.HasLoggedErrors;
     }
+
+    /// <summary>
+    /// Where a task that may be skipped keeps the record of what it read (<see cref="ReadRecord"/>): it runs again only
+    /// when one of its parameters, the SDK, or anything it read through <see cref="ModelFiles"/> changed. Null: it
+    /// always runs. This is the build's whole incrementality: no target lists its inputs by hand.
+    /// </summary>
+    protected virtual string? ReadRecordFile => null;
+
+    /// <summary>
+    /// Called instead of <see cref="ExecuteCore"/> when nothing the task read changed since its last run, before the
+    /// <paramref name="kept"/> warnings and messages of that run are reported again.
+    /// </summary>
+    protected virtual void UpToDate(int kept)
+    {
+    }
+
+    private static string KeptFile(string recordFile) => recordFile + ".diagnostics";
+
+    /// <summary>What this run reported, while it is recorded: kept for the builds that skip it.</summary>
+    private List<Diagnostic>? _reported;
+
+    /// <summary>The task's parameters as text, every one of them: a changed parameter is a changed setting.</summary>
+    private string Settings()
+        => string.Join("\n", GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.DeclaringType is { } t && t != typeof(QuetzalTask) && typeof(QuetzalTask).IsAssignableFrom(t))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => $"{p.Name}={Text(p.GetValue(this))}"));
+
+    private static string Text(object? value) => value switch
+    {
+        ITaskItem[] items => string.Join("\u001e", items.Select(Text)),
+        ITaskItem item => item.ItemSpec + string.Concat(item.CloneCustomMetadata().Keys.Cast<string>()
+            .Order(StringComparer.Ordinal).Select(name => $"\u001f{name}={item.GetMetadata(name)}")),
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
 
     /// <summary>Called once the task's errors, if any, are logged: for a closing summary.</summary>
     protected virtual void Completed(bool failed)
@@ -53,6 +113,7 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
 
     protected void Report(Diagnostic d)
     {
+        if (d.Severity != Severity.Error) lock (_cancellation) _reported?.Add(d);
         switch (d.Severity)
         {
             case Severity.Error:

@@ -32,8 +32,15 @@ public sealed class ValidateQuetzalModel : FargateSettingsTask
     /// <summary>Where what each input gave is kept between builds (<see cref="ValidationCache"/>); empty: every input is validated.</summary>
     public string? CacheFile { get; set; }
 
-    /// <summary>Where the warnings are kept, so that a build that skips validation (nothing it reads changed) can say them again.</summary>
-    public string? WarningsFile { get; set; }
+    /// <summary>Where what validation read is recorded (<see cref="Core.ReadRecord"/>): it runs again only when that, a setting or the SDK changed.</summary>
+    public string? RecordFile { get; set; }
+
+    protected override string? ReadRecordFile => RecordFile;
+
+    /// <summary>Nothing validation read changed: its warnings follow, so they stay in the build output and the IDE's error list.</summary>
+    protected override void UpToDate(int kept)
+        => Log.LogMessage(MessageImportance.Normal, kept == 0 ? "Quetzal: validation skipped (nothing it reads changed)."
+            : $"Quetzal: validation skipped (nothing it reads changed); the {kept} findings of the last one follow.");
 
     protected override void ExecuteCore()
     {
@@ -63,6 +70,5 @@ public sealed class ValidateQuetzalModel : FargateSettingsTask
         cache.Save();
         if (cache.Reused > 0) Log.LogMessage(MessageImportance.Normal, $"Quetzal: {cache.Validated} inputs validated, {cache.Reused} unchanged since the last build (their findings kept)");
         Report(diagnostics);
-        if (NullIfEmpty(WarningsFile) is { } file) KeptWarnings.Write(file, diagnostics.Where(d => d.Severity == Severity.Warning));
     }
 }

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -70,7 +71,7 @@ public sealed class JsonTree
         }
     }
 
-    public static JsonTree Load(string path) => Parse(File.ReadAllBytes(path));
+    public static JsonTree Load(string path) => Parse(ModelFiles.ReadAllBytes(path));
 
     /// <summary>
     /// Loads a file for a validator: a syntax error is <paramref name="syntaxError"/> at its line and column, an

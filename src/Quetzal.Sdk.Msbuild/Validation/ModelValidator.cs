@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
 
@@ -23,9 +24,9 @@ public static class ModelValidator
         var scenarios = ValidateScenarios(model, projectFile, bag, out var readable);
         ValidateInputs(model, readable, bag, cache ?? ValidationCache.None, cancellation);
         ValidateWorkflow(model, projectFile, generatedStateMachinePath, bag);
-        var workflow = File.Exists(model.StateMachinePath) ? model.StateMachinePath : generatedStateMachinePath;
+        var workflow = ModelFiles.Exists(model.StateMachinePath) ? model.StateMachinePath : generatedStateMachinePath;
         Fargate.Validate(model.Fargate, projectFile, Fargate.FirstState(workflow) ?? model.Steps.FirstOrDefault(s => s.OnFargate)?.StateName, bag);
-        if (!string.IsNullOrEmpty(model.LibraryPath) && !Directory.Exists(Path.Combine(model.ModelDirectory, model.LibraryPath)))
+        if (!string.IsNullOrEmpty(model.LibraryPath) && !ModelFiles.FolderExists(Path.Combine(model.ModelDirectory, model.LibraryPath)))
             bag.Add(Codes.LibraryPathMissing, projectFile, 0, 0, model.LibraryPath);
         return new ValidationResult(bag.Items, scenarios);
     }
@@ -84,7 +85,7 @@ public static class ModelValidator
                 continue;
             }
             var folder = model.ScenarioDirectory(scenario);
-            if (!Directory.Exists(folder))
+            if (!ModelFiles.FolderExists(folder))
             {
                 var hint = Scenarios.MissingFolderHint(Path.Combine(model.ModelDirectory, model.ScenariosDirectory), scenario);
                 bag.Add(scenario == Scenarios.Base && hint.Length == 0 ? Codes.BaseScenarioMissing.Create(projectFile, Path.Combine(model.ScenariosDirectory, Scenarios.Base))
@@ -118,7 +119,7 @@ public static class ModelValidator
             foreach (var input in Network.RequiredInputs(required))
             {
                 var file = Path.Combine(folder, input);
-                if (File.Exists(file)) continue;
+                if (ModelFiles.Exists(file)) continue;
                 var remedy = input == Network.ParamsFile
                     ? "Every scenario needs one: Quenedi reads and edits the scenario's parameters there (a JSON list of categories; [] for a model without parameters)."
                     : $"To build a model without the {input.Split('/')[1]} network, add <QuetzalNetwork Remove=\"{input.Split('/')[1]}\" /> to the project.";
@@ -126,7 +127,7 @@ public static class ModelValidator
             }
             work.Add((new DiagnosticBag(), b => ScenarioFiles.Validate(folder, b, cancellation)));
             var paramsFile = Path.Combine(folder, Network.ParamsFile);
-            if (File.Exists(paramsFile) && !Escapes(paramsFile))
+            if (ModelFiles.Exists(paramsFile) && !Escapes(paramsFile))
                 work.Add((new DiagnosticBag(), b => cache.Run($"params|{paramsFile}", [paramsFile], b, own => ParamsValidator.Validate(paramsFile, own))));
 
             foreach (var network in Network.All)
@@ -134,13 +135,13 @@ public static class ModelValidator
                 var nodes = Path.Combine(folder, Network.NodesFile(network));
                 var links = Path.Combine(folder, Network.LinksFile(network));
                 var isPt = network == Network.Pt;
-                if (!File.Exists(nodes) || Escapes(nodes))
+                if (!ModelFiles.Exists(nodes) || Escapes(nodes))
                 {
-                    if (File.Exists(links) && !Escapes(links))
+                    if (ModelFiles.Exists(links) && !Escapes(links))
                         work.Add((new DiagnosticBag(), b => cache.Run($"links|{links}|{isPt}", [links, nodes], b, own => NetworkValidator.ValidateLinks(links, isPt, null, nodes, own, cancellation))));
                     continue;
                 }
-                var withLinks = File.Exists(links) && !Escapes(links) ? links : null;
+                var withLinks = ModelFiles.Exists(links) && !Escapes(links) ? links : null;
                 // The nodes and their links together: a changed nodes file re-checks the links' references.
                 work.Add((new DiagnosticBag(), b => cache.Run($"network|{nodes}|{withLinks}|{isPt}", withLinks is null ? [nodes] : [nodes, withLinks], b,
                     own => NetworkCheck.Validate(nodes, withLinks, isPt, own, cancellation))));
@@ -163,7 +164,7 @@ public static class ModelValidator
     private static void ValidateWorkflow(ModelSettings model, string projectFile, string generatedPath, DiagnosticBag bag)
     {
         var file = model.StateMachinePath;
-        if (File.Exists(file))
+        if (ModelFiles.Exists(file))
         {
             if (model.Steps.Count > 0) bag.Add(Codes.StepsIgnored, projectFile, 0, 0, model.StateMachineFile);
             StateMachineValidator.Validate(file, model.ModelDirectory, bag);
@@ -177,14 +178,14 @@ public static class ModelValidator
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in model.Steps)
         {
-            if (!File.Exists(Path.Combine(model.ModelDirectory, step.NotebookPath)))
+            if (!ModelFiles.Exists(Path.Combine(model.ModelDirectory, step.NotebookPath)))
                 bag.Add(Codes.InvalidStep, projectFile, 0, 0, step.NotebookPath, "no such file in the model");
             if (step.Compute is not (Step.Lambda or Step.Ecs))
                 bag.Add(Codes.InvalidStep, projectFile, 0, 0, step.NotebookPath, $"Compute is '{step.Compute}'; a step runs on 'lambda' (the default) or 'ecs' (Fargate)");
             if (!names.Add(step.StateName))
                 bag.Add(Codes.InvalidStep, projectFile, 0, 0, step.NotebookPath, $"the state name '{step.StateName}' is already used; set its StateName metadata");
         }
-        if (File.Exists(generatedPath)) StateMachineValidator.Validate(generatedPath, model.ModelDirectory, bag);
+        if (ModelFiles.Exists(generatedPath)) StateMachineValidator.Validate(generatedPath, model.ModelDirectory, bag);
     }
 
     /// <summary>Whether a path is, or passes through, a link whose target lies outside the model folder.</summary>

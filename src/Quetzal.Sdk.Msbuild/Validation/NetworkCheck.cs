@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json;
@@ -83,7 +84,7 @@ public static class NetworkCheck
     {
         try
         {
-            return path is not null && File.Exists(path) ? new FileInfo(path).Length : 0;
+            return path is not null && ModelFiles.Exists(path) ? new FileInfo(path).Length : 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

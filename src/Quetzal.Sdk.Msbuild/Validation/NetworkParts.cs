@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -15,7 +16,7 @@ public static partial class NetworkValidator
         var starts = new List<long>();
         try
         {
-            using var stream = new FileStream(rules.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+            using var stream = ModelFiles.OpenRead(rules.Path, 1);
             var window = new byte[1 << 20];
             for (var i = 1; i < count; i++)
             {
@@ -232,7 +233,7 @@ public static partial class NetworkValidator
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+            using var stream = ModelFiles.OpenRead(path, 1);
             stream.Position = offset;
             var buffer = new byte[64 << 10];
             var reader = new Utf8JsonReader(buffer.AsSpan(0, Fill(stream, buffer, 0)), isFinalBlock: false, default);

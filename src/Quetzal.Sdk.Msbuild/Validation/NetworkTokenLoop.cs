@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -114,7 +115,7 @@ public static partial class NetworkValidator
 
         private void Read(CancellationToken cancellation)
         {
-            using var stream = new FileStream(_rules.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            using var stream = ModelFiles.OpenRead(_rules.Path, 1, FileOptions.SequentialScan);
             if (_start > 0) stream.Position = _start;
             var buffer = ArrayPool<byte>.Shared.Rent(_rules.BufferSize);
             try

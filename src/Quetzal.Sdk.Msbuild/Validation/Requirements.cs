@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 namespace Quetzal.Sdk.Validation;
 
 /// <summary>What a model's requirements.txt (pip's format) says it installs into the image.</summary>
@@ -15,7 +16,7 @@ public static class Requirements
         string[] lines;
         try
         {
-            lines = File.ReadAllLines(Path.Combine(modelDirectory, "requirements.txt"));
+            lines = ModelFiles.ReadAllLines(Path.Combine(modelDirectory, "requirements.txt"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Buffers;
 using System.Text.Json;
 using Quetzal.Sdk.Diagnostics;
@@ -22,13 +23,13 @@ public static class ScenarioFiles
     public static void Validate(string scenarioFolder, DiagnosticBag bag, CancellationToken cancellation)
     {
         var styles = Path.Combine(scenarioFolder, Styles);
-        if (File.Exists(styles)) ValidateStyles(styles, bag);
+        if (ModelFiles.Exists(styles)) ValidateStyles(styles, bag);
         var info = Path.Combine(scenarioFolder, Info);
-        if (File.Exists(info)) ValidateInfo(info, bag);
+        if (ModelFiles.Exists(info)) ValidateInfo(info, bag);
         var config = Path.Combine(scenarioFolder, ModelConfig);
-        if (File.Exists(config)) JsonTree.Load(config, Codes.InvalidJson, bag);
+        if (ModelFiles.Exists(config)) JsonTree.Load(config, Codes.InvalidJson, bag);
         var od = Path.Combine(scenarioFolder, Od);
-        if (File.Exists(od)) FeatureCollection(od, bag, cancellation);
+        if (ModelFiles.Exists(od)) FeatureCollection(od, bag, cancellation);
     }
 
     /// <summary>styles.json: a list whose every element is an object with 'name' and 'layer' (the app refuses it otherwise).</summary>
@@ -72,7 +73,7 @@ public static class ScenarioFiles
         byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            using var stream = ModelFiles.OpenRead(path, 1, FileOptions.SequentialScan);
             var state = new JsonReaderState(new JsonReaderOptions { MaxDepth = 256 });
             int length = 0, consumed = 0;
             var final = false;

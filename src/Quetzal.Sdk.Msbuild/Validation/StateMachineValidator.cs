@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Text.RegularExpressions;
 using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
@@ -36,7 +37,7 @@ public static partial class StateMachineValidator
     {
         try
         {
-            var text = File.ReadLines(path).Skip(line - 1).FirstOrDefault() ?? "";
+            var text = ModelFiles.ReadLines(path).Skip(line - 1).FirstOrDefault() ?? "";
             var from = Math.Clamp(column - 1, 0, text.Length);
             return Suggestions.OriginalPlaceholder(text[from..]) is { } found ? (found.Written, found.Placeholder, from + found.Index + 1) : null;
         }
@@ -248,7 +249,7 @@ public static partial class StateMachineValidator
             if (relative.Contains('\\'))
             {
                 var slashed = relative.Replace('\\', '/');
-                return File.Exists(Path.Combine(modelDirectory, slashed))
+                return ModelFiles.Exists(Path.Combine(modelDirectory, slashed))
                     ? $" Paths in the state machine use '/', as in the image (Linux): write '{slashed}'."
                     : " Paths in the state machine use '/', as in the image (Linux).";
             }
@@ -260,8 +261,7 @@ public static partial class StateMachineValidator
 
         private static List<string> StepFiles(string modelDirectory)
         {
-            var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Hidden };
-            return Directory.EnumerateFiles(modelDirectory, "*", options)
+            return ModelFiles.Tree(modelDirectory)
                 .Where(f => f.EndsWith(".py", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase))
                 .Select(f => Path.GetRelativePath(modelDirectory, f).Replace('\\', '/'))
                 .Where(f => f.Split('/')[0] is not ("scenarios" or "obj" or "bin" or ".venv" or "venv"))
@@ -278,7 +278,7 @@ public static partial class StateMachineValidator
                     var relative = value.String!;
                     var full = Path.GetFullPath(Path.Combine(modelDirectory, relative));
                     var root = Path.GetFullPath(modelDirectory).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-                    if (Path.IsPathRooted(relative) || !full.StartsWith(root, StringComparison.Ordinal) || !File.Exists(full))
+                    if (Path.IsPathRooted(relative) || !full.StartsWith(root, StringComparison.Ordinal) || !ModelFiles.Exists(full))
                         bag.Add(Codes.NotebookMissing, path, value.Line, value.Column, state, relative, full, Hint(relative));
                     else if (relative.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase))
                         FirstNotebook ??= (state, value);

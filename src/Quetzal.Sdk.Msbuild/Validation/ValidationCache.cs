@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Quetzal.Sdk.Diagnostics;
@@ -8,15 +9,14 @@ namespace Quetzal.Sdk.Validation;
 /// What validation found for each input it read, kept in obj/ between builds, so that a build re-validates only what
 /// changed: a network (nodes and links together: the links' references depend on the nodes), a params.json, a
 /// scenario's own files. An input counts as unchanged when every file it reads has the same size and write time (as
-/// MSBuild, make and rsync judge files) and the SDK is the same build; a file written less than 2 s before it was
-/// read is not trusted to be finished, and is validated again next time.
+/// MSBuild, make and rsync judge files: <see cref="FileStamp"/>) and the SDK is the same build; what was learnt from a
+/// file that is not settled is not kept, and it is validated again next time.
 /// </summary>
 public sealed class ValidationCache
 {
     private sealed record Entry(string Fingerprint, List<DiagnosticRecord> Findings);
 
     private static readonly string Sdk = typeof(ValidationCache).Assembly.ManifestModule.ModuleVersionId.ToString("N");
-    private static readonly TimeSpan Settling = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<string, Entry> _entries;
     private readonly ConcurrentDictionary<string, Entry> _used = new();
@@ -58,7 +58,7 @@ public sealed class ValidationCache
     public void Run(string key, IReadOnlyList<string> files, DiagnosticBag bag, Action<DiagnosticBag> validate)
     {
         var fingerprint = Fingerprint(files, out var settled);
-        if (_path is not null && fingerprint is not null && _entries.TryGetValue(key, out var kept) && kept.Fingerprint == fingerprint)
+        if (_path is not null && _entries.TryGetValue(key, out var kept) && kept.Fingerprint == fingerprint)
         {
             var findings = kept.Findings.Select(f => f.Restore()).ToList();
             if (findings.All(f => f is not null))
@@ -73,7 +73,7 @@ public sealed class ValidationCache
         validate(own);
         bag.AddRange(own.Items);
         Interlocked.Increment(ref _validated);
-        if (fingerprint is not null && settled)
+        if (settled)
             _used[key] = new Entry(fingerprint, own.Items.Select(DiagnosticRecord.From).ToList());
     }
 
@@ -86,20 +86,15 @@ public sealed class ValidationCache
         Container.GeneratedFiles.WriteIfChanged(_path, text);
     }
 
-    private static string? Fingerprint(IReadOnlyList<string> files, out bool settled)
+    private static string Fingerprint(IReadOnlyList<string> files, out bool settled)
     {
         settled = true;
         var parts = new List<string> { Sdk };
         foreach (var file in files)
         {
-            var info = new FileInfo(file);
-            if (!info.Exists)
-            {
-                parts.Add($"{file}|missing");
-                continue;
-            }
-            if (DateTime.UtcNow - info.LastWriteTimeUtc < Settling) settled = false;
-            parts.Add($"{file}|{info.Length}|{info.LastWriteTimeUtc.Ticks}");
+            // Recorded as read whether the findings come from the cache or from reading it now.
+            parts.Add($"{ModelFiles.Read(file)}|{FileStamp.Of(file, out var fileSettled)}");
+            settled &= fileSettled;
         }
         return string.Join("\n", parts);
     }

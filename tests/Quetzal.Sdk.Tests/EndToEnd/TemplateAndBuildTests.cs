@@ -97,8 +97,8 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
 
         var second = packages.Build(model);
         Assert.True(second.Succeeded, second.ToString());
-        Assert.Contains("Skipping target \"QuetzalValidate\" because all output files are up-to-date", second.Output);
-        Assert.Contains("Skipping target \"QuetzalGenerateContainerFiles\" because all output files are up-to-date", second.Output);
+        Assert.Contains("Quetzal: ValidateQuetzalModel is up to date: nothing it read changed since its last run.", second.Output);
+        Assert.Contains("Quetzal: GenerateQuetzalContainerFiles is up to date: nothing it read changed since its last run.", second.Output);
     }
 
     [Fact]

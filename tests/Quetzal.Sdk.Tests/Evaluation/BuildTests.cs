@@ -11,11 +11,13 @@ public sealed class BuildTests : IDisposable
 
     public void Dispose() => _root.Dispose();
 
-    private static void AssertRan(ProcessResult build, string target)
-        => Assert.DoesNotContain($"Skipping target \"{target}\"", build.Output);
+    /// <summary>The task ran its work (what it read, a setting or the SDK changed, or it has no record yet).</summary>
+    private static void AssertRan(ProcessResult build, string task)
+        => Assert.Contains($"Quetzal: {task} runs: ", build.Output);
 
-    private static void AssertSkipped(ProcessResult build, string target)
-        => Assert.Contains($"Skipping target \"{target}\" because all output files are up-to-date", build.Output);
+    /// <summary>The task skipped its work: nothing it read changed since its last run.</summary>
+    private static void AssertSkipped(ProcessResult build, string task)
+        => Assert.Contains($"Quetzal: {task} is up to date: nothing it read changed since its last run.", build.Output);
 
     private static void AssertGreen(ProcessResult build)
     {
@@ -41,8 +43,8 @@ public sealed class BuildTests : IDisposable
 
         var second = DotNet.Build(model);
         AssertGreen(second);
-        AssertSkipped(second, "QuetzalValidate");
-        AssertSkipped(second, "QuetzalGenerateContainerFiles");
+        AssertSkipped(second, "ValidateQuetzalModel");
+        AssertSkipped(second, "GenerateQuetzalContainerFiles");
 
         var links = Path.Combine(model, "scenarios", "base", "inputs", "road", "links.geojson");
         File.WriteAllText(links, File.ReadAllText(links).Replace("\"b\": \"road_node_2\"", "\"b\": \"ghost\""));
@@ -65,7 +67,7 @@ public sealed class BuildTests : IDisposable
         Assert.Contains("links have no 'time' value (null)", warning);
 
         var second = DotNet.Build(model);
-        AssertSkipped(second, "QuetzalValidate");
+        AssertSkipped(second, "ValidateQuetzalModel");
         Assert.Contains(warning, second.Output.Split('\n').Select(l => l.Trim()));
         Assert.Contains("validation skipped (nothing it reads changed)", second.Output);
     }
@@ -142,7 +144,7 @@ public sealed class BuildTests : IDisposable
         AssertGreen(DotNet.Build(model));
         var build = DotNet.Build(model, "-p:QuetzalBaseImage=registry.local/python:3.11");
         AssertGreen(build);
-        AssertRan(build, "QuetzalGenerateContainerFiles");
+        AssertRan(build, "GenerateQuetzalContainerFiles");
         Assert.Contains("FROM registry.local/python:3.11\n", File.ReadAllText(Path.Combine(model, "Dockerfile")));
     }
 
@@ -188,7 +190,7 @@ public sealed class BuildTests : IDisposable
         Assert.True(build.Succeeded, build.ToString());
         Assert.Contains("\"StartAt\": \"network_summary\"", File.ReadAllText(Path.Combine(model, "obj", "quetzal", "step-functions.json")));
         var again = DotNet.Build(model, "-p:QuetzalValidateOnBuild=false");
-        AssertSkipped(again, "QuetzalGenerateWorkflow");
+        AssertSkipped(again, "GenerateQuetzalWorkflow");
     }
 
     [Fact]

@@ -75,12 +75,24 @@ public sealed class ValidationCacheTests : IDisposable
     }
 
     [Fact]
-    public void A_file_written_just_now_is_validated_again_next_time()
+    public void A_file_written_just_now_where_the_file_system_keeps_whole_seconds_is_validated_again_next_time()
     {
+        // FAT, HFS+ and some shares keep whole seconds: a second write in the same second would look unchanged.
         var paramsFile = Path.Combine(_model, "scenarios", "base", "inputs", "params.json");
-        File.SetLastWriteTimeUtc(paramsFile, DateTime.UtcNow);
+        var now = DateTime.UtcNow;
+        File.SetLastWriteTimeUtc(paramsFile, new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc));
         Validate();
         var (_, cache) = Validate();
         Assert.Equal((1, 2), (cache.Validated, cache.Reused));
+    }
+
+    [Fact]
+    public void A_file_written_just_now_with_a_fine_write_time_is_trusted_since_a_later_write_changes_that_time()
+    {
+        var paramsFile = Path.Combine(_model, "scenarios", "base", "inputs", "params.json");
+        File.SetLastWriteTimeUtc(paramsFile, DateTime.UtcNow.AddTicks(-1234567 % TimeSpan.TicksPerSecond));
+        Validate();
+        var (_, cache) = Validate();
+        Assert.Equal((0, 3), (cache.Validated, cache.Reused));
     }
 }

@@ -1,0 +1,62 @@
+namespace Quetzal.Sdk.Core;
+
+/// <summary>
+/// The one way the SDK's stages read the model's files: each call does what its <see cref="File"/> or
+/// <see cref="Directory"/> namesake does and records the read in the current <see cref="ReadRecord"/>, so that the
+/// build's incrementality follows what the code really read (no hand-kept list of inputs to fall behind it).
+/// <c>SourceRulesTests</c> fails when code under Validation/, Model/ or Workflow/ reads the disk any other way.
+/// </summary>
+public static class ModelFiles
+{
+    /// <summary>Records a file that is read elsewhere (by a worker process, or later by a reader given its path).</summary>
+    public static string Read(string path)
+    {
+        ReadRecord.Current?.File(path);
+        return path;
+    }
+
+    public static bool Exists(string path)
+    {
+        ReadRecord.Current?.File(path);
+        return File.Exists(path);
+    }
+
+    public static bool FolderExists(string path)
+    {
+        ReadRecord.Current?.Folder(path);
+        return Directory.Exists(path);
+    }
+
+    public static string ReadAllText(string path) => File.ReadAllText(Read(path));
+
+    public static byte[] ReadAllBytes(string path) => File.ReadAllBytes(Read(path));
+
+    public static string[] ReadAllLines(string path) => File.ReadAllLines(Read(path));
+
+    public static IEnumerable<string> ReadLines(string path) => File.ReadLines(Read(path));
+
+    public static FileStream OpenRead(string path, int bufferSize = 4096, FileOptions options = FileOptions.None)
+        => new(Read(path), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, options);
+
+    /// <summary>The entries (files and folders) directly in a folder, as full paths, in no set order.</summary>
+    public static IEnumerable<string> Entries(string folder, string pattern = "*")
+    {
+        ReadRecord.Current?.Listing(folder, pattern, recursive: false);
+        return ListUnrecorded(folder, pattern, recursive: false);
+    }
+
+    /// <summary>The folders directly in a folder, as full paths, in no set order.</summary>
+    public static IEnumerable<string> Folders(string folder) => Entries(folder).Where(Directory.Exists);
+
+    /// <summary>Every file under a folder that is neither hidden nor a link, as full paths, in no set order.</summary>
+    public static IEnumerable<string> Tree(string folder, string pattern = "*")
+    {
+        ReadRecord.Current?.Listing(folder, pattern, recursive: true);
+        return ListUnrecorded(folder, pattern, recursive: true);
+    }
+
+    internal static IEnumerable<string> ListUnrecorded(string folder, string pattern, bool recursive)
+        => recursive
+            ? Directory.EnumerateFiles(folder, pattern, new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Hidden })
+            : Directory.EnumerateFileSystemEntries(folder, pattern, new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = 0 });
+}
