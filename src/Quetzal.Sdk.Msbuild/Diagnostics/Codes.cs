@@ -39,6 +39,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor FargateNetworkMissing = new("QTZ1010", Warning,
         "State '{0}' runs on Fargate, whose tasks run in subnets of your VPC: set QuetzalEcsSubnets (and QuetzalEcsSecurityGroups; QuetzalEcsAssignPublicIp=true for public subnets without a NAT gateway) before you publish; dotnet run needs none. README: 'When a step outgrows Lambda'.",
         "The model has a Fargate step and QuetzalEcsSubnets is empty (publish refuses it: QTZ4011)");
+    public static readonly DiagnosticDescriptor UnknownPublishStep = new("QTZ1011", Error,
+        "QuetzalPublishSteps names '{0}', which is not a publish step; the steps are {1} (separated by ';').{2}",
+        "QuetzalPublishSteps names a step that does not exist");
 
     // 11xx: scenarios and required files
     public static readonly DiagnosticDescriptor BaseScenarioMissing = new("QTZ1101", Error,

@@ -45,7 +45,7 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
         {
             context.Log.Info($"Image context: {build.Entries.Count} files, {Bytes.Format(build.FileBytes)}; largest: {largest}");
             if (!request.Steps.HasFlag(PublishSteps.Image))
-                throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry has no image {tag} for the current model files; publish the image first (-t:QuetzalPublishImage)");
+                throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry has no image {tag} for the current model files; publish the image first (-t:QuetzalPublishImage before the other step targets), or publish the steps together in the pipeline's order (-t:Publish -p:QuetzalPublishSteps=Image%3B<the other steps>)");
             return new Plan(true, [$"Image: new ({repository.Uri}:{tag}, {build.Entries.Count} files, {Bytes.Format(build.FileBytes)} of context; largest: {largest}); would build and push."],
                 repository, build, login, null, MoveTag: !string.IsNullOrEmpty(request.ImageTag));
         }

@@ -27,6 +27,9 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
             while (true)
             {
                 _summary.Clear();
+                // A step asked for by name that has nothing to publish says so, instead of vanishing from the summary.
+                if (request.Steps != PublishSteps.All && request.Steps.HasFlag(PublishSteps.TaskDefinition) && request.Fargate is null)
+                    Report(["Task definition: none to publish: the workflow has no Fargate step"]);
                 var context = new PublishContext(request, clients, log);
                 var plans = await PlanAsync(context, cancellation);
                 if (request.DryRun || !plans.Any(p => p.Plan.HasWrites))

@@ -38,8 +38,10 @@ public sealed class PublishQuetzalModel : FargateSettingsTask
     public string? ImageTag { get; set; }
     public bool Prune { get; set; }
     public bool DryRun { get; set; }
-    /// <summary>Image;Lambda;StateMachine;Scenarios, or empty for all.</summary>
+    /// <summary>Image;Lambda;TaskDefinition;StateMachine;Scenarios, or empty for all.</summary>
     public string? Steps { get; set; }
+    /// <summary>The steps that step targets already published earlier in this build (see <see cref="PublishStepSelection.Compose"/>).</summary>
+    public string? StepsRanBefore { get; set; }
     /// <summary>QuetzalUserEmail: who publishes, in every object's metadata and info.json; empty: git's user.email, else user@machine.</summary>
     public string? UserEmail { get; set; }
     /// <summary>The model folder's modelConfig.json and documentation folder, published under _common/ when they exist.</summary>
@@ -56,8 +58,11 @@ public sealed class PublishQuetzalModel : FargateSettingsTask
     {
         var forRun = NullIfEmpty(RequestFile) is not null;
         var scenarios = Model.Scenarios.Select(Scenarios.Select(s => s.ItemSpec).ToList(), forRun ? null : OnlyScenarios, "QuetzalScenarios");
-        var steps = string.IsNullOrWhiteSpace(Steps) ? PublishSteps.All
-            : Steps.Split(';', StringSplitOptions.RemoveEmptyEntries).Aggregate(PublishSteps.None, (all, s) => all | Enum.Parse<PublishSteps>(s.Trim(), ignoreCase: true));
+        var projectFile = BuildEngine?.ProjectFileOfTaskNode;
+        var own = PublishStepSelection.Parse(Steps, PublishSteps.All, projectFile);
+        var steps = PublishStepSelection.Compose(own, PublishStepSelection.Parse(StepsRanBefore, PublishSteps.None, projectFile));
+        if (steps != own && !forRun)
+            Info($"Quetzal: {PublishStepSelection.Names(steps & ~own)} published again after {PublishStepSelection.Names(own)}: it ran earlier in this build, and the pipeline puts it after.");
 
         var fargate = FargateTask(networkRequired: !forRun);
         var request = new PublishRequest

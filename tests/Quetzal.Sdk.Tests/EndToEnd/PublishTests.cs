@@ -53,6 +53,76 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         => after.Where(p => !before.TryGetValue(p.Key, out var old) || old != p.Value).Select(p => p.Key)
             .Concat(before.Keys.Where(k => !after.ContainsKey(k))).Order().ToArray();
 
+    /// <summary>The step targets in the pipeline's order, each with the start of the line its plan prints on a deployment that is up to date.</summary>
+    private static readonly (string Target, string Plan)[] StepTargets =
+    [
+        ("QuetzalPublishImage", "Image: unchanged ("), ("QuetzalPublishLambda", "Lambda: unchanged ("),
+        ("QuetzalPublishTaskDefinition", "Task definition: none to publish: the workflow has no Fargate step"),
+        ("QuetzalPublishStateMachine", "State machine: unchanged ("), ("QuetzalPublishScenarios", "S3 base: 0 new, 0 changed"),
+    ];
+
+    private ProcessResult PublishTargets(string targets, params string[] extra)
+        => packages.Run(Model, ["build", $"-t:{targets}", "-nodeReuse:false", "-m:1", $"-p:QuetzalBaseImage={LocalStack.BaseImage}", .. extra], LocalStack.Environment_());
+
+    [StackFact]
+    public void Any_two_step_targets_on_one_command_line_each_publish_and_one_before_a_step_already_run_publishes_that_step_again()
+    {
+        ScaffoldWithInfrastructure();
+        Assert.True(Publish().Succeeded);
+        var failures = new List<string>();
+        for (var first = 0; first < StepTargets.Length; first++)
+            for (var second = first + 1; second < StepTargets.Length; second++)
+            {
+                // Given against the pipeline's order: the later step first.
+                var (later, earlier) = (StepTargets[second], StepTargets[first]);
+                var build = PublishTargets($"{later.Target};{earlier.Target}", "-p:QuetzalDryRun=true");
+                var lines = build.Output.Split('\n').Select(l => l.Trim()).ToList();
+                // Each target's own publish ends with its summary; the earlier step's plans the later step again after it.
+                var summaries = lines.Count(l => l == "Quetzal publish summary:");
+                var laterPlans = lines.Count(l => l.StartsWith(later.Plan, StringComparison.Ordinal));
+                var earlierPlans = lines.Count(l => l.StartsWith(earlier.Plan, StringComparison.Ordinal));
+                var again = lines.Any(l => l.Contains($"published again after {earlier.Target["QuetzalPublish".Length..]}", StringComparison.Ordinal));
+                if (!build.Succeeded || summaries != 2 || earlierPlans < 1 || laterPlans < 2 || !again)
+                    failures.Add($"-t:{later.Target};{earlier.Target}: succeeded {build.Succeeded}, {summaries} summaries, '{earlier.Plan}' {earlierPlans}x, '{later.Plan}' {laterPlans}x, again {again}\n"
+                        + string.Join("\n", lines.Where(l => l.StartsWith("Quetzal", StringComparison.Ordinal) || l.Contains("error", StringComparison.Ordinal) || l.Contains(": ", StringComparison.Ordinal)).Take(30)));
+            }
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+    }
+
+    [StackFact]
+    public void Image_then_lambda_step_targets_publish_a_step_edit_both_and_the_other_order_names_the_way_to_do_it()
+    {
+        ScaffoldWithInfrastructure();
+        Assert.True(Publish().Succeeded);
+        File.AppendAllText(Path.Combine(Model, "steps", "network_summary.py"), "\n# edited\n");
+
+        var reversed = PublishTargets("QuetzalPublishLambda;QuetzalPublishImage");
+        Assert.False(reversed.Succeeded);
+        Assert.Contains("error QTZ3005", reversed.Output);
+        Assert.Contains("-t:Publish -p:QuetzalPublishSteps=Image%3B<the other steps>", reversed.Output);
+
+        var inOrder = PublishTargets("QuetzalPublishImage;QuetzalPublishLambda");
+        Assert.True(inOrder.Succeeded, inOrder.ToString());
+        Assert.Contains("Image: pushed ", inOrder.Output);
+        Assert.Contains("Lambda: updated ", inOrder.Output);
+        Assert.DoesNotContain("published again", inOrder.Output);
+    }
+
+    [StackFact]
+    public void QuetzalPublishSteps_selects_steps_for_one_publish_and_an_unknown_step_is_a_coded_error_naming_the_nearest()
+    {
+        ScaffoldWithInfrastructure();
+        var selected = Publish("-p:QuetzalDryRun=true", "-p:QuetzalPublishSteps=Image%3BLambda%3BStateMachine");
+        Assert.True(selected.Succeeded, selected.ToString());
+        Assert.Contains("Lambda: would create ", selected.Output);
+        Assert.Contains("State machine: would create ", selected.Output);
+        Assert.DoesNotContain("base: ", selected.Output);
+
+        var wrong = Publish("-p:QuetzalDryRun=true", "-p:QuetzalPublishSteps=Lamda");
+        Assert.False(wrong.Succeeded);
+        Assert.Contains("error QTZ1011: QuetzalPublishSteps names 'Lamda', which is not a publish step; the steps are Image, Lambda, TaskDefinition, StateMachine, Scenarios (separated by ';'). Did you mean 'Lambda'?", wrong.Output);
+    }
+
     /// <summary>The stack running, a model scaffolded from the packed template, and what infra/ would have created for it.</summary>
     private void ScaffoldWithInfrastructure()
     {
