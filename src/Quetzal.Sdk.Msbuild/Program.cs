@@ -14,34 +14,34 @@ public static class Program
         // a build, and System.CommandLine, which is not precompiled, would have 200 methods compiled in each.
         if (args is [NetworkCheck.WorkerCommand, ..]) return NetworkCheck.Worker(args[1..], Console.Out, Console.Error);
 
-        var modelDirectory = new Option<string>("--model-dir") { Required = true, Description = "The model folder." };
-        var modelName = new Option<string>("--model-name") { Required = true };
-        var stateMachine = new Option<string>("--state-machine") { Required = true, Description = "The state machine file." };
-        var scenariosDirectory = new Option<string>("--scenarios-dir") { Required = true };
-        var scenarios = new Option<string>("--scenarios") { Required = true, Description = "The declared scenarios, ';'-separated." };
-        var defaultScenario = new Option<string>("--default-scenario") { Required = true };
+        var modelDirectory = new Option<string>("--model-dir") { Hidden = true, Required = true, Description = "The model folder." };
+        var modelName = new Option<string>("--model-name") { Hidden = true, Required = true };
+        var stateMachine = new Option<string>("--state-machine") { Hidden = true, Required = true, Description = "The state machine file." };
+        var scenariosDirectory = new Option<string>("--scenarios-dir") { Hidden = true, Required = true };
+        var scenarios = new Option<string>("--scenarios") { Hidden = true, Required = true, Description = "The declared scenarios, ';'-separated." };
+        var defaultScenario = new Option<string>("--default-scenario") { Hidden = true, Required = true };
         var scenario = new Option<string[]>("--scenario", "-s") { Description = "The scenario to run (default: base); in aws mode, several (repeat the option, or separate with ',') run at once.", AllowMultipleArgumentsPerToken = true };
         var input = new Option<string?>("--input", "-i") { Description = "The execution input: JSON, or @file (default: what Quenedi sends)." };
-        var defaultMode = new Option<string>("--default-mode") { Required = true };
+        var defaultMode = new Option<string>("--default-mode") { Hidden = true, Required = true };
         var mode = new Option<string?>("--mode", "-m") { Description = "python (the local interpreter), docker (the model's image) or aws (the deployed model); default: QuetzalRunMode." };
-        var awsSettings = new Option<string?>("--aws-settings") { Description = "The publish settings the build wrote, for aws mode." };
+        var awsSettings = new Option<string?>("--aws-settings") { Hidden = true, Description = "The publish settings the build wrote, for aws mode." };
         var follow = new Option<string?>("--follow") { Description = "aws mode: follow this execution (its ARN) instead of starting one." };
         var detach = new Option<bool>("--detach") { Description = "aws mode: Ctrl+C leaves the executions running (and says how to follow them)." };
         var allowStale = new Option<bool>("--allow-stale") { Description = "aws mode: run what is deployed even when it differs from this folder." };
-        var python = new Option<string>("--python") { Required = true };
-        var runDirectory = new Option<string>("--run-dir") { Required = true };
-        var handlerDirectory = new Option<string>("--handler-dir") { Required = true };
-        var bucket = new Option<string>("--bucket") { Required = true };
-        var function = new Option<string>("--function") { Required = true };
-        var region = new Option<string>("--region") { Required = true };
-        var timeout = new Option<int>("--timeout") { Required = true };
-        var image = new Option<string?>("--image");
+        var python = new Option<string>("--python") { Hidden = true, Required = true };
+        var runDirectory = new Option<string>("--run-dir") { Hidden = true, Required = true };
+        var handlerDirectory = new Option<string>("--handler-dir") { Hidden = true, Required = true };
+        var bucket = new Option<string>("--bucket") { Hidden = true, Required = true };
+        var function = new Option<string>("--function") { Hidden = true, Required = true };
+        var region = new Option<string>("--region") { Hidden = true, Required = true };
+        var timeout = new Option<int>("--timeout") { Hidden = true, Required = true };
+        var image = new Option<string?>("--image") { Hidden = true };
         var workflow = new Option<string?>("--workflow", "-w") { Description = "The workflow (Quenedi's choice, params.json's 'model') whose parameters the default input carries (default: default)." };
-        var ecsCpu = new Option<string?>("--ecs-cpu");
-        var ecsMemory = new Option<string?>("--ecs-memory");
-        var ecsStorage = new Option<string?>("--ecs-storage");
-        var ecsTimeLimit = new Option<string?>("--ecs-time-limit");
-        var sdkState = new Option<string?>("--sdk-state") { Description = "What the SDK writes in the model folder, ';'-separated: never in docker mode's image." };
+        var ecsCpu = new Option<string?>("--ecs-cpu") { Hidden = true };
+        var ecsMemory = new Option<string?>("--ecs-memory") { Hidden = true };
+        var ecsStorage = new Option<string?>("--ecs-storage") { Hidden = true };
+        var ecsTimeLimit = new Option<string?>("--ecs-time-limit") { Hidden = true };
+        var sdkState = new Option<string?>("--sdk-state") { Hidden = true, Description = "What the SDK writes in the model folder, ';'-separated: never in docker mode's image." };
 
         var run = new Command("run", "Runs the model's workflow locally on a scenario, state by state.")
         {
@@ -89,7 +89,67 @@ public static class Program
         var root = new RootCommand("Quetzal.Sdk tools.") { run };
         // No response files: "--input @file" is ours. Ctrl+C is handled here (Interruption), not by System.CommandLine,
         // which would end the process 2 s after it: an aws run asks whether to stop its executions first.
-        return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        // What a modeller types after `dotnet run --`: the options the build passes are hidden (Hidden = true) and never shown.
+        var typed = run.Options.Where(o => !o.Hidden && o.Name.StartsWith("--", StringComparison.Ordinal)).ToList();
+        if (args is ["run", ..] && args.Skip(1).Any(a => a is "--help" or "-h" or "-?" or "/?" or "/h"))
+        {
+            Console.Out.Write(RunHelp.Text(run.Description!, typed));
+            return 0;
+        }
+        if (args is ["run", ..] && parsed.Errors.Count > 0)
+        {
+            foreach (var line in RunHelp.Errors(parsed.Errors.Select(e => e.Message), args, typed)) Console.Error.WriteLine(line);
+            return 1;
+        }
+        return parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+}
+
+/// <summary>The help and the errors a modeller sees from `dotnet run -- ...`: only the options they type, under the command they typed.</summary>
+internal static class RunHelp
+{
+    public static string Text(string description, IReadOnlyList<Option> options)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(description).Append("\n\nUsage:\n  dotnet run [-- options]\n\nOptions:\n");
+        var names = options.Select(o => string.Join(", ", o.Aliases.Order().Append(o.Name)) + (o.ValueType == typeof(bool) ? "" : " <value>")).ToList();
+        var width = names.Max(n => n.Length) + 2;
+        for (var i = 0; i < options.Count; i++)
+            text.Append("  ").Append(names[i].PadRight(width)).Append(options[i].Description).Append('\n');
+        text.Append("  ").Append("-h, --help".PadRight(width)).Append("Shows this help.\n");
+        text.Append("\nThe rest (model, scenarios folder, bucket, function, Fargate settings, ...) comes from the project's properties: see the README.\n");
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The parse errors as a modeller should read them: an unknown option with the nearest one they can type; the value
+    /// after an unknown option is not a second error; options the build passes are never named (a missing one means the
+    /// program was not started by `dotnet run`).
+    /// </summary>
+    public static IEnumerable<string> Errors(IEnumerable<string> messages, IReadOnlyList<string> args, IReadOnlyList<Option> options)
+    {
+        var notStartedByBuild = false;
+        foreach (var message in messages)
+        {
+            var unknown = System.Text.RegularExpressions.Regex.Match(message, "^Unrecognized command or argument '(.*)'");
+            if (!unknown.Success)
+            {
+                if (message.StartsWith("Option '--", StringComparison.Ordinal) && message.EndsWith("' is required.", StringComparison.Ordinal))
+                    notStartedByBuild = true;
+                else
+                    yield return Codes.InvalidInput.Create(null, message).ToString();
+                continue;
+            }
+            var token = unknown.Groups[1].Value;
+            var at = args.ToList().IndexOf(token);
+            if (!token.StartsWith('-') && at > 0 && args[at - 1].StartsWith('-') && !options.Any(o => o.Name == args[at - 1] || o.Aliases.Contains(args[at - 1])))
+                continue;
+            var nearest = token.StartsWith('-') ? Suggestions.Nearest(token, options.SelectMany(o => o.Aliases.Append(o.Name))) : null;
+            yield return Codes.UnknownRunOption.Create(null, token, nearest is null ? "" : $" Did you mean '{nearest}'?").ToString();
+        }
+        if (notStartedByBuild)
+            yield return Codes.InvalidInput.Create(null, "the model's settings are missing: run `dotnet run` in the model's folder, which passes them").ToString();
     }
 }
 

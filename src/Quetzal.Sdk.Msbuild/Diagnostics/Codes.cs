@@ -323,6 +323,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor NotDeployed = new("QTZ5011", Error,
         "'{0}' is not deployed: {1}. Publish it first: dotnet build -t:Publish.",
         "`dotnet run -- --mode aws` of a model that was never published");
+    public static readonly DiagnosticDescriptor UnknownRunOption = new("QTZ5012", Error,
+        "'{0}' is not an option of dotnet run.{1} The options: dotnet run -- --help",
+        "An option after `dotnet run --` does not exist (the nearest one is named)");
 
     // 9xxx: internal
     public static readonly DiagnosticDescriptor Internal = new("QTZ9001", Error,

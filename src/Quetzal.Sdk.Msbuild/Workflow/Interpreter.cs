@@ -55,7 +55,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
     {
         var context = new JsonObject
         {
-            ["Execution"] = new JsonObject { ["Id"] = "local:" + Guid.NewGuid().ToString("N"), ["Input"] = input?.DeepClone(), ["StartTime"] = DateTime.UtcNow.ToString("O") },
+            ["Execution"] = new JsonObject { ["Id"] = "local:" + Guid.NewGuid().ToString("N"), ["Input"] = input?.DeepClone(), ["StartTime"] = Time.GetUtcNow().UtcDateTime.ToString("O") },
             ["StateMachine"] = new JsonObject { ["Name"] = "local" },
         };
         return await RunMachineAsync(machine, input, context, "", cancellation);
@@ -72,7 +72,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             var type = (string)state["Type"]!;
             var label = prefix + current;
             observer.StateEntered(label, type, input);
-            var clock = Stopwatch.StartNew();
+            var started = Time.GetTimestamp();
             (JsonNode? Output, string? Next) step;
             try
             {
@@ -82,7 +82,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             {
                 throw new ExecutionFailedException(label, e.Error, e.Cause);
             }
-            observer.StateEnded(label, type, clock.Elapsed, step.Output);
+            observer.StateEnded(label, type, Time.GetElapsedTime(started), step.Output);
             if (step.Next is null) return step.Output;
             input = step.Output;
             current = step.Next;
@@ -92,7 +92,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
     private async Task<(JsonNode? Output, string? Next)> RunStateAsync(string label, string name, JsonObject state, string type, JsonNode? input, JsonObject context, string prefix, CancellationToken cancellation)
     {
         var stateContext = (JsonObject)context.DeepClone();
-        stateContext["State"] = new JsonObject { ["Name"] = name, ["EnteredTime"] = DateTime.UtcNow.ToString("O"), ["RetryCount"] = 0 };
+        stateContext["State"] = new JsonObject { ["Name"] = name, ["EnteredTime"] = Time.GetUtcNow().UtcDateTime.ToString("O"), ["RetryCount"] = 0 };
         var next = (bool?)state["End"] == true ? null : (string?)state["Next"];
         var effective = Path(state, "InputPath", input, stateContext, isInput: true);
 
@@ -113,7 +113,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
                 var seconds = state["Seconds"] is { } s ? (double)s
                     : state["SecondsPath"] is { } sp ? (double)JsonPath.Select(effective, (string)sp!, stateContext)!
                     : (DateTimeOffset.Parse((string?)state["Timestamp"] ?? (string)JsonPath.Select(effective, (string)state["TimestampPath"]!, stateContext)!) - DateTimeOffset.UtcNow).TotalSeconds;
-                if (SleepThroughWaits) await Task.Delay(TimeSpan.FromSeconds(Math.Clamp(seconds, 0, 86_400)), cancellation);
+                if (SleepThroughWaits) await Task.Delay(TimeSpan.FromSeconds(Math.Clamp(seconds, 0, 86_400)), Time, cancellation);
                 else observer.Note($"{label}: Wait of {Math.Max(0, seconds):0.#} s is not slept through in a local run.");
                 return (Path(state, "OutputPath", effective, stateContext, isInput: false), next);
             }
@@ -171,11 +171,14 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
     /// <summary>Wait states are slept through (an execution service's interpreter); a local run announces them.</summary>
     public bool SleepThroughWaits { get; init; }
 
+    /// <summary>The clock of states' durations, the Lambda timeout's note and Wait states (tests give a fake one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     private async Task<JsonNode?> LambdaAsync(string label, string function, JsonNode? payload, int? timeout, CancellationToken cancellation)
     {
-        var clock = Stopwatch.StartNew();
+        var started = Time.GetTimestamp();
         using var late = LambdaTimeoutSeconds is { } limit
-            ? new Timer(_ => observer.Note($"{label} is still running after {limit} s (QuetzalLambdaTimeout): on AWS, Lambda would stop it now"), null, TimeSpan.FromSeconds(limit), Timeout.InfiniteTimeSpan)
+            ? Time.CreateTimer(_ => observer.Note($"{label} is still running after {limit} s (QuetzalLambdaTimeout): on AWS, Lambda would stop it now"), null, TimeSpan.FromSeconds(limit), Timeout.InfiniteTimeSpan)
             : null;
         try
         {
@@ -183,8 +186,9 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         }
         finally
         {
-            if (LambdaTimeoutSeconds is { } seconds && clock.Elapsed.TotalSeconds > seconds)
-                observer.Warning(Diagnostics.Codes.LambdaWouldTimeOut.Create(null, label, (int)clock.Elapsed.TotalSeconds, seconds));
+            var ran = Time.GetElapsedTime(started).TotalSeconds;
+            if (LambdaTimeoutSeconds is { } seconds && ran > seconds)
+                observer.Warning(Diagnostics.Codes.LambdaWouldTimeOut.Create(null, label, (int)ran, seconds));
         }
     }
 

@@ -21,6 +21,25 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
     private ProcessResult Run(string model, params string[] extra) => packages.Run(model, ["run", .. (extra.Length > 0 ? ["--", .. extra] : Array.Empty<string>())]);
 
     [Fact]
+    public void Help_shows_only_what_a_modeller_types_and_a_mistyped_option_names_the_nearest()
+    {
+        var model = Scaffold();
+        var help = Run(model, "--help");
+        Assert.True(help.Succeeded, help.ToString());
+        Assert.Contains("dotnet run [-- options]", help.Output);
+        foreach (var option in new[] { "--scenario", "--input", "--mode", "--workflow", "--follow", "--detach", "--allow-stale" })
+            Assert.Contains(option, help.Output);
+        foreach (var internalOption in new[] { "--model-dir", "--state-machine", "--bucket", "--function", "--ecs-cpu", "--sdk-state", "Quetzal.Sdk.Msbuild", "REQUIRED" })
+            Assert.DoesNotContain(internalOption, help.Output, StringComparison.OrdinalIgnoreCase);
+
+        var typo = Run(model, "--scenaro", "base");
+        Assert.False(typo.Succeeded);
+        Assert.Contains("error QTZ5012: '--scenaro' is not an option of dotnet run. Did you mean '--scenario'?", typo.Output);
+        Assert.DoesNotContain("'base' is not an option", typo.Output);
+        Assert.DoesNotContain("--model-dir", typo.Output);
+    }
+
+    [Fact]
     public void The_template_workflow_runs_locally_and_its_outputs_land_at_the_scenario_keys()
     {
         var model = Scaffold();
