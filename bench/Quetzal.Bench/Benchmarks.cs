@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;

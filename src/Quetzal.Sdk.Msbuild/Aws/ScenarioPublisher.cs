@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -343,16 +344,5 @@ public sealed class ScenarioPublisher
         ".png" => "image/png",
         ".tif" or ".tiff" => "image/tiff",
         _ => "application/octet-stream",
-    };
-}
-
-public static class Bytes
-{
-    public static string Format(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1 << 20 => $"{bytes / 1024.0:0.#} KB",
-        < 1L << 30 => $"{bytes / 1048576.0:0.#} MB",
-        _ => $"{bytes / 1073741824.0:0.##} GB",
     };
 }

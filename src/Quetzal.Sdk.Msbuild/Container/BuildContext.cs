@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using Quetzal.Sdk.Diagnostics;

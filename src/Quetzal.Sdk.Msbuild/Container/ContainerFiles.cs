@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using System.Text;
 
 namespace Quetzal.Sdk.Container;

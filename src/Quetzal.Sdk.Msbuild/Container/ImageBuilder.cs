@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Quetzal.Sdk.Aws;

@@ -26,12 +26,12 @@ public static class CommonFiles
         string? stepsJson = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
-        Container.GeneratedFiles.WriteIfChanged(lockFile, LockJson(protectedScenarios));
+        Core.GeneratedFiles.WriteIfChanged(lockFile, LockJson(protectedScenarios));
         var files = new List<(string, string)> { (lockFile, Lock) };
         if (stepsJson is not null)
         {
             var stepsFile = Path.Combine(Path.GetDirectoryName(lockFile)!, WorkflowSteps.FileName);
-            Container.GeneratedFiles.WriteIfChanged(stepsFile, stepsJson);
+            Core.GeneratedFiles.WriteIfChanged(stepsFile, stepsJson);
             files.Add((stepsFile, WorkflowSteps.FileName));
         }
         if (modelConfigFile is not null && ModelFiles.Exists(modelConfigFile)) files.Add((modelConfigFile, ModelConfig));

@@ -56,7 +56,7 @@ public static class LinearWorkflow
     public static void Write(IReadOnlyList<Step> steps, string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        Container.GeneratedFiles.WriteIfChanged(path, Generate(steps));
+        Core.GeneratedFiles.WriteIfChanged(path, Generate(steps));
     }
 
     /// <summary>A step on Fargate: the SDK completes the RunTask request at publish (see <see cref="Fargate.Complete"/>).</summary>

@@ -11,7 +11,7 @@ public static class Placeholders
 
     /// <summary>The value of each placeholder for a model deployed to an account (a publish's, or a local run's pretend one).</summary>
     /// <param name="taskDefinitionArn">The task definition revision the Fargate states run (the one the publish registered); null: the family's first.</param>
-    public static IReadOnlyDictionary<string, string> Values(ModelResources names, Aws.AwsAccount account, string? functionArn = null, string? taskDefinitionArn = null) => new Dictionary<string, string>
+    public static IReadOnlyDictionary<string, string> Values(ModelResources names, AwsAccount account, string? functionArn = null, string? taskDefinitionArn = null) => new Dictionary<string, string>
     {
         ["AwsAccountId"] = account.Id, ["AwsRegion"] = account.Region, ["BucketName"] = names.BucketName,
         ["EcrRepositoryName"] = names.RepositoryName,

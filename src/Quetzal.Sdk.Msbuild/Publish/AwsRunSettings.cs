@@ -15,7 +15,7 @@ public sealed record AwsRunSettings(string Region, string? Profile, PublishReque
     public void Write(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        Container.GeneratedFiles.WriteIfChanged(path, JsonSerializer.Serialize(this, Options) + "\n");
+        Core.GeneratedFiles.WriteIfChanged(path, JsonSerializer.Serialize(this, Options) + "\n");
     }
 
     public static AwsRunSettings Read(string path)

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Model;
 using Quetzal.Sdk.Aws;
 using Quetzal.Sdk.Diagnostics;
 

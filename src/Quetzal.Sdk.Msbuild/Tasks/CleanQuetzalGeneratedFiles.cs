@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using Microsoft.Build.Framework;
 using Quetzal.Sdk.Container;
 

@@ -33,7 +33,7 @@ public sealed class WriteQuetzalTfvars : QuetzalTask
                 "Terraform lets no browser origin call the bucket, so Quenedi (a web app) cannot read or write it."));
 
         Directory.CreateDirectory(Path.GetDirectoryName(TfvarsFile)!);
-        Container.GeneratedFiles.WriteIfChanged(TfvarsFile, Tfvars.Render(settings));
+        Core.GeneratedFiles.WriteIfChanged(TfvarsFile, Tfvars.Render(settings));
         var state = string.IsNullOrWhiteSpace(StateBucket) ? "<your-terraform-state-bucket>" : StateBucket;
         var chdir = $"terraform -chdir=\"{InfraDirectory.TrimEnd('/', '\\')}\"";
         foreach (var line in new[]

@@ -83,7 +83,7 @@ public sealed class ValidationCache
         if (_path is null) return;
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
         var text = JsonSerializer.Serialize(new SortedDictionary<string, Entry>(_used, StringComparer.Ordinal));
-        Container.GeneratedFiles.WriteIfChanged(_path, text);
+        Core.GeneratedFiles.WriteIfChanged(_path, text);
     }
 
     private static string Fingerprint(IReadOnlyList<string> files, out bool settled)

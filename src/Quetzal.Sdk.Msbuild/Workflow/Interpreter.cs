@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Model;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 
@@ -150,7 +151,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         var timeout = (int?)state["TimeoutSeconds"];
         if (resource == LambdaInvoke && (string?)parameters?["FunctionName"] is { } function && !IsModelFunction(function))
             return new JsonObject { ["ExecutedVersion"] = "$LATEST", ["Payload"] = PassThrough(label, function, parameters?["Payload"]), ["StatusCode"] = 200 };
-        if (resource != LambdaInvoke && Aws.AwsAccount.IsFunctionArn(resource) && !IsModelFunction(resource))
+        if (resource != LambdaInvoke && AwsAccount.IsFunctionArn(resource) && !IsModelFunction(resource))
             return PassThrough(label, resource, parameters);
         if (resource == LambdaInvoke)
         {
@@ -158,7 +159,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             var result = await LambdaAsync(label, (string?)parameters?["FunctionName"] ?? "", payload, timeout, cancellation);
             return new JsonObject { ["ExecutedVersion"] = "$LATEST", ["Payload"] = result, ["StatusCode"] = 200 };
         }
-        if (Aws.AwsAccount.IsFunctionArn(resource))
+        if (AwsAccount.IsFunctionArn(resource))
             return await LambdaAsync(label, resource, parameters, timeout, cancellation);
         if (resource == Model.Fargate.RunTaskSync)
             return await FargateAsync(label, parameters, timeout, cancellation);

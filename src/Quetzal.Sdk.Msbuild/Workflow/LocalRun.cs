@@ -63,7 +63,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             {
                 output = await new Interpreter(invoker, this)
                 {
-                    ModelFunctionArn = Aws.AwsAccount.Local(options.Region).FunctionArn(options.FunctionName),
+                    ModelFunctionArn = AwsAccount.Local(options.Region).FunctionArn(options.FunctionName),
                     LambdaTimeoutSeconds = options.LambdaTimeout,
                 }.RunAsync(machine, input, cancellation);
             }
@@ -197,7 +197,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
         if (!File.Exists(options.StateMachinePath)) throw new QuetzalException(Codes.StateMachineMissing, options.StateMachinePath);
         var names = new ModelResources(options.ModelName, options.BucketName, options.ModelName, options.FunctionName, options.ModelName);
         // Rendered as a publish renders it: the Fargate states become the RunTask requests Step Functions would send.
-        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.StateMachinePath), Placeholders.Values(names, Aws.AwsAccount.Local(options.Region)), _fargate = FargateTask()))!.AsObject();
+        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.StateMachinePath), Placeholders.Values(names, AwsAccount.Local(options.Region)), _fargate = FargateTask()))!.AsObject();
     }
 
     /// <summary>The Fargate task a Fargate step runs locally (the settings checked; no network: that is AWS's), or null when the workflow has none.</summary>

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Model;
 using System.Net;
 using System.Security.Cryptography;
 using Amazon.S3;

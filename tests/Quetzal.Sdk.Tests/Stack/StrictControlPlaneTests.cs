@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Model;
 using System.Text.Json.Nodes;
 using Quetzal.Sdk.Aws;
 using Quetzal.Sdk.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Core;
 using Quetzal.Sdk.Container;
 using Quetzal.Sdk.Tests.Infrastructure;
 

@@ -47,4 +47,61 @@ public sealed class SourceRulesTests
         Assert.Matches(DiskRead, "foreach (var d in Directory.EnumerateDirectories(folder))");
         Assert.DoesNotMatch(DiskRead, "if (ModelFiles.Exists(styles)) ValidateStyles(styles, bag);");
     }
+
+    /// <summary>The layers, bottom first: a folder uses only folders of lower layers (two folders of one layer do not use each other).</summary>
+    private static readonly Dictionary<string, int> Layers = new()
+    {
+        ["Core"] = 0, ["Diagnostics"] = 1, ["Model"] = 2, ["Validation"] = 3, ["Container"] = 3, ["Aws"] = 4,
+        ["Publish"] = 5, ["Import"] = 5, ["Workflow"] = 6, ["Tasks"] = 7,
+    };
+
+    /// <summary>
+    /// Upward uses that are still there (issue 25: layers you can draw), each "file -> type". The list only shrinks: a
+    /// new upward use fails the test, and so does a listed one that is gone (take it off the list).
+    /// </summary>
+    private static readonly string[] KnownUpwardUses =
+    [
+        "Diagnostics/Failures.cs -> AwsServiceException (Aws)",
+        "Diagnostics/Failures.cs -> RegistryException (Container)",
+        "Model/CommonFiles.cs -> ScenarioPublisher (Aws)",
+        "Model/Fargate.cs -> NameRules (Validation)",
+        "Model/WorkflowSteps.cs -> ChoiceRules (Workflow)",
+        "Model/WorkflowSteps.cs -> ParamsValidator (Validation)",
+        "Model/WorkflowSteps.cs -> StateError (Workflow)",
+        "Validation/ParamsValidator.cs -> JsonPath (Workflow)",
+    ];
+
+    [Fact]
+    public void No_folder_of_the_sdk_uses_a_folder_of_its_layer_or_above_beyond_the_known_uses_still_to_remove()
+    {
+        var root = Path.Combine(Repository.Root, "src", "Quetzal.Sdk.Msbuild");
+        var files = Layers.Keys.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs").Select(f => (Folder: folder, File: f, Code: Code(File.ReadAllText(f))))).ToList();
+        // Every top-level type, by the folder that declares it.
+        var owner = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (folder, _, code) in files)
+            foreach (Match m in Regex.Matches(code, @"^(?:public|internal)\s+(?:(?:static|sealed|abstract|partial|readonly)\s+)*(?:class|record|struct|enum|interface)\s+(\w+)", RegexOptions.Multiline))
+                owner[m.Groups[1].Value] = folder;
+        Assert.Contains("ModelFiles", owner.Keys);
+        Assert.Contains("PublishPipeline", owner.Keys);
+
+        var upward = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (folder, file, code) in files)
+            foreach (var name in Regex.Matches(code, @"\b[A-Z]\w+\b").Select(m => m.Value).Distinct())
+                if (owner.TryGetValue(name, out var used) && used != folder && Layers[used] >= Layers[folder])
+                    upward.Add($"{folder}/{Path.GetFileName(file)} -> {name} ({used})");
+
+        var added = upward.Except(KnownUpwardUses).ToList();
+        var gone = KnownUpwardUses.Except(upward).ToList();
+        Assert.True(added.Count == 0 && gone.Count == 0,
+            $"New upward uses (move the type down, or the code up):\n{string.Join("\n", added)}\nGone (take them off KnownUpwardUses):\n{string.Join("\n", gone)}");
+    }
+
+    /// <summary>The code of a C# file without its comments and string literals (names in prose are no uses).</summary>
+    private static string Code(string source)
+    {
+        source = Regex.Replace(source, @"//[^\n]*", "");
+        source = Regex.Replace(source, @"/\*.*?\*/", "", RegexOptions.Singleline);
+        source = Regex.Replace(source, "\\$?\"\"\"[\\s\\S]*?\"\"\"", "\"\"");
+        return Regex.Replace(source, "\\$?@?\"(?:[^\"\\\\\\n]|\\\\.)*\"", "\"\"");
+    }
 }

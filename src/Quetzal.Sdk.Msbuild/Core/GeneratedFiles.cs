@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Quetzal.Sdk.Container;
+namespace Quetzal.Sdk.Core;
 
 /// <summary>
 /// Files the SDK writes into the model folder carry a header; a file whose header was removed belongs to the
