@@ -105,7 +105,7 @@ public static class Benchmarks
         Directory.CreateDirectory(emptyFolder);
         File.WriteAllText(Path.Combine(emptyFolder, "empty.proj"), "<Project><Target Name=\"Build\" /></Project>\n");
         var empty = Median(runs, () => Timed("dotnet", emptyFolder, "build", "empty.proj", "--no-restore", "-nodeReuse:false"));
-        var skipped = Run("dotnet", model, "build", "--no-restore", "-nodeReuse:false", "-v:n").Contains("Skipping target \"QuetzalValidate\"", StringComparison.Ordinal);
+        var skipped = Run("dotnet", model, "build", "--no-restore", "-nodeReuse:false", "-v:n").Contains("Quetzal: ValidateQuetzalModel is up to date", StringComparison.Ordinal);
         rows.Add(new("no-op dotnet build of a model", $"{noop.Seconds:F2} s (validation skipped: {(skipped ? "yes" : "NO")})", "", null));
         rows.Add(new("dotnet build of an SDK-style project (Microsoft.NET.Sdk) with an empty Build target", $"{sdkEmpty.Seconds:F2} s", "", null));
         rows.Add(new("no-op build / SDK-style empty build", $"{noop.Seconds / sdkEmpty.Seconds:F2}x", "<= 1.5x", skipped && noop.Seconds / sdkEmpty.Seconds <= 1.5));
