@@ -265,16 +265,23 @@ public sealed class InterpreterTests
         Assert.Contains(script.Notes, n => n.Contains("State 'Authorization' invokes arn:aws:lambda:ca-central-1:000000000000:function:quetzal-api-auth:$LATEST, which is not the model's function", StringComparison.Ordinal));
     }
 
+    /// <summary>A one-state run whose Lambda step takes <paramref name="takes"/> on a fake clock, started and waiting for the clock to move.</summary>
+    private static async Task<(Microsoft.Extensions.Time.Testing.FakeTimeProvider Time, Script Script, Task<JsonNode?> Run)> StartLambdaStep(TimeSpan takes, int timeoutSeconds)
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var script = new Script { Delay = takes, Time = time };
+        script.Steps["t"] = (payload, _) => payload;
+        var run = new Interpreter(script, script) { LambdaTimeoutSeconds = timeoutSeconds, Time = time }
+            .RunAsync(JsonNode.Parse("{\"StartAt\":\"t\",\"States\":{\"t\":" + Lambda("\"End\":true") + "}}")!.AsObject(), JsonNode.Parse("""{"a":1}"""), default);
+        await script.Invoked.Task;
+        return (time, script, run);
+    }
+
     [Fact]
     public async Task A_lambda_step_past_the_functions_timeout_finishes_with_a_warning_that_names_fargate()
     {
         // On a clock the test moves: the limit's note when the limit passes, the warning with the seconds the step ran.
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        var script = new Script { Delay = TimeSpan.FromSeconds(2), Time = time };
-        script.Steps["t"] = (payload, _) => payload;
-        var run = new Interpreter(script, script) { LambdaTimeoutSeconds = 1, Time = time }
-            .RunAsync(JsonNode.Parse("{\"StartAt\":\"t\",\"States\":{\"t\":" + Lambda("\"End\":true") + "}}")!.AsObject(), JsonNode.Parse("""{"a":1}"""), default);
-        await script.Invoked.Task;
+        var (time, script, run) = await StartLambdaStep(TimeSpan.FromSeconds(2), timeoutSeconds: 1);
 
         time.Advance(TimeSpan.FromMilliseconds(999));
         Assert.DoesNotContain(script.Notes, n => n.Contains("still running", StringComparison.Ordinal));
@@ -293,12 +300,7 @@ public sealed class InterpreterTests
     [Fact]
     public async Task A_lambda_step_within_the_functions_timeout_says_nothing_of_it()
     {
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        var script = new Script { Delay = TimeSpan.FromMilliseconds(999), Time = time };
-        script.Steps["t"] = (payload, _) => payload;
-        var run = new Interpreter(script, script) { LambdaTimeoutSeconds = 1, Time = time }
-            .RunAsync(JsonNode.Parse("{\"StartAt\":\"t\",\"States\":{\"t\":" + Lambda("\"End\":true") + "}}")!.AsObject(), JsonNode.Parse("{}"), default);
-        await script.Invoked.Task;
+        var (time, script, run) = await StartLambdaStep(TimeSpan.FromMilliseconds(999), timeoutSeconds: 1);
         time.Advance(TimeSpan.FromMilliseconds(999));
         Assert.NotNull(await run);
         Assert.Empty(script.Warnings);
