@@ -30,7 +30,7 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
     public sealed override bool Execute()
     {
         var recordFile = NullIfEmpty(ReadRecordFile);
-        var why = recordFile is null ? null : ReadRecord.Changed(recordFile, Settings());
+        var why = recordFile is null ? null : Checked(() => ReadRecord.Changed(recordFile, Settings()), "its record could not be checked");
         if (recordFile is not null && why is null)
         {
             var kept = KeptDiagnostics.Read(KeptFile(recordFile));
@@ -61,8 +61,14 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
             if (failed || Log.HasLoggedErrors) ReadRecord.Forget(recordFile!);
             else
             {
-                KeptDiagnostics.Write(KeptFile(recordFile!), _reported!);
-                recording.Record.Save(recordFile!, Settings());
+                // A record that cannot be written only costs the next build a run.
+                var saved = Checked(() =>
+                {
+                    KeptDiagnostics.Write(KeptFile(recordFile!), _reported!);
+                    recording.Record.Save(recordFile!, Settings());
+                    return "saved";
+                }, null);
+                if (saved is null) ReadRecord.Forget(recordFile!);
             }
         }
         Completed(failed || Log.HasLoggedErrors);
@@ -82,6 +88,13 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
     /// </summary>
     protected virtual void UpToDate(int kept)
     {
+    }
+
+    /// <summary>The record's own I/O never fails a build: a record that cannot be read or written means "run".</summary>
+    private static string? Checked(Func<string?> action, string? onFailure)
+    {
+        try { return action(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException) { return onFailure; }
     }
 
     private static string KeptFile(string recordFile) => recordFile + ".diagnostics";
