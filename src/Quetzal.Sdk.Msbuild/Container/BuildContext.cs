@@ -202,17 +202,15 @@ public sealed class BuildContext
 
     private readonly record struct FileStat(long Size, long WriteTicks, bool Executable);
 
-    /// <summary>Files written less than this before they are read are not trusted to be finished (as the validation cache does).</summary>
+    /// <summary>Files written less than this before they are read are not trusted to be finished (stricter than <see cref="Core.FileStamp"/>, which only distrusts recent whole-second times).</summary>
     private static readonly TimeSpan Settling = TimeSpan.FromSeconds(2);
-
-    private static readonly string Sdk = typeof(BuildContext).Assembly.ManifestModule.ModuleVersionId.ToString("N");
 
     private static string FingerprintOf(IReadOnlyDictionary<string, FileStat> stats, bool separate, bool archive)
     {
         var recent = DateTime.UtcNow - Settling;
         if (stats.Values.Any(s => s.WriteTicks < 0 || new DateTime(s.WriteTicks, DateTimeKind.Utc) > recent)) return "";
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{Sdk}\n{separate}\n{archive}\n"));
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{SdkBuild.Id}\n{separate}\n{archive}\n"));
         foreach (var (name, stat) in stats.OrderBy(s => s.Key, StringComparer.Ordinal))
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name}\0{stat.Size}\0{stat.WriteTicks}\0{stat.Executable}\n"));
         return Convert.ToHexStringLower(hash.GetHashAndReset());

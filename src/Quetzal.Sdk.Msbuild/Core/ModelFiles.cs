@@ -4,7 +4,7 @@ namespace Quetzal.Sdk.Core;
 /// The one way the SDK's stages read the model's files: each call does what its <see cref="File"/> or
 /// <see cref="Directory"/> namesake does and records the read in the current <see cref="ReadRecord"/>, so that the
 /// build's incrementality follows what the code really read (no hand-kept list of inputs to fall behind it).
-/// <c>SourceRulesTests</c> fails when code under Validation/, Model/ or Workflow/ reads the disk any other way.
+/// <c>SourceRulesTests</c> fails when code under Validation/ or Model/ reads the disk any other way.
 /// </summary>
 public static class ModelFiles
 {
@@ -39,20 +39,21 @@ public static class ModelFiles
         => new(Read(path), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, options);
 
     /// <summary>The entries (files and folders) directly in a folder, as full paths, in no set order.</summary>
-    public static IEnumerable<string> Entries(string folder, string pattern = "*")
-    {
-        ReadRecord.Current?.Listing(folder, pattern, recursive: false);
-        return ListUnrecorded(folder, pattern, recursive: false);
-    }
+    public static IEnumerable<string> Entries(string folder, string pattern = "*") => Listed(folder, pattern, recursive: false);
 
     /// <summary>The folders directly in a folder, as full paths, in no set order.</summary>
     public static IEnumerable<string> Folders(string folder) => Entries(folder).Where(Directory.Exists);
 
     /// <summary>Every file under a folder that is neither hidden nor a link, as full paths, in no set order.</summary>
-    public static IEnumerable<string> Tree(string folder, string pattern = "*")
+    public static IEnumerable<string> Tree(string folder, string pattern = "*") => Listed(folder, pattern, recursive: true);
+
+    /// <summary>One listing, recorded as it was read (when a record is kept, the folder is listed once, not twice).</summary>
+    private static IEnumerable<string> Listed(string folder, string pattern, bool recursive)
     {
-        ReadRecord.Current?.Listing(folder, pattern, recursive: true);
-        return ListUnrecorded(folder, pattern, recursive: true);
+        if (ReadRecord.Current is not { } record) return ListUnrecorded(folder, pattern, recursive);
+        var entries = ListUnrecorded(folder, pattern, recursive).ToList();
+        record.Listing(folder, pattern, recursive, entries);
+        return entries;
     }
 
     internal static IEnumerable<string> ListUnrecorded(string folder, string pattern, bool recursive)

@@ -19,8 +19,6 @@ public sealed class ReadRecord
 {
     private static readonly AsyncLocal<ReadRecord?> Ambient = new();
 
-    /// <summary>The SDK build: a record made by another build of the SDK is never current.</summary>
-    public static readonly string Sdk = typeof(ReadRecord).Assembly.ManifestModule.ModuleVersionId.ToString("N");
 
     private readonly ConcurrentDictionary<string, string> _reads = new(StringComparer.Ordinal);
     private volatile bool _unsettled;
@@ -46,9 +44,6 @@ public sealed class ReadRecord
     /// <summary>How many distinct reads were recorded.</summary>
     public int Count => _reads.Count;
 
-    /// <summary>The recorded reads as (kind, path): for the tests that prove every kind of file read is covered.</summary>
-    public IEnumerable<(string Kind, string Path)> Reads => _reads.Keys.Select(k => (k[..k.IndexOf('|')], k[(k.IndexOf('|') + 1)..]));
-
     internal void File(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
@@ -62,10 +57,10 @@ public sealed class ReadRecord
         _reads[$"folder|{full}"] = Directory.Exists(full) ? "yes" : "no";
     }
 
-    internal void Listing(string path, string pattern, bool recursive)
+    internal void Listing(string path, string pattern, bool recursive, IReadOnlyList<string> entries)
     {
         var full = System.IO.Path.GetFullPath(path);
-        _reads[$"{(recursive ? "tree" : "list")}:{pattern}|{full}"] = ListingAnswer(full, pattern, recursive);
+        _reads[$"{(recursive ? "tree" : "list")}:{pattern}|{full}"] = ListingAnswer(full, entries);
     }
 
     /// <summary>
@@ -81,7 +76,7 @@ public sealed class ReadRecord
             return;
         }
         var text = new StringBuilder();
-        text.Append("sdk\t").Append(Sdk).Append('\n');
+        text.Append("sdk\t").Append(SdkBuild.Id).Append('\n');
         text.Append("settings\t").Append(Hash(settings)).Append('\n');
         foreach (var (key, answer) in _reads.OrderBy(r => r.Key, StringComparer.Ordinal))
             text.Append(key.Replace('\t', ' ')).Append('\t').Append(answer).Append('\n');
@@ -111,7 +106,7 @@ public sealed class ReadRecord
         {
             return "its record could not be read";
         }
-        if (lines.Length < 2 || lines[0] != $"sdk\t{Sdk}") return "the SDK changed";
+        if (lines.Length < 2 || lines[0] != $"sdk\t{SdkBuild.Id}") return "the SDK changed";
         if (lines[1] != $"settings\t{Hash(settings)}") return "a setting changed";
         foreach (var line in lines.Skip(2))
         {
@@ -133,11 +128,10 @@ public sealed class ReadRecord
     }
 
     private static string ListingAnswer(string path, string pattern, bool recursive)
-    {
-        if (!Directory.Exists(path)) return "missing";
-        var names = ModelFiles.ListUnrecorded(path, pattern, recursive).Select(n => System.IO.Path.GetRelativePath(path, n)).Order(StringComparer.Ordinal);
-        return Hash(string.Join("\n", names));
-    }
+        => Directory.Exists(path) ? ListingAnswer(path, ModelFiles.ListUnrecorded(path, pattern, recursive).ToList()) : "missing";
+
+    private static string ListingAnswer(string path, IReadOnlyList<string> entries)
+        => Hash(string.Join("\n", entries.Select(n => System.IO.Path.GetRelativePath(path, n)).Order(StringComparer.Ordinal)));
 
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
 }

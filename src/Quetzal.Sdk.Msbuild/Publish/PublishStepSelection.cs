@@ -16,8 +16,8 @@ public static class PublishStepSelection
     /// <summary>Step names separated by ';' or ','; empty: <paramref name="empty"/>. An unknown name is QTZ1011, with the nearest one.</summary>
     public static PublishSteps Parse(string? text, PublishSteps empty, string? projectFile)
     {
-        var names = (text ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (names.Length == 0) return empty;
+        var names = Model.Scenarios.SplitList(text);
+        if (names.Count == 0) return empty;
         var steps = PublishSteps.None;
         var errors = new List<Diagnostic>();
         foreach (var name in names)

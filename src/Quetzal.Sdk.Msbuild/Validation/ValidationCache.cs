@@ -16,7 +16,6 @@ public sealed class ValidationCache
 {
     private sealed record Entry(string Fingerprint, List<DiagnosticRecord> Findings);
 
-    private static readonly string Sdk = typeof(ValidationCache).Assembly.ManifestModule.ModuleVersionId.ToString("N");
 
     private readonly ConcurrentDictionary<string, Entry> _entries;
     private readonly ConcurrentDictionary<string, Entry> _used = new();
@@ -89,7 +88,7 @@ public sealed class ValidationCache
     private static string Fingerprint(IReadOnlyList<string> files, out bool settled)
     {
         settled = true;
-        var parts = new List<string> { Sdk };
+        var parts = new List<string> { SdkBuild.Id };
         foreach (var file in files)
         {
             // Recorded as read whether the findings come from the cache or from reading it now.
