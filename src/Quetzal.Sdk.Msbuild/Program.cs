@@ -14,53 +14,43 @@ public static class Program
         // a build, and System.CommandLine, which is not precompiled, would have 200 methods compiled in each.
         if (args is [NetworkCheck.WorkerCommand, ..]) return NetworkCheck.Worker(args[1..], Console.Out, Console.Error);
 
-        var modelDirectory = new Option<string>("--model-dir") { Hidden = true, Required = true, Description = "The model folder." };
-        var modelName = new Option<string>("--model-name") { Hidden = true, Required = true };
-        var stateMachine = new Option<string>("--state-machine") { Hidden = true, Required = true, Description = "The state machine file." };
-        var scenariosDirectory = new Option<string>("--scenarios-dir") { Hidden = true, Required = true };
-        var scenarios = new Option<string>("--scenarios") { Hidden = true, Required = true, Description = "The declared scenarios, ';'-separated." };
-        var defaultScenario = new Option<string>("--default-scenario") { Hidden = true, Required = true };
+        // What the build passes (hidden): the model it resolved. What a modeller types: the rest.
+        var modelFile = new Option<string>("--model") { Hidden = true, Required = true, Description = "The model the build resolved (obj/quetzal/model.json)." };
+        var image = new Option<string?>("--image") { Hidden = true, Description = "docker mode: this image instead of the model's." };
         var scenario = new Option<string[]>("--scenario", "-s") { Description = "The scenario to run (default: base); in aws mode, several (repeat the option, or separate with ',') run at once.", AllowMultipleArgumentsPerToken = true };
         var input = new Option<string?>("--input", "-i") { Description = "The execution input: JSON, or @file (default: what Quenedi sends)." };
-        var defaultMode = new Option<string>("--default-mode") { Hidden = true, Required = true };
         var mode = new Option<string?>("--mode", "-m") { Description = "python (the local interpreter), docker (the model's image) or aws (the deployed model); default: QuetzalRunMode." };
-        var awsSettings = new Option<string?>("--aws-settings") { Hidden = true, Description = "The publish settings the build wrote, for aws mode." };
+        var workflow = new Option<string?>("--workflow", "-w") { Description = "The workflow (Quenedi's choice, params.json's 'model') whose parameters the default input carries (default: default)." };
         var follow = new Option<string?>("--follow") { Description = "aws mode: follow this execution (its ARN) instead of starting one." };
         var detach = new Option<bool>("--detach") { Description = "aws mode: Ctrl+C leaves the executions running (and says how to follow them)." };
         var allowStale = new Option<bool>("--allow-stale") { Description = "aws mode: run what is deployed even when it differs from this folder." };
-        var python = new Option<string>("--python") { Hidden = true, Required = true };
-        var runDirectory = new Option<string>("--run-dir") { Hidden = true, Required = true };
-        var handlerDirectory = new Option<string>("--handler-dir") { Hidden = true, Required = true };
-        var bucket = new Option<string>("--bucket") { Hidden = true, Required = true };
-        var function = new Option<string>("--function") { Hidden = true, Required = true };
-        var region = new Option<string>("--region") { Hidden = true, Required = true };
-        var timeout = new Option<int>("--timeout") { Hidden = true, Required = true };
-        var image = new Option<string?>("--image") { Hidden = true };
-        var workflow = new Option<string?>("--workflow", "-w") { Description = "The workflow (Quenedi's choice, params.json's 'model') whose parameters the default input carries (default: default)." };
-        var ecsCpu = new Option<string?>("--ecs-cpu") { Hidden = true };
-        var ecsMemory = new Option<string?>("--ecs-memory") { Hidden = true };
-        var ecsStorage = new Option<string?>("--ecs-storage") { Hidden = true };
-        var ecsTimeLimit = new Option<string?>("--ecs-time-limit") { Hidden = true };
-        var sdkState = new Option<string?>("--sdk-state") { Hidden = true, Description = "What the SDK writes in the model folder, ';'-separated: never in docker mode's image." };
 
         var run = new Command("run", "Runs the model's workflow locally on a scenario, state by state.")
         {
-            modelDirectory, modelName, stateMachine, scenariosDirectory, scenarios, defaultScenario, scenario, input, defaultMode, mode, python,
-            runDirectory, handlerDirectory, bucket, function, region, timeout, image, sdkState, workflow, ecsCpu, ecsMemory, ecsStorage, ecsTimeLimit,
-            awsSettings, follow, detach, allowStale,
+            modelFile, image, scenario, input, mode, workflow, follow, detach, allowStale,
         };
         run.SetAction((parse, _) =>
         {
+            Model.ResolvedModel model;
+            try
+            {
+                model = Model.ResolvedModel.Read(parse.GetValue(modelFile)!);
+            }
+            catch (QuetzalException e)
+            {
+                foreach (var d in e.Diagnostics) Console.WriteLine(d.ToString());
+                return Task.FromResult(1);
+            }
             var chosen = (parse.GetValue(scenario) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-            var chosenMode = parse.GetValue(mode) ?? parse.GetValue(defaultMode)!;
+            var chosenMode = parse.GetValue(mode) ?? model.RunMode;
+            var chosenWorkflow = parse.GetValue(workflow) ?? ParamsValidator.DefaultWorkflow;
             var cancellation = Interruption.Token;
             if (chosenMode == "aws")
             {
                 var awsOptions = new AwsRunOptions
                 {
-                    SettingsFile = parse.GetValue(awsSettings) ?? "", Scenarios = chosen, Input = parse.GetValue(input),
-                    Workflow = parse.GetValue(workflow) ?? Validation.ParamsValidator.DefaultWorkflow,
-                    BucketDirectory = Path.Combine(parse.GetValue(runDirectory)!, "bucket"),
+                    Model = model, Scenarios = chosen, Input = parse.GetValue(input), Workflow = chosenWorkflow,
+                    BucketDirectory = Path.Combine(model.RunDirectory, "bucket"),
                     Follow = parse.GetValue(follow), Detach = parse.GetValue(detach), AllowStale = parse.GetValue(allowStale),
                 };
                 return new AwsRun(awsOptions, Console.Out, Console.IsInputRedirected ? null : Console.ReadLine).ExecuteAsync(cancellation);
@@ -72,17 +62,8 @@ public static class Program
             }
             var options = new LocalRunOptions
             {
-                ModelDirectory = parse.GetValue(modelDirectory)!, ModelName = parse.GetValue(modelName)!,
-                StateMachinePath = parse.GetValue(stateMachine)!, ScenariosDirectory = parse.GetValue(scenariosDirectory)!,
-                Scenarios = parse.GetValue(scenarios)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                Scenario = chosen.FirstOrDefault() ?? parse.GetValue(defaultScenario)!, Input = parse.GetValue(input),
-                Mode = chosenMode, RunDirectory = parse.GetValue(runDirectory)!, HandlerDirectory = parse.GetValue(handlerDirectory)!,
-                BucketName = parse.GetValue(bucket)!, FunctionName = parse.GetValue(function)!, Region = parse.GetValue(region)!,
-                LambdaTimeout = parse.GetValue(timeout), Image = parse.GetValue(image), Python = parse.GetValue(python)!,
-                Workflow = parse.GetValue(workflow) ?? Validation.ParamsValidator.DefaultWorkflow,
-                Fargate = Model.FargateSettings.From(parse.GetValue(ecsCpu), parse.GetValue(ecsMemory), parse.GetValue(ecsStorage), parse.GetValue(ecsTimeLimit), null, null, null),
-                SdkState = (parse.GetValue(sdkState) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .Select(p => Path.GetFullPath(p.Replace('\\', Path.DirectorySeparatorChar), parse.GetValue(modelDirectory)!)).ToList(),
+                Model = model, Scenario = chosen.FirstOrDefault() ?? model.RunScenario, Input = parse.GetValue(input),
+                Mode = chosenMode, Image = parse.GetValue(image), Workflow = chosenWorkflow,
             };
             return new LocalRun(options, Console.Out).ExecuteAsync(cancellation);
         });

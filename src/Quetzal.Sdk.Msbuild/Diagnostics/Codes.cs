@@ -337,6 +337,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor Cancelled = new("QTZ9002", Error,
         "{0} was cancelled.",
         "The build was cancelled");
+    public static readonly DiagnosticDescriptor ResolvedModelUnreadable = new("QTZ9004", Error,
+        "The model's resolved settings ({0}) cannot be read: {1}. Build the model (dotnet build), then try again.",
+        "obj/quetzal/model.json, which the build writes and every step reads, is missing or damaged");
 
     /// <summary>Every code, in order. Listed (by reflection) on first use only: the network worker and most tasks never ask.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All => Listing.All;

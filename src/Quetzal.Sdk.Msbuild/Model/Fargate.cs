@@ -17,15 +17,17 @@ public sealed record FargateSettings
     public string? SecurityGroups { get; init; }
     public string? AssignPublicIp { get; init; }
 
-    /// <summary>The QuetzalEcs* properties as given (an empty one: the default).</summary>
+    /// <summary>
+    /// The QuetzalEcs* properties as the build resolved them (their defaults are Sdk.targets'; the initializers above
+    /// only serve code that builds settings by hand, as tests do).
+    /// </summary>
     public static FargateSettings From(string? cpu, string? memory, string? storage, string? timeLimit, string? subnets, string? securityGroups, string? assignPublicIp)
     {
         static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
-        var defaults = new FargateSettings();
         return new FargateSettings
         {
-            Cpu = Given(cpu) ?? defaults.Cpu, Memory = Given(memory) ?? defaults.Memory, Storage = Given(storage) ?? defaults.Storage,
-            TimeLimit = Given(timeLimit) ?? defaults.TimeLimit, Subnets = Given(subnets), SecurityGroups = Given(securityGroups), AssignPublicIp = Given(assignPublicIp),
+            Cpu = cpu ?? "", Memory = memory ?? "", Storage = storage ?? "", TimeLimit = timeLimit ?? "",
+            Subnets = Given(subnets), SecurityGroups = Given(securityGroups), AssignPublicIp = Given(assignPublicIp),
         };
     }
 

@@ -5,7 +5,7 @@ public sealed record Step(string NotebookPath, string StateName, string Compute 
 {
     public const string Lambda = "lambda";
     public const string Ecs = "ecs";
-    public bool OnFargate => Compute == Ecs;
+    [System.Text.Json.Serialization.JsonIgnore] public bool OnFargate => Compute == Ecs;
 }
 
 /// <summary>

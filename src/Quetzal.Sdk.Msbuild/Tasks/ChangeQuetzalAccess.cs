@@ -1,16 +1,12 @@
-using Microsoft.Build.Framework;
 using Quetzal.Sdk.Aws;
 using Quetzal.Sdk.Diagnostics;
 
 namespace Quetzal.Sdk.Tasks;
 
 /// <summary>Grants (or revokes) a Cognito group's access to the model's bucket in the config bucket's access file.</summary>
-public sealed class ChangeQuetzalAccess : QuetzalTask
+public sealed class ChangeQuetzalAccess : ModelTask
 {
-    [Required] public string Region { get; set; } = "";
-    public string? Profile { get; set; }
-    [Required] public string ConfigBucket { get; set; } = "";
-    [Required] public string BucketName { get; set; } = "";
+    /// <summary>QuetzalCognitoGroup, typed by the user.</summary>
     public string? Group { get; set; }
     public bool Revoke { get; set; }
 
@@ -21,10 +17,10 @@ public sealed class ChangeQuetzalAccess : QuetzalTask
             Report(Codes.GroupMissing.Create(null));
             return;
         }
-        using var clients = new AwsClients(new AwsSettings(Region, NullIfEmpty(Profile)), this);
+        var model = Resolved;
+        using var clients = new AwsClients(new AwsSettings(model.Region, model.Profile), this);
         var grants = new AccessGrants(clients.S3, clients.S3Profile, this);
-        (Revoke ? grants.RevokeAsync(ConfigBucket, Group, BucketName, Cancellation) : grants.GrantAsync(ConfigBucket, Group, BucketName, Cancellation))
+        (Revoke ? grants.RevokeAsync(model.ConfigBucket, Group, model.BucketName, Cancellation) : grants.GrantAsync(model.ConfigBucket, Group, model.BucketName, Cancellation))
             .GetAwaiter().GetResult();
     }
-
 }

@@ -6,12 +6,8 @@ using Quetzal.Sdk.Diagnostics;
 namespace Quetzal.Sdk.Tasks;
 
 /// <summary>Writes the model's Dockerfile and .dockerignore, leaving alone any the user took over.</summary>
-public sealed class GenerateQuetzalContainerFiles : QuetzalTask
+public sealed class GenerateQuetzalContainerFiles : ModelTask
 {
-    [Required] public string ModelDirectory { get; set; } = "";
-    [Required] public string BaseImage { get; set; } = "";
-    public string? LibraryPath { get; set; }
-
     /// <summary>Where the run is recorded (<see cref="Core.ReadRecord"/>): it runs again when a setting, requirements.txt's presence, the SDK or a written file changed.</summary>
     public string? RecordFile { get; set; }
 
@@ -19,20 +15,21 @@ public sealed class GenerateQuetzalContainerFiles : QuetzalTask
 
     protected override void ExecuteCore()
     {
+        var model = Resolved;
         var settings = new ContainerSettings
         {
             SdkVersion = SdkVersion,
-            BaseImage = BaseImage,
-            HasRequirements = Core.ModelFiles.Exists(Path.Combine(ModelDirectory, "requirements.txt")),
-            HasLibrary = !string.IsNullOrWhiteSpace(LibraryPath),
+            BaseImage = model.BaseImage,
+            HasRequirements = ModelFiles.Exists(Path.Combine(model.ModelDirectory, "requirements.txt")),
+            HasLibrary = model.LibraryPath is not null,
         };
-        Write("Dockerfile", ContainerFiles.Dockerfile(settings));
-        Write(".dockerignore", ContainerFiles.DockerIgnore(settings));
+        Write(model.ModelDirectory, "Dockerfile", ContainerFiles.Dockerfile(settings));
+        Write(model.ModelDirectory, ".dockerignore", ContainerFiles.DockerIgnore(settings));
     }
 
-    private void Write(string name, string content)
+    private void Write(string modelDirectory, string name, string content)
     {
-        var path = Path.Combine(ModelDirectory, name);
+        var path = Path.Combine(modelDirectory, name);
         if (!GeneratedFiles.IsOwnedBySdk(path))
         {
             Report(Codes.UserOwnedFile.Create(path, path));
@@ -40,7 +37,7 @@ public sealed class GenerateQuetzalContainerFiles : QuetzalTask
         }
         GeneratedFiles.WriteIfChanged(path, content);
         // Its own output too: a file deleted, edited or taken over by the user is looked at again.
-        Core.ModelFiles.Read(path);
+        ModelFiles.Read(path);
         Log.LogMessage(MessageImportance.Normal, $"Quetzal: generated {path}");
     }
 }

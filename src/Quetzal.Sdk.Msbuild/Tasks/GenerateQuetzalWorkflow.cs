@@ -3,12 +3,9 @@ using Quetzal.Sdk.Model;
 
 namespace Quetzal.Sdk.Tasks;
 
-/// <summary>Writes the workflow of a model declared with QuetzalStep items (see <see cref="LinearWorkflow"/>).</summary>
-public sealed class GenerateQuetzalWorkflow : QuetzalTask
+/// <summary>Writes the workflow of a model declared with QuetzalStep items (see <see cref="LinearWorkflow"/>) where the model resolved it.</summary>
+public sealed class GenerateQuetzalWorkflow : ModelTask
 {
-    [Required] public ITaskItem[] Steps { get; set; } = [];
-    [Required] public string File { get; set; } = "";
-
     /// <summary>Where the run is recorded (<see cref="Core.ReadRecord"/>): it runs again when a step, the SDK or the written workflow changed.</summary>
     public string? RecordFile { get; set; }
 
@@ -16,10 +13,12 @@ public sealed class GenerateQuetzalWorkflow : QuetzalTask
 
     protected override void ExecuteCore()
     {
-        LinearWorkflow.Write(Steps.Select(Step).ToList(), File);
+        var model = Resolved;
+        var file = model.GeneratedStateMachineFile;
+        LinearWorkflow.Write(model.Steps, file);
         // Its own output too: a workflow deleted or edited by hand is written again.
-        Core.ModelFiles.Read(File);
-        Log.LogMessage(MessageImportance.Normal, $"Quetzal: generated {File}");
+        Core.ModelFiles.Read(file);
+        Log.LogMessage(MessageImportance.Normal, $"Quetzal: generated {file}");
     }
 
     /// <summary>A step item as the model sees it: its path with '/', its state name (metadata StateName, else the file's name) and its compute (metadata Compute: lambda, the default, or ecs).</summary>

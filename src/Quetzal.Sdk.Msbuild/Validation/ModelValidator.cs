@@ -47,15 +47,15 @@ public static class ModelValidator
         Name(Codes.InvalidFunctionName, Derived(model.FunctionName, model.ModelName), NameRules.FunctionName);
         Name(Codes.InvalidStateMachineName, Derived(model.StateMachineName, model.ModelName), NameRules.StateMachineName);
 
-        Limit("QuetzalLambdaMemorySize", model.MemorySize, 128, 10240, "MB");
-        Limit("QuetzalLambdaTimeout", model.Timeout, 1, 900, "seconds");
-        Limit("QuetzalLambdaStorageSize", model.StorageSize, 512, 10240, "MB of ephemeral storage");
+        Limit(SettingLimit.LambdaMemory, model.MemorySize);
+        Limit(SettingLimit.LambdaTimeout, model.Timeout);
+        Limit(SettingLimit.LambdaStorage, model.StorageSize);
         if (!NameRules.IsRegion(model.Region)) bag.Add(Codes.InvalidRegion, projectFile, 0, 0, model.Region);
         if (!string.IsNullOrEmpty(model.ImageTag) && !NameRules.IsImageTag(model.ImageTag)) bag.Add(Codes.InvalidImageTag, projectFile, 0, 0, model.ImageTag);
 
-        void Limit(string property, string value, int min, int max, string unit)
+        void Limit(SettingLimit limit, string value)
         {
-            if (!NameRules.TryParseLimit(value, min, max, out _)) bag.Add(Codes.LimitOutOfRange, projectFile, 0, 0, property, value, min, max, unit);
+            if (!limit.TryParse(value, out _)) bag.Add(Codes.LimitOutOfRange, projectFile, 0, 0, limit.Property, value, limit.Min, limit.Max, limit.Unit);
         }
     }
 

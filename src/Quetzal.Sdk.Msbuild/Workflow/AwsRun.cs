@@ -12,8 +12,8 @@ namespace Quetzal.Sdk.Workflow;
 
 public sealed record AwsRunOptions
 {
-    /// <summary>The publish settings the build wrote (<see cref="AwsRunSettings"/>).</summary>
-    public required string SettingsFile { get; init; }
+    /// <summary>The model the build resolved: the run compares what a publish of it would deploy with what is deployed.</summary>
+    public required ResolvedModel Model { get; init; }
     public required IReadOnlyList<string> Scenarios { get; init; }
     public string? Input { get; init; }
     public string Workflow { get; init; } = Validation.ParamsValidator.DefaultWorkflow;
@@ -56,9 +56,9 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
         var runs = new List<Run>();
         try
         {
-            var settings = AwsRunSettings.Read(options.SettingsFile);
-            var request = settings.Request;
-            using var clients = new AwsClients(new AwsSettings(settings.Region, settings.Profile), new ConsoleLog(this));
+            var model = options.Model;
+            var request = PublishRequests.From(model, forRun: true);
+            using var clients = new AwsClients(new AwsSettings(model.Region, model.Profile), new ConsoleLog(this));
             var account = await AccountAsync(clients, request, cancellation);
             var machineArn = account.StateMachineArn(request.Names.StateMachineName);
             var logKeys = StepLogs(request.StateMachinePath);
@@ -79,7 +79,7 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
                 scenarios = scenarios.Select(s => Model.Scenarios.Find(request.Scenarios, s)!).ToList();
                 if (!options.AllowStale) await CheckDeployedAsync(clients, request, scenarios, cancellation);
                 var who = request.UserEmail ?? Publisher.DefaultEmail();
-                Say($"Quetzal: running {request.Names.ModelName} on AWS ({settings.Region}): {string.Join(", ", scenarios)}");
+                Say($"Quetzal: running {request.Names.ModelName} on AWS ({model.Region}): {string.Join(", ", scenarios)}");
                 foreach (var scenario in scenarios)
                 {
                     var input = LocalRun.Input(options.Input, request.ScenariosDirectory, scenario, options.Workflow, who);

@@ -68,9 +68,9 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
         using (var builder = new ImageBuilder(log))
         {
             await builder.EnsureAvailableAsync(cancellation);
-            var context = BuildContext.Create(options.ModelDirectory, options.HandlerDirectory, null,
-                ContextRules.For(options.ModelDirectory, options.ScenariosDirectory, options.SdkState));
-            var image = options.Image ?? $"{options.ModelName}:local-{context.ContentTag}";
+            var context = BuildContext.Create(options.Model.ModelDirectory, options.Model.HandlerDirectory, null,
+                ContextRules.For(options.Model.ModelDirectory, options.Model.ScenariosPath, options.Model.SdkState));
+            var image = options.Image ?? $"{options.Model.ModelName}:local-{context.ContentTag}";
             output($"building {image} ({context.Entries.Count} files)");
             await builder.BuildAsync(context, image, cancellation);
             _docker ??= new DockerClientConfiguration(new Uri(ImageBuilder.DefaultEndpoint)).CreateClient();
@@ -88,7 +88,7 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
         await _start.WaitAsync(cancellation);
         try { image = await EnsureImageAsync(cancellation); }
         finally { _start.Release(); }
-        var variables = new Dictionary<string, string>(TaskEnvironment) { ["QUETZAL_LOCAL_BUCKET_DIR"] = BucketMount, ["AWS_REGION"] = options.Region };
+        var variables = new Dictionary<string, string>(TaskEnvironment) { ["QUETZAL_LOCAL_BUCKET_DIR"] = BucketMount, ["AWS_REGION"] = options.Model.Region };
         foreach (var (name, value) in environment) variables[name] = value;
         var created = await _docker!.Containers.CreateContainerAsync(new CreateContainerParameters
         {
@@ -140,8 +140,8 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
                 {
                     Image = image,
                     // Lambda's own ceiling: the run warns past QuetzalLambdaTimeout rather than stopping the step there.
-                    Env = [$"QUETZAL_LOCAL_BUCKET_DIR={BucketMount}", $"BUCKET_NAME={options.BucketName}", "AWS_LAMBDA_FUNCTION_TIMEOUT=900",
-                        $"AWS_LAMBDA_FUNCTION_NAME={options.FunctionName}", $"AWS_REGION={options.Region}"],
+                    Env = [$"QUETZAL_LOCAL_BUCKET_DIR={BucketMount}", $"BUCKET_NAME={options.Model.BucketName}", "AWS_LAMBDA_FUNCTION_TIMEOUT=900",
+                        $"AWS_LAMBDA_FUNCTION_NAME={options.Model.FunctionName}", $"AWS_REGION={options.Model.Region}"],
                     ExposedPorts = new Dictionary<string, EmptyStruct> { ["8080/tcp"] = default },
                     HostConfig = new HostConfig
                     {

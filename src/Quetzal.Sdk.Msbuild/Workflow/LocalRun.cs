@@ -8,28 +8,17 @@ namespace Quetzal.Sdk.Workflow;
 
 public sealed record LocalRunOptions
 {
-    public required string ModelDirectory { get; init; }
-    public required string ModelName { get; init; }
-    public required string StateMachinePath { get; init; }
-    public required string ScenariosDirectory { get; init; }
-    public required IReadOnlyList<string> Scenarios { get; init; }
+    /// <summary>The model the build resolved.</summary>
+    public required ResolvedModel Model { get; init; }
     public required string Scenario { get; init; }
-    public required string RunDirectory { get; init; }
-    public required string HandlerDirectory { get; init; }
     public string? Input { get; init; }
     public required string Mode { get; init; }
-    public required string Python { get; init; }
-    public required string BucketName { get; init; }
-    public required string FunctionName { get; init; }
-    public required string Region { get; init; }
-    public required int LambdaTimeout { get; init; }
+    /// <summary>The image to run in docker mode; null: the model's, built from the folder.</summary>
     public string? Image { get; init; }
     /// <summary>The workflow ("choice" in Quenedi) whose parameters the default input carries: params.json's <c>model</c>.</summary>
     public string Workflow { get; init; } = Validation.ParamsValidator.DefaultWorkflow;
-    /// <summary>The Fargate settings (QuetzalEcs*): a Fargate step runs with their time limit; the network is AWS's only.</summary>
-    public FargateSettings Fargate { get; init; } = new();
-    /// <summary>What the SDK writes in the model folder (obj/, bin/, the tfvars): never in the image of docker mode.</summary>
-    public IReadOnlyList<string> SdkState { get; init; } = [];
+    /// <summary>The Lambda function's timeout (QuetzalLambdaTimeout), which a Lambda Task's step runs under.</summary>
+    public int LambdaTimeout => Validation.SettingLimit.LambdaTimeout.Parse(Model.Timeout, Model.ProjectFile);
 }
 
 /// <summary>
@@ -42,20 +31,20 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     private readonly Stopwatch _clock = new();
     private int _states;
 
-    public string BucketDirectory => Path.Combine(options.RunDirectory, "bucket");
+    public string BucketDirectory => Path.Combine(options.Model.RunDirectory, "bucket");
 
     public async Task<int> ExecuteAsync(CancellationToken cancellation)
     {
         try
         {
-            if (Scenarios.Find(options.Scenarios, options.Scenario) is not { } declared)
-                throw new QuetzalException(Codes.UnknownScenario, options.Scenario, string.Join(", ", options.Scenarios));
+            if (Scenarios.Find(options.Model.ScenarioNames, options.Scenario) is not { } declared)
+                throw new QuetzalException(Codes.UnknownScenario, options.Scenario, string.Join(", ", options.Model.ScenarioNames));
             options = options with { Scenario = declared };
             Seed();
             var input = Input();
             var machine = Machine();
-            console.WriteLine($"Quetzal: running {options.ModelName} on scenario '{options.Scenario}' ({options.Mode} mode)");
-            console.WriteLine($"  bucket folder: {BucketDirectory} (seeded from {Path.Combine(options.ScenariosDirectory, options.Scenario)})");
+            console.WriteLine($"Quetzal: running {options.Model.ModelName} on scenario '{options.Scenario}' ({options.Mode} mode)");
+            console.WriteLine($"  bucket folder: {BucketDirectory} (seeded from {Path.Combine(options.Model.ScenariosPath, options.Scenario)})");
             _clock.Start();
             var invoker = Invoker();
             JsonNode? output;
@@ -63,7 +52,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             {
                 output = await new Interpreter(invoker, this)
                 {
-                    ModelFunctionArn = AwsAccount.Local(options.Region).FunctionArn(options.FunctionName),
+                    ModelFunctionArn = AwsAccount.Local(options.Model.Region).FunctionArn(options.Model.FunctionName),
                     LambdaTimeoutSeconds = options.LambdaTimeout,
                 }.RunAsync(machine, input, cancellation);
             }
@@ -80,10 +69,10 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             Summary(succeeded: false);
             var code = e.Error switch
             {
-                "Quetzal.Unsupported" => Codes.UnsupportedFeature.Create(options.StateMachinePath, e.State, e.Cause),
-                "States.Runtime" or "States.ResultPathMatchFailure" => Codes.PathFailed.Create(options.StateMachinePath, e.State, e.Cause),
-                _ when e.Error.StartsWith("States.", StringComparison.Ordinal) && e.Error != "States.Timeout" => Codes.ExecutionFailed.Create(options.StateMachinePath, e.State, e.Error, e.Cause),
-                _ => Codes.StepFailed.Create(options.StateMachinePath, e.State, $"{e.Error}: {e.Cause}"),
+                "Quetzal.Unsupported" => Codes.UnsupportedFeature.Create(options.Model.StateMachinePath, e.State, e.Cause),
+                "States.Runtime" or "States.ResultPathMatchFailure" => Codes.PathFailed.Create(options.Model.StateMachinePath, e.State, e.Cause),
+                _ when e.Error.StartsWith("States.", StringComparison.Ordinal) && e.Error != "States.Timeout" => Codes.ExecutionFailed.Create(options.Model.StateMachinePath, e.State, e.Error, e.Cause),
+                _ => Codes.StepFailed.Create(options.Model.StateMachinePath, e.State, $"{e.Error}: {e.Cause}"),
             };
             console.WriteLine(code.ToString());
             return 1;
@@ -100,8 +89,8 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
 
     private ITaskInvoker Invoker() => options.Mode switch
     {
-        "python" => new PythonInvoker(options.Python, options.HandlerDirectory, options.ModelDirectory, BucketDirectory, options.BucketName,
-            Path.Combine(options.RunDirectory, "tmp"), line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment() },
+        "python" => new PythonInvoker(options.Model.Python, options.Model.HandlerDirectory, options.Model.ModelDirectory, BucketDirectory, options.Model.BucketName,
+            Path.Combine(options.Model.RunDirectory, "tmp"), line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment() },
         "docker" => new DockerInvoker(options, BucketDirectory, line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment() },
         _ => throw new QuetzalException(Codes.InvalidInput, $"--mode must be python or docker, not '{options.Mode}'"),
     };
@@ -111,7 +100,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     {
         var target = Path.Combine(BucketDirectory, options.Scenario);
         if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-        var source = Path.Combine(options.ScenariosDirectory, options.Scenario);
+        var source = Path.Combine(options.Model.ScenariosPath, options.Scenario);
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
             var destination = Path.Combine(target, Path.GetRelativePath(source, file));
@@ -120,7 +109,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
         }
     }
 
-    private JsonNode Input() => Input(options.Input, options.ScenariosDirectory, options.Scenario, options.Workflow, "local-run@" + Environment.MachineName.ToLowerInvariant());
+    private JsonNode Input() => Input(options.Input, options.Model.ScenariosPath, options.Scenario, options.Workflow, "local-run@" + Environment.MachineName.ToLowerInvariant());
 
     /// <summary>
     /// An execution's input: --input (JSON, or @file), else what Quenedi sends: the workflow chosen, the scenario's
@@ -194,26 +183,26 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
 
     private JsonObject Machine()
     {
-        if (!File.Exists(options.StateMachinePath)) throw new QuetzalException(Codes.StateMachineMissing, options.StateMachinePath);
-        var names = new ModelResources(options.ModelName, options.BucketName, options.ModelName, options.FunctionName, options.ModelName);
+        if (!File.Exists(options.Model.StateMachinePath)) throw new QuetzalException(Codes.StateMachineMissing, options.Model.StateMachinePath);
+        var names = new ModelResources(options.Model.ModelName, options.Model.BucketName, options.Model.ModelName, options.Model.FunctionName, options.Model.ModelName);
         // Rendered as a publish renders it: the Fargate states become the RunTask requests Step Functions would send.
-        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.StateMachinePath), Placeholders.Values(names, AwsAccount.Local(options.Region)), _fargate = FargateTask()))!.AsObject();
+        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.Model.StateMachinePath), Placeholders.Values(names, AwsAccount.Local(options.Model.Region)), _fargate = FargateTask()))!.AsObject();
     }
 
     /// <summary>The Fargate task a Fargate step runs locally (the settings checked; no network: that is AWS's), or null when the workflow has none.</summary>
     private FargateTask? FargateTask()
     {
-        if (!Fargate.UsesFargate(options.StateMachinePath)) return null;
+        if (!Fargate.UsesFargate(options.Model.StateMachinePath)) return null;
         var bag = new DiagnosticBag();
-        Fargate.Validate(options.Fargate with { Subnets = null, SecurityGroups = null, AssignPublicIp = null }, options.StateMachinePath, null, bag);
+        Fargate.Validate(options.Model.Fargate with { Subnets = null, SecurityGroups = null, AssignPublicIp = null }, options.Model.StateMachinePath, null, bag);
         if (bag.HasErrors) throw new QuetzalException(bag.Items.Where(d => d.Severity == Severity.Error).ToList());
-        return options.Fargate.Parse() with { Subnets = ["subnet-local"], AssignPublicIp = false };
+        return options.Model.Fargate.Parse() with { Subnets = ["subnet-local"], AssignPublicIp = false };
     }
 
     /// <summary>The environment of every Fargate task, as the task definition sets it (the state's overrides come on top).</summary>
     private IReadOnlyDictionary<string, string> TaskEnvironment() => _fargate is null ? new Dictionary<string, string>() : new Dictionary<string, string>
     {
-        [ContainerEnvironment.BucketName] = options.BucketName,
+        [ContainerEnvironment.BucketName] = options.Model.BucketName,
         [ContainerEnvironment.TimeLimit] = _fargate.TimeLimitMinutes.ToString(),
         [ContainerEnvironment.ModelTag] = "local",
     };

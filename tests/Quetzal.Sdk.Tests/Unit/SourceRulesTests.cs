@@ -48,6 +48,59 @@ public sealed class SourceRulesTests
         Assert.DoesNotMatch(DiskRead, "if (ModelFiles.Exists(styles)) ValidateStyles(styles, bag);");
     }
 
+    /// <summary>
+    /// Settings read outside the resolved model besides its one mapping (QuetzalResolveModel), with the reason: a
+    /// setting is read in one place, so a default or a new reader is added in one place.
+    /// </summary>
+    private static readonly Dictionary<string, string> SettingsReadTwice = new()
+    {
+        ["QuetzalModelName"] = "the default of the derived names and of the tfvars file",
+        ["QuetzalScenariosDirectory"] = "the scenario items are the folders in it (Sdk.props)",
+        ["QuetzalStateMachineFile"] = "whether the workflow is the project's file or the generated one",
+        ["QuetzalIntermediateOutputPath"] = "obj/quetzal/ itself, where the document is written",
+        ["QuetzalTasksAssembly"] = "the tasks' UsingTask lines and dotnet run's command",
+        ["QuetzalDryRun"] = "a publish's and a teardown's own option",
+        ["QuetzalTfvarsFile"] = "never in the image (SdkState), besides the tfvars' path",
+    };
+
+    [Fact]
+    public void Every_setting_has_its_default_in_Sdk_targets_and_is_read_once_by_the_resolved_model()
+    {
+        var sdk = Path.Combine(Repository.Root, "src", "Quetzal.Sdk.Msbuild", "Sdk");
+        var texts = Directory.EnumerateFiles(sdk).ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
+        var defaults = Regex.Matches(texts["Sdk.targets"] + texts["Quetzal.Run.targets"], @"<(Quetzal\w+) Condition=""'\$\(\1\)' == ''""").Select(m => m.Groups[1].Value).ToHashSet();
+        Assert.Contains("QuetzalEcsTimeLimit", defaults);
+        var offenders = new List<string>();
+        foreach (var property in defaults.Where(p => !SettingsReadTwice.ContainsKey(p)))
+        {
+            var reads = texts.Sum(t => Regex.Matches(t.Value, $@"\$\({property}\)").Count - Regex.Matches(t.Value, $@"'\$\({property}\)' == ''").Count);
+            var defaultsOf = texts.Sum(t => Regex.Matches(t.Value, $@"<{property} Condition=").Count);
+            if (reads != 1) offenders.Add($"{property}: read {reads} times");
+            if (defaultsOf != 1) offenders.Add($"{property}: {defaultsOf} defaults");
+        }
+        Assert.True(offenders.Count == 0, "A setting is read by QuetzalResolveModel only, and given its default once:\n" + string.Join("\n", offenders));
+
+        var resolve = texts["Quetzal.Build.targets"];
+        resolve = resolve[resolve.IndexOf("<ResolveQuetzalModel ", StringComparison.Ordinal)..];
+        resolve = resolve[..resolve.IndexOf("/>", StringComparison.Ordinal)];
+        foreach (var property in defaults.Except(["QuetzalTasksAssembly", "QuetzalIntermediateOutputPath", "QuetzalValidateOnBuild", "QuetzalGenerateContainerFiles", "QuetzalDryRun", "QuetzalPruneScenarios"]))
+            Assert.True(resolve.Contains($"$({property})", StringComparison.Ordinal) || property == "QuetzalStateMachineFile" && resolve.Contains("$(QuetzalStateMachineFile)"),
+                $"{property} has a default but is not in the resolved model");
+    }
+
+    [Fact]
+    public void Tasks_take_the_resolved_model_and_only_what_is_theirs_alone()
+    {
+        var assembly = typeof(Quetzal.Sdk.Tasks.QuetzalTask).Assembly;
+        foreach (var task in assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Quetzal.Sdk.Tasks.ModelTask)) && !t.IsAbstract))
+        {
+            var own = task.GetProperties().Where(p => p.CanWrite && p.DeclaringType == task).Select(p => p.Name).ToList();
+            Assert.True(own.Count <= 5, $"{task.Name} takes {own.Count} parameters of its own ({string.Join(", ", own)}): a setting of the model belongs in the resolved model");
+        }
+        var tasks = assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Quetzal.Sdk.Tasks.QuetzalTask)) && !t.IsAbstract).Select(t => t.Name).ToList();
+        Assert.Equal(["CleanQuetzalGeneratedFiles", "ResolveQuetzalModel"], tasks.Where(t => !assembly.GetType("Quetzal.Sdk.Tasks." + t)!.IsSubclassOf(typeof(Quetzal.Sdk.Tasks.ModelTask))).Order());
+    }
+
     /// <summary>The layers, bottom first: a folder uses only folders of lower layers (two folders of one layer do not use each other).</summary>
     private static readonly Dictionary<string, int> Layers = new()
     {
