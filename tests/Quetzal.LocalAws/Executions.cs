@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Model;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Model;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using static Quetzal.LocalAws.Responses;
@@ -148,7 +149,7 @@ internal sealed class LambdaFunction(string name, string arn)
         Settle();
         if (State == "Inactive") State = "Active";
         if (State != "Active" || LastUpdateStatus == "InProgress")
-            throw new Quetzal.Sdk.Workflow.StateError("Lambda.ResourceNotReadyException", $"{{\"errorMessage\":\"The function {name} is {State}: try again\"}}");
+            throw new Quetzal.Sdk.Model.StateError("Lambda.ResourceNotReadyException", $"{{\"errorMessage\":\"The function {name} is {State}: try again\"}}");
     }
 
     /// <summary>What Lambda does to a function unused for weeks (tests ask for it).</summary>

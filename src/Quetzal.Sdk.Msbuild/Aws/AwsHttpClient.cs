@@ -114,7 +114,7 @@ public sealed class AwsHttpClient(AwsSettings settings, AwsService service, Http
             catch (HttpRequestException e)
             {
                 // Said by the error boundary as "could not reach" this operation's endpoint.
-                e.Data[Failures.TargetKey] = $"{service.SigningName} {operation} at {uri.GetLeftPart(UriPartial.Authority)}";
+                e.Data[ServiceFailures.TargetKey] = $"{service.SigningName} {operation} at {uri.GetLeftPart(UriPartial.Authority)}";
                 throw;
             }
             catch (TaskCanceledException) when (!cancellation.IsCancellationRequested && attempt < MaxAttempts)

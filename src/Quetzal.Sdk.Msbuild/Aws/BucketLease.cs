@@ -68,7 +68,7 @@ public sealed class BucketLease : IAsyncDisposable
         {
             throw missing;
         }
-        catch (AmazonServiceException e) when (!Failures.IsCredentialError(e.ErrorCode))
+        catch (AmazonServiceException e) when (!ServiceFailures.IsCredentialError(e.ErrorCode))
         {
             throw new QuetzalException(Codes.PublishLeaseFailed, bucket, Key, e.Message);
         }

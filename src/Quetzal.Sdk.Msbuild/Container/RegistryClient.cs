@@ -213,7 +213,7 @@ public sealed class RegistryClient(RegistryCredentials credentials, HttpMessageH
             }
             catch (HttpRequestException e)
             {
-                e.Data[Diagnostics.Failures.TargetKey] = $"the registry {credentials.Registry}";
+                e.Data[Diagnostics.ServiceFailures.TargetKey] = $"the registry {credentials.Registry}";
                 throw;
             }
             await Task.Delay(300 * attempt, cancellation);

@@ -102,9 +102,9 @@ public static partial class Fargate
             bag.Add(Codes.FargateSize, projectFile, 0, 0, "QuetzalEcsMemory", settings.Memory,
                 $"with QuetzalEcsCpu {cpu} ({cpu / 1024.0:0.##} vCPU), Fargate takes {allowed} MiB");
         }
-        if (!Validation.NameRules.TryParseLimit(settings.Storage, MinStorage, MaxStorage, out _))
+        if (!SettingLimit.TryParse(settings.Storage, MinStorage, MaxStorage, out _))
             bag.Add(Codes.FargateSize, projectFile, 0, 0, "QuetzalEcsStorage", settings.Storage, $"Fargate's ephemeral storage is a whole number of GiB from {MinStorage} to {MaxStorage}");
-        if (!Validation.NameRules.TryParseLimit(settings.TimeLimit, 1, MaxTimeLimit, out _))
+        if (!SettingLimit.TryParse(settings.TimeLimit, 1, MaxTimeLimit, out _))
             bag.Add(Codes.FargateSize, projectFile, 0, 0, "QuetzalEcsTimeLimit", settings.TimeLimit, $"the step's deadline is a whole number of minutes from 1 to {MaxTimeLimit} (a week)");
         foreach (var subnet in List(settings.Subnets).Where(s => !SubnetPattern().IsMatch(s)))
             bag.Add(Codes.FargateSize, projectFile, 0, 0, "QuetzalEcsSubnets", subnet, "a subnet is named subnet- and 8 or 17 hexadecimal digits (separate several with ',')");

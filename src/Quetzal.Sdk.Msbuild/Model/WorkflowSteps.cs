@@ -12,6 +12,9 @@ namespace Quetzal.Sdk.Model;
 /// </summary>
 public static class WorkflowSteps
 {
+    /// <summary>The workflow of a params.json that names none (its variants' <c>model</c>): Quenedi's "default".</summary>
+    public const string DefaultWorkflow = "default";
+
     public const string FileName = "steps.json";
 
     /// <summary>The workflows a scenario's params.json names, in order of appearance ("default" when it names none or cannot be read).</summary>
@@ -27,7 +30,7 @@ public static class WorkflowSteps
                     {
                         JsonArray list => list.Select(m => m is JsonValue v && v.TryGetValue<string>(out var s) ? s : null),
                         JsonValue value when value.TryGetValue<string>(out var s) => [s],
-                        _ => [Validation.ParamsValidator.DefaultWorkflow],
+                        _ => [DefaultWorkflow],
                     };
                     foreach (var model in models)
                         if (model is not null && !names.Contains(model)) names.Add(model);
@@ -37,7 +40,7 @@ public static class WorkflowSteps
         {
             // Validation reports a params.json that is not JSON; steps.json then lists the default workflow.
         }
-        return names.Count > 0 ? names : [Validation.ParamsValidator.DefaultWorkflow];
+        return names.Count > 0 ? names : [DefaultWorkflow];
     }
 
     public static string Generate(string stateMachine, IReadOnlyList<string> workflows)
@@ -90,9 +93,9 @@ public static class WorkflowSteps
         {
             try
             {
-                if (Workflow.ChoiceRules.Evaluate(rule, input, new JsonObject())) return (string?)rule["Next"];
+                if (ChoiceRules.Evaluate(rule, input, new JsonObject())) return (string?)rule["Next"];
             }
-            catch (Exception e) when (e is Workflow.StateError or InvalidOperationException or FormatException)
+            catch (Exception e) when (e is StateError or InvalidOperationException or FormatException)
             {
                 // The rule reads what only a run has: not this workflow's way.
             }

@@ -1,6 +1,5 @@
 using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
-using Quetzal.Sdk.Validation;
 
 namespace Quetzal.Sdk.Publish;
 

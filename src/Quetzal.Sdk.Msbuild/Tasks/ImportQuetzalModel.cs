@@ -1,6 +1,6 @@
 using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Import;
-using Quetzal.Sdk.Validation;
+using Quetzal.Sdk.Model;
 
 namespace Quetzal.Sdk.Tasks;
 

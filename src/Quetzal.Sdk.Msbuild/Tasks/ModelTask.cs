@@ -3,14 +3,20 @@ using Quetzal.Sdk.Model;
 
 namespace Quetzal.Sdk.Tasks;
 
-/// <summary>A task that works on the model the build resolved (obj/quetzal/model.json, see <see cref="ResolvedModel"/>).</summary>
+/// <summary>
+/// A task that works on the model the build resolved (<see cref="ResolvedModel"/>). It gets the document's text from
+/// QuetzalResolveModel in the same build, not from the file: two builds of one folder at once with different
+/// properties (two admins granting access) each work on their own model, never on the one the other just wrote.
+/// </summary>
 public abstract class ModelTask : QuetzalTask
 {
-    /// <summary>The resolved model's document (QuetzalResolveModel writes it).</summary>
+    /// <summary>The resolved model, as QuetzalResolveModel wrote it (its Document output).</summary>
+    [Required] public string ModelDocument { get; set; } = "";
+
+    /// <summary>Where the document is written (obj/quetzal/model.json): named when it cannot be read.</summary>
     [Required] public string ModelFile { get; set; } = "";
 
     private ResolvedModel? _model;
 
-    /// <summary>The resolved model, read on first use (a read the task's record keeps, when it has one).</summary>
-    protected ResolvedModel Resolved => _model ??= ResolvedModel.Read(ModelFile);
+    protected ResolvedModel Resolved => _model ??= ResolvedModel.Parse(ModelDocument, ModelFile);
 }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Build.Framework;
 using Quetzal.Sdk.Core;
+using Quetzal.Sdk.Boundary;
 using Quetzal.Sdk.Diagnostics;
 using Severity = Quetzal.Sdk.Diagnostics.Severity;
 using MSBuildTask = Microsoft.Build.Utilities.Task;

@@ -12,6 +12,9 @@ namespace Quetzal.Sdk.Tasks;
 public sealed class ResolveQuetzalModel : QuetzalTask
 {
     [Required] public string File { get; set; } = "";
+
+    /// <summary>The document, for the tasks of this build (see <see cref="ModelTask"/>).</summary>
+    [Output] public string Document { get; private set; } = "";
     [Required] public string ProjectFile { get; set; } = "";
     [Required] public string ModelDirectory { get; set; } = "";
     [Required] public string IntermediateDirectory { get; set; } = "";
@@ -86,6 +89,7 @@ public sealed class ResolveQuetzalModel : QuetzalTask
             CostTags = NullIfEmpty(CostTags), TerraformStateBucket = NullIfEmpty(TerraformStateBucket),
             RunScenario = RunScenario ?? "", RunMode = RunMode ?? "", Python = Python ?? "", RunDirectory = RunDirectory ?? "",
         };
+        Document = model.ToJson();
         if (model.Write(File)) Log.LogMessage(MessageImportance.Normal, $"Quetzal: wrote {File}");
     }
 }

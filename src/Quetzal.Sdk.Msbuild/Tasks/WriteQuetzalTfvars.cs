@@ -1,7 +1,6 @@
 using Microsoft.Build.Framework;
 using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
-using Quetzal.Sdk.Validation;
 
 namespace Quetzal.Sdk.Tasks;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using Quetzal.Sdk.Model;
 
 namespace Quetzal.Sdk.Validation;
 
@@ -75,13 +76,7 @@ public static partial class NameRules
     }
 
     /// <summary>Parses a Lambda limit; returns null when valid, else a reason.</summary>
-    public static bool TryParseLimit(string? value, int min, int max, out int result)
-    {
-        result = 0;
-        return value is not null
-            && int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out result)
-            && result >= min && result <= max;
-    }
+    public static bool TryParseLimit(string? value, int min, int max, out int result) => SettingLimit.TryParse(value, min, max, out result);
 
     private static string Printable(char c) => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString();
 
@@ -93,21 +88,4 @@ public static partial class NameRules
 
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex ImageTagPattern();
-}
-
-/// <summary>A setting that is a whole number in a range (QTZ1006 when it is not): Lambda's limits, and the SDK's own.</summary>
-public sealed record SettingLimit(string Property, int Min, int Max, string Unit)
-{
-    public static readonly SettingLimit LambdaMemory = new("QuetzalLambdaMemorySize", 128, 10240, "MB");
-    public static readonly SettingLimit LambdaTimeout = new("QuetzalLambdaTimeout", 1, 900, "seconds");
-    public static readonly SettingLimit LambdaStorage = new("QuetzalLambdaStorageSize", 512, 10240, "MB of ephemeral storage");
-    public static readonly SettingLimit PublishLockTimeout = new("QuetzalPublishLockTimeout", 0, int.MaxValue, "seconds");
-    public static readonly SettingLimit EcrImagesToKeep = new("QuetzalEcrImagesToKeep", 1, 10000, "images");
-
-    public bool TryParse(string? value, out int number) => NameRules.TryParseLimit(value, Min, Max, out number);
-
-    /// <summary>The number, or QTZ1006 naming the project.</summary>
-    public int Parse(string? value, string projectFile)
-        => TryParse(value, out var number) ? number
-            : throw new Diagnostics.QuetzalException(Diagnostics.Codes.LimitOutOfRange.Create(projectFile, Property, value, Min, Max, Unit));
 }

@@ -1,4 +1,5 @@
 using Quetzal.Sdk.Diagnostics;
+using static Quetzal.Sdk.Validation.NetworkSyntax;
 
 namespace Quetzal.Sdk.Validation;
 
@@ -16,12 +17,13 @@ public enum NetworkLayer { Nodes, Links }
 /// made the file's when the parts are put together in order; duplicate indexes are found then, across the whole file.
 /// </para>
 /// <para>
-/// Three ideas, a file each: NetworkParts.cs cuts a large file into parts and merges their results;
-/// NetworkTokenLoop.cs reads one part token by token from a buffer refilled from disk; GeoJsonRules.cs holds the
-/// rules a feature is checked against, each described once (<see cref="FeatureRule"/>).
+/// A type each: <see cref="NetworkPartition"/> cuts a large file into parts and merges their results;
+/// <see cref="NetworkPart"/> reads one part token by token from a buffer refilled from disk and checks each feature
+/// against the rules (<see cref="FeatureRule"/>, each described once); <see cref="NetworkSyntax"/> names what the
+/// reader meets.
 /// </para>
 /// </summary>
-public static partial class NetworkValidator
+public static class NetworkValidator
 {
     public const int ListedOffenders = 5;
 
@@ -31,8 +33,6 @@ public static partial class NetworkValidator
 
     /// <summary>The least a part of a file read in parallel holds: smaller files are read in one pass.</summary>
     internal const long MinPartBytes = 16L << 20;
-
-    private const int MaxDepth = 64;
 
     /// <summary>Validates a nodes file; returns its indexes (feature number by index) when the file could be read to the end.</summary>
     /// <param name="bufferSize">The first read buffer's size (tests make it tiny, so that every token crosses a refill).</param>
@@ -68,48 +68,12 @@ public static partial class NetworkValidator
         var count = parts ?? (int)Math.Clamp(length / MinPartBytes, 1, Environment.ProcessorCount);
         if (count > 1)
         {
-            var plan = Plan(rules, length, count);
-            if (plan.Count > 1 && ReadInParts(rules, plan, cancellation) is { } read)
-                return Merge(rules, read, bag);
+            var plan = NetworkPartition.Plan(rules, length, count);
+            if (plan.Count > 1 && NetworkPartition.ReadInParts(rules, plan, cancellation) is { } read)
+                return NetworkPartition.Merge(rules, read, bag);
         }
-        var whole = new Part(rules, Mode.Document, 0, -1);
+        var whole = new NetworkPart(rules, Mode.Document, 0, -1);
         whole.Scan(cancellation);
-        return Merge(rules, [whole], bag);
+        return NetworkPartition.Merge(rules, [whole], bag);
     }
-
-    private static int Fill(Stream stream, byte[] buffer, int start)
-    {
-        var total = 0;
-        int read;
-        while (start + total < buffer.Length && (read = stream.Read(buffer, start + total, buffer.Length - start - total)) > 0)
-            total += read;
-        return total;
-    }
-
-    private enum Mode : byte
-    {
-        /// <summary>From the start of the file.</summary>
-        Document,
-        /// <summary>From a cut in the features array, as if it opened there.</summary>
-        Features,
-        /// <summary>From the end of the features array to the end of the file.</summary>
-        Tail,
-    }
-
-    private enum Outcome : byte { Running, Completed, Failed, ReachedStop, Overran, EndedFeatures }
-
-    private enum Frame : byte { None, Document, Root, Features, Feature, Geometry, Coordinates, Properties, Crs, CrsProperties }
-
-    private enum Prop : byte
-    {
-        Other, Type, Features, Crs, Geometry, Properties, Coordinates, Index, A, B, TripId, LinkSequence,
-        Time, Headway, Length, Speed, Name,
-    }
-
-    [Flags]
-    private enum Display : byte { None = 0, Time = 1, Headway = 2, Length = 4, Speed = 8 }
-
-    /// <summary>An index as read: its hash, the feature (numbered in its part), where the feature starts, where the index is.</summary>
-    private readonly record struct IndexRecord(ulong Hash, int Feature, int Line, int Column, long Offset);
-
 }

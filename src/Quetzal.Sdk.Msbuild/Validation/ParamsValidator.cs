@@ -12,7 +12,7 @@ namespace Quetzal.Sdk.Validation;
 public static class ParamsValidator
 {
     /// <summary>The workflow an element without <c>model</c> belongs to.</summary>
-    public const string DefaultWorkflow = "default";
+    public const string DefaultWorkflow = Model.WorkflowSteps.DefaultWorkflow;
 
     /// <summary>The suffix of a per-variant parameter's name.</summary>
     public const string VariantSuffix = "#VAR";

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Quetzal.Sdk.Aws;
+using Quetzal.Sdk.Boundary;
 using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
 using Quetzal.Sdk.Publish;

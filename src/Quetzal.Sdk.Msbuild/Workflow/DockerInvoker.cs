@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Model;
 using System.Text;
 using System.Text.Json.Nodes;
 using Docker.DotNet;

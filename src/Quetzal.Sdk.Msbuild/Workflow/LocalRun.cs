@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Quetzal.Sdk.Boundary;
 using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
 
@@ -18,7 +19,7 @@ public sealed record LocalRunOptions
     /// <summary>The workflow ("choice" in Quenedi) whose parameters the default input carries: params.json's <c>model</c>.</summary>
     public string Workflow { get; init; } = Validation.ParamsValidator.DefaultWorkflow;
     /// <summary>The Lambda function's timeout (QuetzalLambdaTimeout), which a Lambda Task's step runs under.</summary>
-    public int LambdaTimeout => Validation.SettingLimit.LambdaTimeout.Parse(Model.Timeout, Model.ProjectFile);
+    public int LambdaTimeout => SettingLimit.LambdaTimeout.Parse(Model.Timeout, Model.ProjectFile);
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Model;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;

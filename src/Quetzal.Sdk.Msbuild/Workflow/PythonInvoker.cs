@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Model;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Quetzal.Sdk.Diagnostics;

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Boundary;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;

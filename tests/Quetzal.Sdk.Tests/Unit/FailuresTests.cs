@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Boundary;
 using System.Net;
 using Amazon.S3;
 using Docker.DotNet;

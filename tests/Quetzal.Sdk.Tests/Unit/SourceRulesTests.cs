@@ -105,7 +105,7 @@ public sealed class SourceRulesTests
     private static readonly Dictionary<string, int> Layers = new()
     {
         ["Core"] = 0, ["Diagnostics"] = 1, ["Model"] = 2, ["Validation"] = 3, ["Container"] = 3, ["Aws"] = 4,
-        ["Publish"] = 5, ["Import"] = 5, ["Workflow"] = 6, ["Tasks"] = 7,
+        ["Publish"] = 5, ["Import"] = 5, ["Boundary"] = 6, ["Workflow"] = 7, ["Tasks"] = 8,
     };
 
     /// <summary>
@@ -114,14 +114,6 @@ public sealed class SourceRulesTests
     /// </summary>
     private static readonly string[] KnownUpwardUses =
     [
-        "Diagnostics/Failures.cs -> AwsServiceException (Aws)",
-        "Diagnostics/Failures.cs -> RegistryException (Container)",
-        "Model/CommonFiles.cs -> ScenarioPublisher (Aws)",
-        "Model/Fargate.cs -> NameRules (Validation)",
-        "Model/WorkflowSteps.cs -> ChoiceRules (Workflow)",
-        "Model/WorkflowSteps.cs -> ParamsValidator (Validation)",
-        "Model/WorkflowSteps.cs -> StateError (Workflow)",
-        "Validation/ParamsValidator.cs -> JsonPath (Workflow)",
     ];
 
     [Fact]

@@ -3,8 +3,9 @@ using Amazon.Runtime;
 using Docker.DotNet;
 using Quetzal.Sdk.Aws;
 using Quetzal.Sdk.Container;
+using Quetzal.Sdk.Diagnostics;
 
-namespace Quetzal.Sdk.Diagnostics;
+namespace Quetzal.Sdk.Boundary;
 
 /// <summary>
 /// The one translation of failures into what a user reads, used by every task (<c>QuetzalTask</c>) and by the
@@ -14,12 +15,6 @@ namespace Quetzal.Sdk.Diagnostics;
 /// </summary>
 public static class Failures
 {
-    private static readonly HashSet<string> CredentialErrors =
-    [
-        "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException", "InvalidClientTokenId", "ExpiredToken",
-        "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "AuthFailure",
-    ];
-
     /// <param name="where">What was running (a task's name, "the local run"): named in QTZ9001 and QTZ9002.</param>
     /// <param name="cancelled">Whether the user asked to stop: only then is an OperationCanceledException a cancellation.</param>
     public static IReadOnlyList<Diagnostic> Describe(Exception exception, string where, bool cancelled)
@@ -40,25 +35,19 @@ public static class Failures
         };
     }
 
-    /// <summary>Whether an AWS error code says the credentials were refused (expired, unknown, badly signed).</summary>
-    public static bool IsCredentialError(string? code) => code is not null && CredentialErrors.Contains(code);
-
     /// <summary>Whether the failure is a bug of the SDK (QTZ9001): its stack trace is worth logging at low importance.</summary>
     public static bool IsBug(IReadOnlyList<Diagnostic> diagnostics) => diagnostics.Any(d => d.Descriptor == Codes.Internal);
 
     private static Diagnostic Aws(string service, string operation, string type, string message)
-        => IsCredentialError(type)
+        => ServiceFailures.IsCredentialError(type)
             ? Codes.CredentialsRefused.Create(null, type, message)
             : Codes.AwsCallFailed.Create(null, service, operation, $"{type}: {OneLine(message)}");
 
     private static string ServiceName(AmazonServiceException e)
         => e.GetType().Namespace is { } ns && ns.StartsWith("Amazon.", StringComparison.Ordinal) ? ns.Split('.')[1].ToUpperInvariant() : "AWS";
 
-    /// <summary>The key under which a client notes, on a connection failure, what it was trying to reach.</summary>
-    public const string TargetKey = "Quetzal.Target";
-
     private static string Target(HttpRequestException e)
-        => e.Data[TargetKey] as string ?? "the service";
+        => e.Data[ServiceFailures.TargetKey] as string ?? "the service";
 
     private static Exception Unwrap(Exception e)
     {

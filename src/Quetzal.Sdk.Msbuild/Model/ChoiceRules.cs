@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace Quetzal.Sdk.Workflow;
+namespace Quetzal.Sdk.Model;
 
 /// <summary>Choice rules as the Amazon States Language defines them: comparisons on a Variable, And, Or, Not.</summary>
 public static class ChoiceRules

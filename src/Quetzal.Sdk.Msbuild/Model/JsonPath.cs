@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Quetzal.Sdk.Workflow;
+namespace Quetzal.Sdk.Model;
 
 /// <summary>
 /// The JSONPath of Amazon States Language: reference paths ($, $.a.b, $['a b'], $.list[2]) on the state's input,

@@ -1,5 +1,7 @@
 using Quetzal.Sdk.Core;
-namespace Quetzal.Sdk.Model;
+using Quetzal.Sdk.Model;
+
+namespace Quetzal.Sdk.Publish;
 
 /// <summary>
 /// What a model publishes under its bucket's <c>_common/</c> prefix, which Quenedi reads beside the scenarios:

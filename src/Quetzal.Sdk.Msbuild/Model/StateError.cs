@@ -1,4 +1,4 @@
-namespace Quetzal.Sdk.Workflow;
+namespace Quetzal.Sdk.Model;
 
 /// <summary>An error raised while running a state, named as Step Functions names them (States.Runtime, a Lambda's error type...).</summary>
 public sealed class StateError(string error, string cause) : Exception($"{error}: {cause}")

@@ -4,14 +4,16 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Quetzal.Sdk.Diagnostics;
+using static Quetzal.Sdk.Validation.NetworkSyntax;
+using static Quetzal.Sdk.Validation.NetworkValidator;
 
 namespace Quetzal.Sdk.Validation;
 
 /// <summary>Large files in parts: where to cut, reading the parts in parallel, and putting their findings together in file order.</summary>
-public static partial class NetworkValidator
+internal static class NetworkPartition
 {
     /// <summary>Cuts the file in up to <paramref name="count"/> parts, each starting where a feature object seems to start.</summary>
-    private static List<Part> Plan(FileRules rules, long length, int count)
+    internal static List<NetworkPart> Plan(FileRules rules, long length, int count)
     {
         var starts = new List<long>();
         try
@@ -31,9 +33,9 @@ public static partial class NetworkValidator
         {
             return [];
         }
-        var parts = new List<Part> { new(rules, Mode.Document, 0, starts.Count > 0 ? starts[0] : -1) };
+        var parts = new List<NetworkPart> { new NetworkPart(rules, Mode.Document, 0, starts.Count > 0 ? starts[0] : -1) };
         for (var i = 0; i < starts.Count; i++)
-            parts.Add(new(rules, Mode.Features, starts[i], i + 1 < starts.Count ? starts[i + 1] : -1));
+            parts.Add(new NetworkPart(rules, Mode.Features, starts[i], i + 1 < starts.Count ? starts[i + 1] : -1));
         return parts;
     }
 
@@ -70,7 +72,7 @@ public static partial class NetworkValidator
     /// and the last at the end of the features array (or one of them at a real error, which ends the file there).
     /// Returns the parts to merge (with the tail of the document after the array), or null when a cut was wrong.
     /// </summary>
-    private static List<Part>? ReadInParts(FileRules rules, List<Part> parts, CancellationToken cancellation)
+    internal static List<NetworkPart>? ReadInParts(FileRules rules, List<NetworkPart> parts, CancellationToken cancellation)
     {
         try
         {
@@ -83,7 +85,7 @@ public static partial class NetworkValidator
             throw;
         }
 
-        var read = new List<Part>();
+        var read = new List<NetworkPart>();
         foreach (var part in parts)
         {
             read.Add(part);
@@ -91,7 +93,7 @@ public static partial class NetworkValidator
             var expected = read.Count == parts.Count ? Outcome.EndedFeatures : Outcome.ReachedStop;
             if (part.Outcome != expected) return null;
         }
-        var tail = new Part(rules, Mode.Tail, read[^1].EndOffset, -1);
+        var tail = new NetworkPart(rules, Mode.Tail, read[^1].EndOffset, -1);
         tail.Scan(cancellation);
         read.Add(tail);
         return read;
@@ -105,7 +107,7 @@ public static partial class NetworkValidator
     private const int PrefetchDistance = 16;
 
     /// <summary>Puts the parts together in file order: positions, feature numbers, offenders, duplicates across parts.</summary>
-    private static NodeIndex? Merge(FileRules rules, List<Part> parts, DiagnosticBag bag)
+    internal static NodeIndex? Merge(FileRules rules, List<NetworkPart> parts, DiagnosticBag bag)
     {
         var local = new DiagnosticBag();
         var origins = new (int Line, int Column)[parts.Count];
@@ -198,7 +200,7 @@ public static partial class NetworkValidator
     /// the start rather than moved there mid-loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static NodeIndex IndexAll(List<Part> parts, out List<(int Part, int Record)> repeated)
+    private static NodeIndex IndexAll(List<NetworkPart> parts, out List<(int Part, int Record)> repeated)
     {
         var index = new NodeIndex(parts.Sum(p => p.Indexes.Count));
         repeated = new();
@@ -219,7 +221,7 @@ public static partial class NetworkValidator
     /// duplicate's message names. The index keeps no feature numbers (a second cache miss per index added), so the
     /// records are read again, in order, for the few duplicates listed.
     /// </summary>
-    private static Dictionary<ulong, int> FirstHolders(List<Part> parts, int[] firstFeature, HashSet<ulong> hashes)
+    private static Dictionary<ulong, int> FirstHolders(List<NetworkPart> parts, int[] firstFeature, HashSet<ulong> hashes)
     {
         var firsts = new Dictionary<ulong, int>();
         for (var i = 0; i < parts.Count && firsts.Count < hashes.Count; i++)
