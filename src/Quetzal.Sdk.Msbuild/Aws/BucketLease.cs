@@ -32,10 +32,12 @@ public sealed class BucketLease : IAsyncDisposable
     private readonly string _holder;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _renewal;
+    private readonly TimeProvider _time;
     private string _etag;
 
-    private BucketLease(IAmazonS3 s3, S3Profile profile, string bucket, string model, string holder, string etag, bool waited, IPublishLog log)
+    private BucketLease(IAmazonS3 s3, S3Profile profile, string bucket, string model, string holder, string etag, bool waited, IPublishLog log, TimeProvider time)
     {
+        _time = time;
         _s3 = s3;
         _profile = profile;
         _bucket = bucket;
@@ -56,13 +58,14 @@ public sealed class BucketLease : IAsyncDisposable
     /// <summary>
     /// Takes the lease, waiting up to <paramref name="timeout"/> for another holder to release it (or for its lease
     /// to expire), then QTZ4071. Null, with the warning QTZ4073, when the storage does not support conditional writes
-    /// (no lease is possible). The client stays the caller's.
+    /// (no lease is possible). The client stays the caller's. <paramref name="time"/>: the clock of the waits and the
+    /// lease's times (tests give a fake one); null: the system's.
     /// </summary>
-    public static async Task<BucketLease?> AcquireAsync(IAmazonS3 s3, S3Profile profile, string bucket, string model, TimeSpan timeout, IPublishLog log, CancellationToken cancellation)
+    public static async Task<BucketLease?> AcquireAsync(IAmazonS3 s3, S3Profile profile, string bucket, string model, TimeSpan timeout, IPublishLog log, CancellationToken cancellation, TimeProvider? time = null)
     {
         try
         {
-            return await TakeAsync(s3, profile, bucket, model, timeout, log, cancellation);
+            return await TakeAsync(s3, profile, bucket, model, timeout, log, time ?? TimeProvider.System, cancellation);
         }
         catch (AmazonServiceException e) when (S3Clients.BucketMissing(e, bucket) is { } missing)
         {
@@ -74,18 +77,18 @@ public sealed class BucketLease : IAsyncDisposable
         }
     }
 
-    private static async Task<BucketLease?> TakeAsync(IAmazonS3 s3, S3Profile profile, string bucket, string model, TimeSpan timeout, IPublishLog log, CancellationToken cancellation)
+    private static async Task<BucketLease?> TakeAsync(IAmazonS3 s3, S3Profile profile, string bucket, string model, TimeSpan timeout, IPublishLog log, TimeProvider time, CancellationToken cancellation)
     {
         var holder = ThisHolder;
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Now(time) + timeout;
         var waited = false;
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
             try
             {
-                var etag = await PutAsync(s3, profile, bucket, model, holder, ifMatch: null, cancellation);
-                return new BucketLease(s3, profile, bucket, model, holder, etag, waited, log);
+                var etag = await PutAsync(s3, profile, bucket, model, holder, ifMatch: null, Now(time), cancellation);
+                return new BucketLease(s3, profile, bucket, model, holder, etag, waited, log, time);
             }
             catch (AmazonS3Exception e) when (IsConflict(e))
             {
@@ -96,26 +99,26 @@ public sealed class BucketLease : IAsyncDisposable
                 return null;
             }
 
-            var current = await ReadAsync(s3, bucket, cancellation);
+            var current = await ReadAsync(s3, bucket, Now(time), cancellation);
             if (current is null) continue; // released between our write and our read
-            if (current.Expires < DateTime.UtcNow)
+            if (current.Expires < Now(time))
             {
                 try
                 {
-                    var etag = await PutAsync(s3, profile, bucket, model, holder, current.ETag, cancellation);
+                    var etag = await PutAsync(s3, profile, bucket, model, holder, current.ETag, Now(time), cancellation);
                     log.Info($"Quetzal: took over the expired publish lease of {current.Holder} (s3://{bucket}/{Key})");
-                    return new BucketLease(s3, profile, bucket, model, holder, etag, waited, log);
+                    return new BucketLease(s3, profile, bucket, model, holder, etag, waited, log, time);
                 }
                 catch (AmazonS3Exception e) when (IsConflict(e))
                 {
                     continue;
                 }
             }
-            if (DateTime.UtcNow >= deadline)
+            if (Now(time) >= deadline)
                 throw new QuetzalException(Codes.PublishLeaseHeld, model, current.Holder, Time(current.Acquired), bucket, Key, (int)timeout.TotalSeconds, Time(current.Expires));
             if (!waited) log.Info($"Quetzal: {current.Holder} has been publishing {model} since {Time(current.Acquired)}; waiting for it (s3://{bucket}/{Key})");
             waited = true;
-            await Task.Delay(Poll, cancellation);
+            await Task.Delay(Poll, time, cancellation);
         }
     }
 
@@ -123,9 +126,10 @@ public sealed class BucketLease : IAsyncDisposable
 
     private static string Time(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
-    private static async Task<string> PutAsync(IAmazonS3 s3, S3Profile profile, string bucket, string model, string holder, string? ifMatch, CancellationToken cancellation)
+    private static DateTime Now(TimeProvider time) => time.GetUtcNow().UtcDateTime;
+
+    private static async Task<string> PutAsync(IAmazonS3 s3, S3Profile profile, string bucket, string model, string holder, string? ifMatch, DateTime now, CancellationToken cancellation)
     {
-        var now = DateTime.UtcNow;
         var request = new PutObjectRequest
         {
             BucketName = bucket, Key = Key, ContentType = "application/json", UseChunkEncoding = profile.ChunkedBodies,
@@ -144,7 +148,7 @@ public sealed class BucketLease : IAsyncDisposable
 
     private sealed record Lease(string Holder, DateTime Acquired, DateTime Expires, string ETag);
 
-    private static async Task<Lease?> ReadAsync(IAmazonS3 s3, string bucket, CancellationToken cancellation)
+    private static async Task<Lease?> ReadAsync(IAmazonS3 s3, string bucket, DateTime now, CancellationToken cancellation)
     {
         try
         {
@@ -162,8 +166,8 @@ public sealed class BucketLease : IAsyncDisposable
             catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
             {
                 // Not a lease this SDK wrote: it expires with the object's age.
-                return new Lease("an unknown holder", response.LastModified?.ToUniversalTime() ?? DateTime.UtcNow,
-                    (response.LastModified?.ToUniversalTime() ?? DateTime.UtcNow) + Duration, response.ETag);
+                return new Lease("an unknown holder", response.LastModified?.ToUniversalTime() ?? now,
+                    (response.LastModified?.ToUniversalTime() ?? now) + Duration, response.ETag);
             }
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -178,8 +182,8 @@ public sealed class BucketLease : IAsyncDisposable
         {
             try
             {
-                await Task.Delay(Renewal, _stop.Token);
-                _etag = await PutAsync(_s3, _profile, _bucket, _model, _holder, _etag, _stop.Token);
+                await Task.Delay(Renewal, _time, _stop.Token);
+                _etag = await PutAsync(_s3, _profile, _bucket, _model, _holder, _etag, Now(_time), _stop.Token);
             }
             catch (OperationCanceledException)
             {
@@ -199,7 +203,7 @@ public sealed class BucketLease : IAsyncDisposable
         await _renewal;
         try
         {
-            var current = await ReadAsync(_s3, _bucket, CancellationToken.None);
+            var current = await ReadAsync(_s3, _bucket, Now(_time), CancellationToken.None);
             if (current is not null && current.ETag == _etag) await _s3.DeleteObjectAsync(_bucket, Key, CancellationToken.None);
         }
         catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException)

@@ -16,6 +16,9 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
 {
     private readonly List<string> _summary = new();
 
+    /// <summary>The clock of the waits for another publish's lease (tests give a fake one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>The plan (dry run) or what was done, a line per resource, for the closing summary.</summary>
     public IReadOnlyList<string> Summary => _summary;
 
@@ -41,7 +44,7 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
                 if (!leased)
                 {
                     leased = true;
-                    lease = await BucketLease.AcquireAsync(clients.S3, clients.S3Profile, request.Names.BucketName, request.Names.ModelName, request.LeaseTimeout, log, cancellation);
+                    lease = await BucketLease.AcquireAsync(clients.S3, clients.S3Profile, request.Names.BucketName, request.Names.ModelName, request.LeaseTimeout, log, cancellation, Time);
                     if (lease?.Waited == true)
                     {
                         // Another publish held the model while this one read: what was read may have changed.

@@ -17,6 +17,8 @@ public sealed class InterpreterTests
         /// <summary>A Fargate task's exit code from its environment (null: the invoker runs Lambda steps only).</summary>
         public Func<IReadOnlyDictionary<string, string>, int>? Tasks { get; set; }
         public TimeSpan Delay { get; set; }
+        /// <summary>Each step starts on another thread, as a real invoker's does (it waits on a process): branches then run side by side.</summary>
+        public bool Yield { get; set; }
         /// <summary>The clock <see cref="Delay"/> runs on.</summary>
         public TimeProvider Time { get; set; } = TimeProvider.System;
         /// <summary>Set when a step starts.</summary>
@@ -28,6 +30,7 @@ public sealed class InterpreterTests
             var call = Calls.AddOrUpdate(state, 1, (_, n) => n + 1);
             var delay = Delay > TimeSpan.Zero ? Task.Delay(Delay, Time, cancellation) : Task.CompletedTask;
             Invoked.TrySetResult();
+            if (Yield) await Task.Yield();
             await delay;
             return Steps[state](payload, call);
         }
@@ -139,9 +142,11 @@ public sealed class InterpreterTests
     [Fact]
     public async Task Parallel_results_come_in_branch_order_whatever_finishes_first()
     {
-        var script = new Script();
-        script.Steps["p[branch 1] slow"] = (_, _) => { Thread.Sleep(150); return JsonValue.Create("first"); };
-        script.Steps["p[branch 2] fast"] = (_, _) => JsonValue.Create("second");
+        var script = new Script { Yield = true };
+        using var secondDone = new ManualResetEventSlim();
+        // Branch 1 ends only after branch 2 has: the order of the results cannot be the order of completion.
+        script.Steps["p[branch 1] slow"] = (_, _) => { Assert.True(secondDone.Wait(TimeSpan.FromMinutes(1))); return JsonValue.Create("first"); };
+        script.Steps["p[branch 2] fast"] = (_, _) => { secondDone.Set(); return JsonValue.Create("second"); };
         var machine = "{\"StartAt\":\"p\",\"States\":{\"p\":{\"Type\":\"Parallel\",\"End\":true,\"ResultSelector\":{\"a.$\":\"$[0].Payload\",\"b.$\":\"$[1].Payload\"},\"Branches\":["
             + "{\"StartAt\":\"slow\",\"States\":{\"slow\":" + Lambda("\"End\":true") + "}},"
             + "{\"StartAt\":\"fast\",\"States\":{\"fast\":" + Lambda("\"End\":true") + "}}]}}}";
@@ -228,9 +233,11 @@ public sealed class InterpreterTests
     public async Task Wait_is_not_slept_through_and_says_so()
     {
         var script = new Script();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Run("""{"StartAt":"w","States":{"w":{"Type":"Wait","Seconds":3600,"End":true}}}""", "{}", script);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        // On a clock that never moves, a Wait that slept would never end.
+        await new Interpreter(script, script) { Time = time }
+            .RunAsync(JsonNode.Parse("""{"StartAt":"w","States":{"w":{"Type":"Wait","Seconds":3600,"End":true}}}""")!.AsObject(), new JsonObject(), default)
+            .WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Contains(script.Notes, n => n.Contains("3600 s is not slept through"));
     }
 

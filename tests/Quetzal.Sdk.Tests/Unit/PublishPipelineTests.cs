@@ -256,16 +256,26 @@ public sealed class PublishPipelineTests : IDisposable
     public async Task Another_publish_holding_the_lease_makes_this_one_read_again_before_writing()
     {
         var aws = new FakeAws().WithInfrastructure(Name);
-        var other = await BucketLease.AcquireAsync(aws.S3, aws.S3Profile, Name, Name, TimeSpan.FromSeconds(1), _log, default);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var other = await BucketLease.AcquireAsync(aws.S3, aws.S3Profile, Name, Name, TimeSpan.FromSeconds(1), _log, default, time);
         Assert.NotNull(other);
-        var publish = Publish(aws, Request());
-        await Task.Delay(300);
+        var publish = new PublishPipeline(aws, _log) { Time = time }.PublishAsync(Request(), default);
+        // It finds the lease held and waits on its clock, which only this test moves.
+        await Until(() => _log.Lines.Any(l => l.Contains("waiting for it", StringComparison.Ordinal)));
         Assert.False(publish.IsCompleted);
         Assert.DoesNotContain(aws.Writes, w => w.StartsWith("docker:", StringComparison.Ordinal));
         await other.DisposeAsync();
-        await publish;
+        time.Advance(TimeSpan.FromSeconds(2));
+        await publish.WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Contains(_log.Lines, l => l.Contains("reading the deployment again", StringComparison.Ordinal));
         Assert.Contains(aws.Writes, w => w.StartsWith("lambda:CreateFunction", StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits for something the code under test does on its own thread (never for time to pass: that is the fake clock's).</summary>
+    private static async Task Until(Func<bool> condition)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (!condition()) await Task.Delay(10, patience.Token);
     }
 
     [Fact]
