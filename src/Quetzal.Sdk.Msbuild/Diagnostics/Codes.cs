@@ -42,6 +42,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor UnknownPublishStep = new("QTZ1011", Error,
         "QuetzalPublishSteps names '{0}', which is not a publish step; the steps are {1} (separated by ';').{2}",
         "QuetzalPublishSteps names a step that does not exist");
+    public static readonly DiagnosticDescriptor UnknownProperty = new("QTZ1012", Warning,
+        "{0} is not a property of Quetzal.Sdk, so it changes nothing.{1} (A property of your own: add QTZ1012 to NoWarn.)",
+        "A property named like the SDK's (Quetzal...) that the SDK does not read: a misspelling, most likely (the nearest one is named)");
 
     // 11xx: scenarios and required files
     public static readonly DiagnosticDescriptor BaseScenarioMissing = new("QTZ1101", Error,

@@ -1,5 +1,10 @@
+using System.Text.RegularExpressions;
+using System.Xml;
+using System.Xml.Linq;
 using Microsoft.Build.Framework;
+using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
+using Quetzal.Sdk.Validation;
 
 namespace Quetzal.Sdk.Tasks;
 
@@ -9,9 +14,12 @@ namespace Quetzal.Sdk.Tasks;
 /// properties after Sdk.targets gave each its default; it reads no file, so it runs on every build in microseconds, and
 /// writes the document only when it changed.
 /// </summary>
-public sealed class ResolveQuetzalModel : QuetzalTask
+public sealed partial class ResolveQuetzalModel : QuetzalTask
 {
     [Required] public string File { get; set; } = "";
+
+    /// <summary>The SDK's Sdk/ folder: the properties its files read are the ones a project may set (QTZ1012 for the others).</summary>
+    public string? SdkDirectory { get; set; }
 
     /// <summary>The document, for the tasks of this build (see <see cref="ModelTask"/>).</summary>
     [Output] public string Document { get; private set; } = "";
@@ -89,7 +97,50 @@ public sealed class ResolveQuetzalModel : QuetzalTask
             CostTags = NullIfEmpty(CostTags), TerraformStateBucket = NullIfEmpty(TerraformStateBucket),
             RunScenario = RunScenario ?? "", RunMode = RunMode ?? "", Python = Python ?? "", RunDirectory = RunDirectory ?? "",
         };
+        CheckPropertyNames();
         Document = model.ToJson();
         if (model.Write(File)) Log.LogMessage(MessageImportance.Normal, $"Quetzal: wrote {File}");
     }
+
+    /// <summary>
+    /// QTZ1012 for a property named like the SDK's that no file of the SDK reads, given in the project file (at its
+    /// line) or on the command line (-p:): MSBuild would ignore it without a word.
+    /// </summary>
+    private void CheckPropertyNames()
+    {
+        if (NullIfEmpty(SdkDirectory) is not { } sdk || !Directory.Exists(sdk)) return;
+        var known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var file in Directory.EnumerateFiles(sdk).Where(f => f.EndsWith(".targets", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".props", StringComparison.OrdinalIgnoreCase)))
+            foreach (Match name in SdkPropertyName().Matches(System.IO.File.ReadAllText(file)))
+                known.Add(name.Groups[1].Value);
+        if (known.Count == 0) return;
+
+        var given = new List<(string Name, string? File, int Line, int Column)>();
+        if (BuildEngine is IBuildEngine6 engine)
+            foreach (var name in engine.GetGlobalProperties().Keys)
+                given.Add((name, null, 0, 0));
+        try
+        {
+            var project = XDocument.Load(ProjectFile, LoadOptions.SetLineInfo);
+            foreach (var element in project.Descendants().Where(e => e.Parent?.Name.LocalName == "PropertyGroup"))
+            {
+                var info = (IXmlLineInfo)element;
+                given.Add((element.Name.LocalName, ProjectFile, info.LineNumber, info.LinePosition));
+            }
+        }
+        catch (Exception e) when (e is XmlException or IOException or UnauthorizedAccessException)
+        {
+            // MSBuild read the project, or said why it could not.
+        }
+        foreach (var (name, file, line, column) in given)
+        {
+            if (!name.StartsWith("Quetzal", StringComparison.OrdinalIgnoreCase) || known.Contains(name)) continue;
+            var nearest = Suggestions.Nearest(name, known.Where(k => !k.StartsWith('_')));
+            var where = file is null ? " (given on the command line)" : "";
+            Report(Codes.UnknownProperty.Create(file, line, column, name + where, nearest is null ? "" : $" Did you mean {nearest}?"));
+        }
+    }
+
+    [GeneratedRegex(@"[$(<]\(?(Quetzal[A-Za-z0-9]+)\b")]
+    private static partial Regex SdkPropertyName();
 }

@@ -74,4 +74,23 @@ public sealed class ResolvedModelTests : IDisposable
         Assert.Matches("^exec \".*Quetzal.Sdk.Msbuild.dll\" run --model \".*model.json\"$", line);
         Assert.DoesNotContain("--bucket", line);
     }
+
+    [Fact]
+    public void A_misspelt_property_is_a_warning_naming_the_nearest_one_in_the_project_and_on_the_command_line()
+    {
+        var model = Models.FromSource(_root, properties: "<QuetzalLambaTimeout>900</QuetzalLambaTimeout>");
+        var build = DotNet.Build(model, "-p:QuetzalEcsCpuu=2048", "-p:QuetzalLambdaMemorySize=2048");
+        Assert.True(build.Succeeded, build.ToString());
+        var project = Path.Combine(model, "demo-model.quetzalproj");
+        var inProject = build.Output.Split('\n').Select(l => l.Trim()).First(l => l.Contains("QTZ1012", StringComparison.Ordinal) && l.Contains("QuetzalLambaTimeout", StringComparison.Ordinal));
+        Assert.Matches(@"demo-model\.quetzalproj\(\d+,\d+\): warning QTZ1012: QuetzalLambaTimeout is not a property of Quetzal.Sdk", inProject);
+        Assert.Contains("Did you mean QuetzalLambdaTimeout?", inProject);
+        Assert.Contains("warning QTZ1012: QuetzalEcsCpuu (given on the command line) is not a property of Quetzal.Sdk, so it changes nothing. Did you mean QuetzalEcsCpu?", build.Output);
+        Assert.DoesNotContain("QuetzalLambdaMemorySize is not", build.Output);
+
+        // Said again by every build, as a clean build says it; gone with the fix.
+        Assert.Contains("QTZ1012", DotNet.Build(model, "-p:QuetzalEcsCpuu=2048").Output);
+        File.WriteAllText(project, File.ReadAllText(project).Replace("QuetzalLambaTimeout", "QuetzalLambdaTimeout"));
+        Assert.DoesNotContain("QTZ1012", DotNet.Build(model).Output);
+    }
 }
