@@ -96,6 +96,8 @@ public sealed record ResolvedModel
     /// <summary>The run folder (bin/quetzal-run/), absolute.</summary>
     public required string RunDirectory { get; init; }
 
+    /// <summary>The names of the model's AWS resources, as publish deploys them and `dotnet run` renders the workflow's placeholders.</summary>
+    [JsonIgnore] public ModelResources Resources => new(ModelName, BucketName, RepositoryName, FunctionName, StateMachineName);
     [JsonIgnore] public string ScenariosPath => Path.GetFullPath(Path.Combine(ModelDirectory, ScenariosDirectory));
     [JsonIgnore] public IReadOnlyList<string> ScenarioNames => Scenarios.Select(s => s.Name).ToList();
     [JsonIgnore] public string? LibraryFullPath => LibraryPath is null ? null : Path.GetFullPath(Path.Combine(ModelDirectory, LibraryPath));
@@ -131,7 +133,7 @@ public sealed record ResolvedModel
         return Core.GeneratedFiles.WriteIfChanged(path, ToJson());
     }
 
-    /// <summary>The document the build wrote (recorded as a read: what reads it runs again when it changes).</summary>
+    /// <summary>The document the build wrote, for `dotnet run` (the build's own tasks get its text from the build, see ModelTask).</summary>
     public static ResolvedModel Read(string path)
     {
         string text;

@@ -21,7 +21,7 @@ public static class PublishRequests
         return new PublishRequest
         {
             ModelDirectory = model.ModelDirectory,
-            Names = new ModelResources(model.ModelName, model.BucketName, model.RepositoryName, model.FunctionName, model.StateMachineName),
+            Names = model.Resources,
             MemorySize = SettingLimit.LambdaMemory.Parse(model.MemorySize, model.ProjectFile),
             Timeout = SettingLimit.LambdaTimeout.Parse(model.Timeout, model.ProjectFile),
             EphemeralStorage = SettingLimit.LambdaStorage.Parse(model.StorageSize, model.ProjectFile),

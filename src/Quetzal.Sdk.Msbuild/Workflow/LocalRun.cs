@@ -185,9 +185,8 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     private JsonObject Machine()
     {
         if (!File.Exists(options.Model.StateMachinePath)) throw new QuetzalException(Codes.StateMachineMissing, options.Model.StateMachinePath);
-        var names = new ModelResources(options.Model.ModelName, options.Model.BucketName, options.Model.ModelName, options.Model.FunctionName, options.Model.ModelName);
         // Rendered as a publish renders it: the Fargate states become the RunTask requests Step Functions would send.
-        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.Model.StateMachinePath), Placeholders.Values(names, AwsAccount.Local(options.Model.Region)), _fargate = FargateTask()))!.AsObject();
+        return JsonNode.Parse(StateMachineRenderer.Render(File.ReadAllText(options.Model.StateMachinePath), Placeholders.Values(options.Model.Resources, AwsAccount.Local(options.Model.Region)), _fargate = FargateTask()))!.AsObject();
     }
 
     /// <summary>The Fargate task a Fargate step runs locally (the settings checked; no network: that is AWS's), or null when the workflow has none.</summary>
