@@ -99,7 +99,7 @@ internal static class RunHelp
         for (var i = 0; i < options.Count; i++)
             text.Append("  ").Append(names[i].PadRight(width)).Append(options[i].Description).Append('\n');
         text.Append("  ").Append("-h, --help".PadRight(width)).Append("Shows this help.\n");
-        text.Append("\nThe rest (model, scenarios folder, bucket, function, Fargate settings, ...) comes from the project's properties: see the README.\n");
+        text.Append("\nThe rest (model, scenarios folder, bucket, function, Fargate settings, ...) comes from the project's properties: see the SDK's docs/model.md and docs/running.md.\n");
         return text.ToString();
     }
 

@@ -20,9 +20,4 @@ public sealed class GenerateQuetzalWorkflow : ModelTask
         Core.ModelFiles.Read(file);
         Log.LogMessage(MessageImportance.Normal, $"Quetzal: generated {file}");
     }
-
-    /// <summary>A step item as the model sees it: its path with '/', its state name (metadata StateName, else the file's name) and its compute (metadata Compute: lambda, the default, or ecs).</summary>
-    internal static Step Step(ITaskItem item)
-        => new(item.ItemSpec.Replace('\\', '/'), NullIfEmpty(item.GetMetadata("StateName")) ?? LinearWorkflow.DefaultStateName(item.ItemSpec),
-            NullIfEmpty(item.GetMetadata("Compute"))?.Trim().ToLowerInvariant() ?? Model.Step.Lambda);
 }

@@ -11,8 +11,8 @@ namespace Quetzal.Sdk.Tasks;
 /// <summary>
 /// Writes the model, resolved, into obj/quetzal/model.json (<see cref="ResolvedModel"/>): the one place where the
 /// project's properties and items become the settings every other task and `dotnet run` read. Its parameters are the
-/// properties after Sdk.targets gave each its default; it reads no file, so it runs on every build in microseconds, and
-/// writes the document only when it changed.
+/// properties after Sdk.targets gave each its default. It reads no model file, so it runs on every build (the only
+/// files it reads are the project and the SDK's own targets, for QTZ1012), and writes the document only when it changed.
 /// </summary>
 public sealed partial class ResolveQuetzalModel : QuetzalTask
 {
@@ -84,7 +84,7 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
             BaseImage = BaseImage ?? "", ImageTag = NullIfEmpty(ImageTag), LibraryPath = NullIfEmpty(LibraryPath),
             HandlerDirectory = HandlerDirectory, SdkState = SdkState.Select(i => i.GetMetadata("FullPath")).ToList(),
             StateMachineFile = StateMachineFile, StateMachinePath = StateMachinePath, GeneratedStateMachineFile = GeneratedStateMachineFile,
-            Steps = Steps.Select(GenerateQuetzalWorkflow.Step).ToList(),
+            Steps = Steps.Select(Step).ToList(),
             Fargate = FargateSettings.From(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp),
             ScenariosDirectory = ScenariosDirectory,
             Scenarios = Scenarios.Select(s => new ScenarioItem(s.ItemSpec, NullIfEmpty(s.GetMetadata("Description")?.Trim()),
@@ -102,6 +102,11 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
         if (model.Write(File)) Log.LogMessage(MessageImportance.Normal, $"Quetzal: wrote {File}");
     }
 
+    /// <summary>A step item as the model sees it: its path with '/', its state name (metadata StateName, else the file's name) and its compute (metadata Compute: lambda, the default, or ecs).</summary>
+    internal static Step Step(ITaskItem item)
+        => new(item.ItemSpec.Replace('\\', '/'), NullIfEmpty(item.GetMetadata("StateName")) ?? LinearWorkflow.DefaultStateName(item.ItemSpec),
+            NullIfEmpty(item.GetMetadata("Compute"))?.Trim().ToLowerInvariant() ?? Model.Step.Lambda);
+
     /// <summary>
     /// QTZ1012 for a property named like the SDK's that no file of the SDK reads, given in the project file (at its
     /// line) or on the command line (-p:): MSBuild would ignore it without a word.
@@ -109,10 +114,7 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
     private void CheckPropertyNames()
     {
         if (NullIfEmpty(SdkDirectory) is not { } sdk || !Directory.Exists(sdk)) return;
-        var known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var file in Directory.EnumerateFiles(sdk).Where(f => f.EndsWith(".targets", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".props", StringComparison.OrdinalIgnoreCase)))
-            foreach (Match name in SdkPropertyName().Matches(System.IO.File.ReadAllText(file)))
-                known.Add(name.Groups[1].Value);
+        var known = KnownProperties(sdk);
         if (known.Count == 0) return;
 
         var given = new List<(string Name, string? File, int Line, int Column)>();
@@ -140,6 +142,32 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
             Report(Codes.UnknownProperty.Create(file, line, column, name + where, nearest is null ? "" : $" Did you mean {nearest}?"));
         }
     }
+
+    /// <summary>The properties the SDK's targets and props read, kept per process while those files stay as they were.</summary>
+    private static IReadOnlySet<string> KnownProperties(string sdk)
+    {
+        var files = Directory.EnumerateFiles(sdk).Where(f => f.EndsWith(".targets", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".props", StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal).ToList();
+        var settled = true;
+        var key = string.Join("|", files.Select(f =>
+        {
+            var stamp = Core.FileStamp.Of(f, out var thisSettled);
+            settled &= thisSettled;
+            return f + ":" + stamp;
+        }));
+        return settled ? Known.GetOrAdd(key, _ => Read(files)) : Read(files);
+
+        static IReadOnlySet<string> Read(List<string> files)
+        {
+            var known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var file in files)
+                foreach (Match name in SdkPropertyName().Matches(System.IO.File.ReadAllText(file)))
+                    known.Add(name.Groups[1].Value);
+            return known;
+        }
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlySet<string>> Known = new(StringComparer.Ordinal);
 
     [GeneratedRegex(@"[$(<]\(?(Quetzal[A-Za-z0-9]+)\b")]
     private static partial Regex SdkPropertyName();

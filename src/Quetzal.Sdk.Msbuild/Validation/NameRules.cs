@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
-using Quetzal.Sdk.Model;
 
 namespace Quetzal.Sdk.Validation;
 
@@ -76,7 +75,6 @@ public static partial class NameRules
     }
 
     /// <summary>Parses a Lambda limit; returns null when valid, else a reason.</summary>
-    public static bool TryParseLimit(string? value, int min, int max, out int result) => SettingLimit.TryParse(value, min, max, out result);
 
     private static string Printable(char c) => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString();
 

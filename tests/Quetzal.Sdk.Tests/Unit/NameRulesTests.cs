@@ -1,4 +1,5 @@
 using Quetzal.Sdk.Validation;
+using Quetzal.Sdk.Model;
 
 namespace Quetzal.Sdk.Tests.Unit;
 
@@ -74,7 +75,7 @@ public sealed class NameRulesTests
     [InlineData("-1", false)]
     [InlineData("lots", false)]
     [InlineData("", false)]
-    public void Lambda_memory_is_a_whole_number_in_range(string value, bool valid) => Assert.Equal(valid, NameRules.TryParseLimit(value, 128, 10240, out _));
+    public void Lambda_memory_is_a_whole_number_in_range(string value, bool valid) => Assert.Equal(valid, SettingLimit.TryParse(value, 128, 10240, out _));
 
     [Theory]
     [InlineData("ca-central-1", true)]
