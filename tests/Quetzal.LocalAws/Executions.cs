@@ -15,7 +15,7 @@ namespace Quetzal.LocalAws;
 /// ExecutionSucceeded/Failed/Aborted...), read with GetExecutionHistory; DescribeExecution, ListExecutions and
 /// StopExecution as the service answers them.
 /// </summary>
-internal sealed partial class Executions(Settings settings, Func<string, JsonObject?> machine, LambdaService lambda, EcsService ecs, Containers containers)
+internal sealed partial class Executions(Settings settings, Func<string, JsonObject?> machine, LambdaService lambda, EcsService ecs, Containers containers, Faults faults)
 {
     private readonly ConcurrentDictionary<string, Execution> _executions = new();
 
@@ -26,6 +26,7 @@ internal sealed partial class Executions(Settings settings, Func<string, JsonObj
         "GetExecutionHistory" => History(input),
         "ListExecutions" => List(input),
         "StopExecution" => Stop(input),
+        "DescribeStateMachineForExecution" => ForExecution(Find(input)),
         _ => throw new AwsError(400, "UnknownOperationException", operation),
     };
 
@@ -40,8 +41,13 @@ internal sealed partial class Executions(Settings settings, Func<string, JsonObj
         JsonNode? parsed;
         try { parsed = JsonNode.Parse(text); }
         catch (System.Text.Json.JsonException e) { throw new AwsError(400, "InvalidExecutionInput", $"Invalid State Machine Execution Input: '{e.Message}'"); }
-        var arn = $"{machineArn.Replace(":stateMachine:", ":execution:", StringComparison.Ordinal)}:{name}";
-        var execution = new Execution(arn, machineArn, name, text);
+        // Started on a version: the execution belongs to the state machine, and says which version it runs.
+        var unqualified = StepFunctionsService.Unqualified(machineArn);
+        var arn = $"{unqualified.Replace(":stateMachine:", ":execution:", StringComparison.Ordinal)}:{name}";
+        var execution = new Execution(arn, unqualified, name, text)
+        {
+            VersionArn = unqualified == machineArn ? null : machineArn, Definition = definition,
+        };
         if (!_executions.TryAdd(arn, execution))
         {
             // Same name and input: the same execution (idempotent); else the name is taken.
@@ -59,7 +65,7 @@ internal sealed partial class Executions(Settings settings, Func<string, JsonObj
 
     private async Task RunAsync(Execution execution, JsonObject definition, JsonNode? input)
     {
-        var invoker = new Invoker(execution, settings, lambda, ecs, containers);
+        var invoker = new Invoker(execution, settings, lambda, ecs, containers, faults);
         try
         {
             var output = await new Interpreter(invoker, invoker) { SleepThroughWaits = true }.RunAsync(definition, input, execution.Cancellation.Token);
@@ -121,6 +127,19 @@ internal sealed partial class Executions(Settings settings, Func<string, JsonObj
         return Json(result);
     }
 
+    /// <summary>The state machine as the execution runs it: the definition and revision it started with, whatever was published since.</summary>
+    private static IResult ForExecution(Execution execution)
+    {
+        var definition = execution.Definition!;
+        var result = new JsonObject
+        {
+            ["stateMachineArn"] = execution.VersionArn ?? execution.MachineArn, ["name"] = (string?)definition["name"],
+            ["definition"] = (string?)definition["definition"], ["roleArn"] = (string?)definition["roleArn"], ["updateDate"] = execution.StartDate,
+        };
+        if ((string?)definition["revisionId"] is { } revision) result["revisionId"] = revision;
+        return Json(result);
+    }
+
     private IResult Stop(JsonObject input)
     {
         var execution = Find(input);
@@ -142,6 +161,10 @@ internal sealed partial class Executions(Settings settings, Func<string, JsonObj
         public string Arn => arn;
         public string MachineArn => machineArn;
         public string Input => input;
+        /// <summary>The version the execution was started on, if it was.</summary>
+        public string? VersionArn { get; init; }
+        /// <summary>The state machine (or version) as DescribeStateMachine described it when the execution started.</summary>
+        public JsonObject? Definition { get; init; }
         public double StartDate { get; } = Now();
         public double? StopDate { get; private set; }
         public string Status { get; private set; } = "RUNNING";
@@ -192,6 +215,7 @@ internal sealed partial class Executions(Settings settings, Func<string, JsonObj
                 {
                     ["executionArn"] = arn, ["stateMachineArn"] = machineArn, ["name"] = name, ["status"] = Status, ["startDate"] = StartDate,
                 };
+                if (VersionArn is not null) result["stateMachineVersionArn"] = VersionArn;
                 if (StopDate is { } stop) result["stopDate"] = stop;
                 if (!withData) return result;
                 result["input"] = input;
@@ -205,7 +229,7 @@ internal sealed partial class Executions(Settings settings, Func<string, JsonObj
     }
 
     /// <summary>The interpreter's hands in an execution: the states it enters and leaves, and each Task's events, go to the history.</summary>
-    private sealed class Invoker(Execution execution, Settings settings, LambdaService lambda, EcsService ecs, Containers containers) : ITaskInvoker, IRunObserver
+    private sealed class Invoker(Execution execution, Settings settings, LambdaService lambda, EcsService ecs, Containers containers, Faults faults) : ITaskInvoker, IRunObserver
     {
         public Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
             => throw new StateError("States.Runtime", "a Lambda task names its function");
@@ -216,13 +240,15 @@ internal sealed partial class Executions(Settings settings, Func<string, JsonObj
             Scheduled("lambda", "invoke", parameters, timeoutSeconds);
             try
             {
-                var name = function.Contains(":function:", StringComparison.Ordinal) ? function.Split(':')[6] : function;
-                if (!lambda.Functions.TryGetValue(name, out var found))
-                    throw new StateError("Lambda.ResourceNotFoundException", $"Function not found: {settings.Arn("lambda", $"function:{name}")}");
+                LambdaFunction found, target;
+                try { (found, target) = lambda.Resolve(function, null); }
+                catch (AwsError e) { throw new StateError("Lambda.ResourceNotFoundException", e.Message); }
+                faults.Raise(found.Name);
                 found.EnsureInvocable();
                 execution.Add("TaskStarted", "taskStartedEventDetails", new JsonObject { ["resourceType"] = "lambda", ["resource"] = "invoke" });
-                var result = await containers.InvokeAsync(found, payload, cancellation);
-                Succeeded("lambda", "invoke", new JsonObject { ["ExecutedVersion"] = "$LATEST", ["Payload"] = result?.DeepClone(), ["StatusCode"] = 200 });
+                // A qualified ARN runs that version's image and configuration, whatever $LATEST has become since.
+                var result = await containers.InvokeAsync(target, payload, cancellation);
+                Succeeded("lambda", "invoke", new JsonObject { ["ExecutedVersion"] = target.Version, ["Payload"] = result?.DeepClone(), ["StatusCode"] = 200 });
                 return result;
             }
             catch (StateError e)
@@ -239,6 +265,7 @@ internal sealed partial class Executions(Settings settings, Func<string, JsonObj
             {
                 var definition = ecs.Describe(taskDefinition ?? "")
                     ?? throw new StateError("ECS.AmazonECSException", $"Unable to describe task definition {taskDefinition}");
+                faults.Raise((string?)definition["family"] ?? "");
                 if ((string?)definition["status"] != "ACTIVE") throw new StateError("ECS.InvalidParameterException", $"TaskDefinition is inactive: {taskDefinition}");
                 execution.Add("TaskSubmitted", "taskSubmittedEventDetails", new JsonObject { ["resourceType"] = "ecs", ["resource"] = "runTask.sync", ["output"] = "{}" });
                 execution.Add("TaskStarted", "taskStartedEventDetails", new JsonObject { ["resourceType"] = "ecs", ["resource"] = "runTask.sync" });

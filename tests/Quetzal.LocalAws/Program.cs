@@ -17,7 +17,8 @@ var stepFunctions = new StepFunctionsService(settings);
 var ecs = new EcsService(settings);
 var lambda = new LambdaService(settings, stats, registry);
 var sts = new StsService(settings);
-stepFunctions.Executions = new Executions(settings, stepFunctions.Find, lambda, ecs, new Containers(settings));
+var faults = new Faults();
+stepFunctions.Executions = new Executions(settings, stepFunctions.Find, lambda, ecs, new Containers(settings), faults);
 var conditionalS3 = new ConditionalS3(settings.S3Upstream, stats.Count);
 var verifier = new SigV4Verifier(settings.AccessKey, settings.SecretKey);
 // Every request is checked against the service models the AWS SDKs are generated from: no model, no stand-in.
@@ -45,6 +46,13 @@ app.MapPost("/_local/deactivate", (string function) =>
 {
     if (!lambda.Functions.TryGetValue(function, out var found)) return Results.NotFound();
     found.Deactivate();
+    return Results.Ok();
+});
+
+// Tests make the next invocations of a function, or RunTasks of a task definition family, fail as AWS's everyday faults do.
+app.MapPost("/_local/fault", (string target, string error, int count) =>
+{
+    faults.Arm(target, error, count);
     return Results.Ok();
 });
 
@@ -105,7 +113,7 @@ app.Map("/{**path}", async (HttpContext http) =>
     if (lambdaModel.Validate(lambdaOperation, lambdaInput, labels) is { } lambdaInvalid) return Error(Protocol.Rest, 400, "ValidationException", lambdaInvalid);
     try
     {
-        return await lambda.HandleAsync(http.Request.Method, path, body);
+        return await lambda.HandleAsync(http.Request.Method, path, body, http.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()));
     }
     catch (AwsError e)
     {

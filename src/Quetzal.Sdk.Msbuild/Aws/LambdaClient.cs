@@ -11,9 +11,20 @@ public sealed record FunctionState(
     string State, string LastUpdateStatus, string? LastUpdateStatusReason,
     string? LastUpdateStatusReasonCode = null, string? StateReason = null, string? StateReasonCode = null);
 
+/// <summary>A published version of a function (ListVersionsByFunction, PublishVersion): its number, qualified ARN, code (the image digest's hex) and settings.</summary>
+public sealed record FunctionVersion(string Version, string Arn, string CodeSha256, string Description, FunctionSettings Settings);
+
 /// <summary>The Lambda operations the SDK calls, named as in the official AWSSDK.Lambda client.</summary>
 public interface IAmazonLambda
 {
+    /// <summary>PublishVersion of $LATEST (Lambda returns the last version when nothing changed since it); refused when $LATEST's code is no longer <paramref name="codeSha256"/>.</summary>
+    Task<FunctionVersion> PublishVersionAsync(string name, string? codeSha256, string description, CancellationToken cancellation);
+    /// <summary>Every published version (all pages), oldest first, without $LATEST.</summary>
+    Task<IReadOnlyList<FunctionVersion>> ListVersionsByFunctionAsync(string name, CancellationToken cancellation);
+    /// <summary>GetFunction of a version (Qualifier); null when it does not exist.</summary>
+    Task<FunctionState?> GetFunctionVersionAsync(string name, string version, CancellationToken cancellation);
+    /// <summary>DeleteFunction of one version (Qualifier); false when there was none.</summary>
+    Task<bool> DeleteFunctionVersionAsync(string name, string version, CancellationToken cancellation);
     Task<FunctionState?> GetFunctionAsync(string name, CancellationToken cancellation);
     Task<FunctionState> GetFunctionConfigurationAsync(string name, CancellationToken cancellation);
     Task CreateFunctionAsync(string name, string imageUri, FunctionSettings settings, CancellationToken cancellation);
@@ -51,6 +62,43 @@ public sealed class LambdaClient(AwsSettings settings, HttpMessageHandler? handl
 
     public Task UpdateFunctionConfigurationAsync(string name, FunctionSettings settings, CancellationToken cancellation)
         => _http.RestAsync("UpdateFunctionConfiguration", HttpMethod.Put, $"{Functions}/{Uri.EscapeDataString(name)}/configuration", Settings(settings), cancellation);
+
+    public async Task<FunctionVersion> PublishVersionAsync(string name, string? codeSha256, string description, CancellationToken cancellation)
+    {
+        var input = new JsonObject { ["Description"] = description };
+        if (codeSha256 is not null) input["CodeSha256"] = codeSha256;
+        return Version((await _http.RestAsync("PublishVersion", HttpMethod.Post, $"{Functions}/{Uri.EscapeDataString(name)}/versions", input, cancellation))!);
+    }
+
+    public async Task<IReadOnlyList<FunctionVersion>> ListVersionsByFunctionAsync(string name, CancellationToken cancellation)
+    {
+        var versions = new List<FunctionVersion>();
+        string? marker = null;
+        do
+        {
+            var page = await _http.RestAsync("ListVersionsByFunction", HttpMethod.Get,
+                $"{Functions}/{Uri.EscapeDataString(name)}/versions?MaxItems=50{(marker is null ? "" : "&Marker=" + Uri.EscapeDataString(marker))}", null, cancellation);
+            versions.AddRange((page!["Versions"] as JsonArray ?? []).OfType<JsonObject>().Where(v => (string?)v["Version"] != "$LATEST").Select(Version));
+            marker = (string?)page["NextMarker"];
+        }
+        while (marker is not null);
+        return versions.OrderBy(v => int.TryParse(v.Version, out var n) ? n : 0).ToList();
+    }
+
+    public async Task<FunctionState?> GetFunctionVersionAsync(string name, string version, CancellationToken cancellation)
+    {
+        var result = await _http.RestAsync("GetFunction", HttpMethod.Get, $"{Functions}/{Uri.EscapeDataString(name)}?Qualifier={Uri.EscapeDataString(version)}", null, cancellation, notFoundIsNull: true);
+        return result is null ? null : Parse(result["Configuration"]!.AsObject(), result["Code"] as JsonObject);
+    }
+
+    public async Task<bool> DeleteFunctionVersionAsync(string name, string version, CancellationToken cancellation)
+        => await _http.RestAsync("DeleteFunction", HttpMethod.Delete, $"{Functions}/{Uri.EscapeDataString(name)}?Qualifier={Uri.EscapeDataString(version)}", null, cancellation, notFoundIsNull: true) is not null;
+
+    private static FunctionVersion Version(JsonObject configuration)
+    {
+        var parsed = Parse(configuration, null);
+        return new FunctionVersion((string?)configuration["Version"] ?? "$LATEST", parsed.Arn, (string?)configuration["CodeSha256"] ?? "", (string?)configuration["Description"] ?? "", parsed.Settings);
+    }
 
     /// <summary>Deletes the function; false when there was none.</summary>
     public async Task<bool> DeleteFunctionAsync(string name, CancellationToken cancellation)

@@ -77,6 +77,8 @@ public sealed record ResolvedModel
     public string? UserEmail { get; init; }
     /// <summary>QuetzalPublishLockTimeout as typed: seconds.</summary>
     public required string PublishLockTimeout { get; init; }
+    /// <summary>QuetzalVersionsToKeep as typed: how many model versions a publish keeps.</summary>
+    public string VersionsToKeep { get; init; } = "10";
     public required string ConfigBucket { get; init; }
 
     // infra/.

@@ -7,6 +7,8 @@ public sealed record SettingLimit(string Property, int Min, int Max, string Unit
     public static readonly SettingLimit LambdaTimeout = new("QuetzalLambdaTimeout", 1, 900, "seconds");
     public static readonly SettingLimit LambdaStorage = new("QuetzalLambdaStorageSize", 512, 10240, "MB of ephemeral storage");
     public static readonly SettingLimit PublishLockTimeout = new("QuetzalPublishLockTimeout", 0, int.MaxValue, "seconds");
+    /// <summary>At most Step Functions' 1000 versions of a state machine; at least the current one.</summary>
+    public static readonly SettingLimit VersionsToKeep = new("QuetzalVersionsToKeep", 1, 1000, "versions");
     public static readonly SettingLimit EcrImagesToKeep = new("QuetzalEcrImagesToKeep", 1, 10000, "images");
 
     public bool TryParse(string? value, out int number) => TryParse(value, Min, Max, out number);

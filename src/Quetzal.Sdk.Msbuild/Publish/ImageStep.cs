@@ -9,12 +9,19 @@ namespace Quetzal.Sdk.Publish;
 /// The model's image in ECR, named by a content tag (a hash of everything it is built from): the registry has it,
 /// or it is built and pushed. QuetzalImageTag is put on the digest through the registry's API.
 /// </summary>
-public sealed class ImageStep : PublishStep<ImageStep.Plan>
+public sealed class ImageStep : PublishStep<ImageStep.Plan>, IReleaseStep
 {
     public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, EcrRepository Repository, BuildContext Context, RegistryCredentials Login,
-        RegistryClient.Manifest? Existing, bool MoveTag) : StepPlan(HasWrites, Lines)
+        RegistryClient.Manifest? Existing, bool MoveTag, Release? Release = null) : StepPlan(HasWrites, Lines)
     {
         public string RepositoryPath => Repository.Uri[(Repository.Uri.IndexOf('/') + 1)..];
+    }
+
+    /// <summary>A release tags the image with its version (v12): the tag the function and the task definition name, and Quenedi shows.</summary>
+    public StepPlan ForRelease(PublishContext context, StepPlan plan, Release release)
+    {
+        var image = (Plan)plan;
+        return image with { HasWrites = true, Release = release, Lines = [.. image.Lines.Select((l, i) => i == 0 ? $"{l.TrimEnd('.')}; would tag it {release.Tag}" : l)] };
     }
 
     public override async Task<Plan> PlanAsync(PublishContext context, CancellationToken cancellation)
@@ -26,6 +33,7 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
             context.Log.Warning(Codes.DataInImage.Create(Path.Combine(request.ModelDirectory, ".dockerignore"),
                 ContextRules.For(request.ModelDirectory, request.ScenariosDirectory, request.SdkState).ScenariosFolder + "/", build.DataFiles, Bytes.Format(build.DataBytes)));
         var login = (await context.Clients.Ecr.GetAuthorizationTokenAsync(cancellation)).At(repository.Uri);
+        context.RegistryLogin = login;
         using var registry = context.Clients.Registry(login);
         var path = repository.Uri[(repository.Uri.IndexOf('/') + 1)..];
         // The tag these very files had before (no file read), if the registry has it; else the files' hash, read now.
@@ -80,6 +88,12 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>
             var (done, refusal) = await registry.TagAsync(plan.RepositoryPath, image.Digest, request.ImageTag!, cancellation);
             if (!done) throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry refused the tag {request.ImageTag} ({refusal})");
             tagged = $"; tagged {request.ImageTag}";
+        }
+        if (plan.Release is { } release)
+        {
+            var (done, refusal) = await registry.TagAsync(plan.RepositoryPath, image.Digest, release.Tag, cancellation);
+            if (!done) throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry refused the version tag {release.Tag} ({refusal})");
+            tagged += $"; tagged {release.Tag}";
         }
         return [plan.Existing is null ? $"Image: pushed {context.ImageUri}{tagged}" : $"Image: unchanged ({context.ImageUri}){tagged}"];
     }

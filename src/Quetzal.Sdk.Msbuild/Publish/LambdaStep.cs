@@ -5,13 +5,25 @@ using Quetzal.Sdk.Model;
 namespace Quetzal.Sdk.Publish;
 
 /// <summary>
-/// The model's Lambda function on the image's digest with the project's memory, timeout, storage and role: created,
-/// or updated where it differs. Lambda applies changes asynchronously; nothing goes on before it says Successful.
+/// The model's Lambda function with the project's memory, timeout, storage and role, and its published versions.
+/// $LATEST is created, or updated where it differs, on the release's image tag (<c>repo:v12</c>: what Quenedi shows as
+/// the model version); then a version is published (its description the release's tag) and the state machine's Tasks
+/// call that version, so that a run in flight keeps the code it started with. Nothing changes when $LATEST and a
+/// published version already are what the project asks for. Lambda applies changes asynchronously; nothing goes on
+/// before it says Successful.
 /// </summary>
-public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
+public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
 {
-    public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, FunctionState? Current, FunctionSettings Wanted, bool CodeChanged, IReadOnlyList<string> Differences)
-        : StepPlan(HasWrites, Lines);
+    public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, FunctionState? Current, FunctionSettings Wanted, bool CodeChanged, IReadOnlyList<string> Differences,
+        Release? Release = null) : StepPlan(HasWrites, Lines);
+
+    public StepPlan ForRelease(PublishContext context, StepPlan plan, Release release)
+    {
+        var lambda = (Plan)plan;
+        var name = context.Request.Names.FunctionName;
+        var line = lambda.Current is null ? lambda.Lines[0] : $"Lambda: would update {name}: {string.Join("; ", new[] { $"image tag {release.Tag}" }.Concat(lambda.Differences))}";
+        return lambda with { HasWrites = true, Release = release, Lines = [line + $"; would publish a version ({release.Tag})"] };
+    }
 
     public override async Task<Plan> PlanAsync(PublishContext context, CancellationToken cancellation)
     {
@@ -28,10 +40,22 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
         if (current is null)
             return new Plan(true, [$"Lambda: would create {name} (memory {wanted.MemorySize} MB, timeout {wanted.Timeout} s, storage {wanted.EphemeralStorage} MB, role {role})"],
                 null, wanted, true, []);
+        context.CurrentTag = TagOf(current.ImageUri);
         // An image still to be pushed is new code; one the registry has is new code unless the function runs it.
         var codeChanged = context.ImageUri is null || !SameImage(current, context.ImageUri);
         var differences = Differences(current.Settings, wanted);
-        if (!codeChanged && differences.Count == 0) return new Plan(false, [$"Lambda: unchanged ({name})"], current, wanted, false, differences);
+        if (!codeChanged && differences.Count == 0)
+        {
+            // What runs is a published version: the newest one with $LATEST's code and settings (after a rollback, an older one).
+            var digest = current.ResolvedImageUri is { } resolved ? resolved[(resolved.IndexOf('@') + 1)..].Replace("sha256:", "") : null;
+            var versions = await context.Clients.Lambda.ListVersionsByFunctionAsync(name, cancellation);
+            if (versions.LastOrDefault(v => v.CodeSha256 == digest && Differences(v.Settings, wanted).Count == 0) is { } version)
+            {
+                context.FunctionArn = version.Arn;
+                return new Plan(false, [$"Lambda: unchanged ({name}, version {version.Version})"], current, wanted, false, differences);
+            }
+            return new Plan(true, [$"Lambda: would publish a version of {name} (no published version runs its code and settings)"], current, wanted, false, differences);
+        }
         return new Plan(true, [$"Lambda: would update {name}: {string.Join("; ", (codeChanged ? ["image"] : Array.Empty<string>()).Concat(differences))}"],
             current, wanted, codeChanged, differences);
     }
@@ -40,7 +64,8 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
     {
         var lambda = context.Clients.Lambda;
         var name = context.Request.Names.FunctionName;
-        var imageUri = context.ImageUri!;
+        // A release names its image by its tag (what Quenedi shows); Lambda resolves it to the digest the version keeps.
+        var imageUri = plan.Release is { } release ? context.ReleaseImageUri(release) : context.ImageUri!;
         // How long Lambda took to apply the change (from the request to Active or Successful): on AWS, seconds for an
         // image, most of a step edit's publish; said in the summary so that a slow publish shows where its time went.
         var applying = TimeSpan.Zero;
@@ -50,9 +75,9 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
             var clock = System.Diagnostics.Stopwatch.StartNew();
             await lambda.CreateFunctionAsync(name, imageUri, plan.Wanted, cancellation);
             await WaitForStateAsync(context, cancellation);
-            return [$"Lambda: created {name} on {imageUri} (active after {Seconds(clock.Elapsed)})"];
+            return [$"Lambda: created {name} on {imageUri} (active after {Seconds(clock.Elapsed)}){await PublishVersionAsync(context, plan, cancellation)}"];
         }
-        if (plan.CodeChanged)
+        if (plan.CodeChanged || (plan.Release is not null && plan.Current.ImageUri != imageUri))
         {
             context.Log.Info($"Updating {name} to {imageUri}");
             applying += await UpdateAsync(context, f => SameImage(f, imageUri), () => lambda.UpdateFunctionCodeAsync(name, imageUri, cancellation), cancellation);
@@ -62,7 +87,30 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>
             context.Log.Info($"Updating {name} configuration: {string.Join("; ", plan.Differences)}");
             applying += await UpdateAsync(context, f => Differences(f.Settings, plan.Wanted).Count == 0, () => lambda.UpdateFunctionConfigurationAsync(name, plan.Wanted, cancellation), cancellation);
         }
-        return [$"Lambda: updated {name}{(plan.CodeChanged ? $" to {imageUri}" : "")}{(plan.Differences.Count > 0 ? $" ({string.Join("; ", plan.Differences)})" : "")}, applied by Lambda in {Seconds(applying)}"];
+        var published = await PublishVersionAsync(context, plan, cancellation);
+        if (applying == TimeSpan.Zero) return [$"Lambda: {name} unchanged{published}"];
+        return [$"Lambda: updated {name}{(plan.Current.ImageUri != imageUri ? $" to {imageUri}" : "")}{(plan.Differences.Count > 0 ? $" ({string.Join("; ", plan.Differences)})" : "")}, applied by Lambda in {Seconds(applying)}{published}"];
+    }
+
+    /// <summary>
+    /// Publishes $LATEST as a version, guarded by the code it was just given (a publish from elsewhere in between is
+    /// refused, not published under this release's name); the state machine then calls that version.
+    /// </summary>
+    private static async Task<string> PublishVersionAsync(PublishContext context, Plan plan, CancellationToken cancellation)
+    {
+        var name = context.Request.Names.FunctionName;
+        var digest = context.ImageUri is { } uri && uri.Contains('@') ? uri[(uri.IndexOf('@') + 1)..].Replace("sha256:", "") : null;
+        var version = await context.Clients.Lambda.PublishVersionAsync(name, digest, plan.Release?.Tag ?? "", cancellation);
+        context.FunctionArn = version.Arn;
+        return $"; version {version.Version}";
+    }
+
+    /// <summary>The tag of an image URI given by tag (repo:v12 → v12), else null.</summary>
+    public static string? TagOf(string? imageUri)
+    {
+        if (imageUri is null || imageUri.Contains('@')) return null;
+        var colon = imageUri.LastIndexOf(':');
+        return colon > imageUri.LastIndexOf('/') ? imageUri[(colon + 1)..] : null;
     }
 
     private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.00' s'", System.Globalization.CultureInfo.InvariantCulture);

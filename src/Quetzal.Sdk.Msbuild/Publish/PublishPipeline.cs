@@ -24,6 +24,9 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
 
     public async Task PublishAsync(PublishRequest request, CancellationToken cancellation)
     {
+        // Runs reach new code only through the state machine (its Tasks call a Lambda version and a task definition
+        // revision): a publish of the function or the task definition publishes the state machine too.
+        if ((request.Steps & (PublishSteps.Lambda | PublishSteps.TaskDefinition)) != 0) request = request with { Steps = request.Steps | PublishSteps.StateMachine };
         BucketLease? lease = null;
         var leased = false;
         try
@@ -53,6 +56,7 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
                     }
                 }
                 await ApplyAsync(context, plans, cancellation);
+                if (context.Release is not null) await RetainAsync(context, cancellation);
                 return;
             }
         }
@@ -77,6 +81,9 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
         {
             var index = 0;
             if (index < plans.Count && plans[index].Step is ImageStep) await Apply(index++);
+            // The release records the image it runs, by digest (known once pushed).
+            if (context.Release is { } release && context.ImageUri is { } uri)
+                context.Release = release with { Image = uri[(uri.IndexOf('@') + 1)..] };
             var scenarios = Enumerable.Range(index, plans.Count - index).Where(i => plans[i].Step is ScenariosStep).ToList();
             var deployment = Enumerable.Range(index, plans.Count - index).Where(i => plans[i].Step is not (ScenariosStep or ScenarioInfoStep)).ToList();
             var uploads = Task.Run(async () => { foreach (var i in scenarios) await Apply(i); }, cancellation);
@@ -135,6 +142,11 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
         {
             failure = e;
         }
+        if (failure is null && errors.Count == 0)
+        {
+            try { await DecideReleaseAsync(context, plans, cancellation); }
+            catch (Exception e) { failure = e; }
+        }
         if (scenarioPlan is not null)
         {
             try
@@ -150,6 +162,54 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         if (errors.Count > 0) throw new QuetzalException(errors);
         return plans;
+    }
+
+    /// <summary>
+    /// A publish that changes what runs (the function, the task definition or the state machine) makes a model
+    /// version: numbered one more than any the state machine's versions record, it tags the image, publishes a Lambda
+    /// version, registers a revision and publishes the state machine (<see cref="IReleaseStep"/>). A publish that
+    /// changes nothing deployed (or only scenarios) makes none, and info.json's model_tag stays the deployed version's.
+    /// </summary>
+    private async Task DecideReleaseAsync(PublishContext context, List<(IPublishStep Step, StepPlan Plan)> plans, CancellationToken cancellation)
+    {
+        var request = context.Request;
+        var deploys = plans.Any(p => p.Plan.HasWrites && p.Step is LambdaStep or TaskDefinitionStep or StateMachineStep);
+        if (!deploys || !request.Steps.HasFlag(PublishSteps.StateMachine) || context.Account is null)
+        {
+            if (context.CurrentTag is { } tag && IsVersionTag(tag)) context.ModelTag = tag;
+            return;
+        }
+        var machineArn = context.Account.StateMachineArn(request.Names.StateMachineName);
+        try { context.History = await ReleaseHistory.ReadAsync(context.Clients.StepFunctions, machineArn, cancellation); }
+        catch (AwsServiceException e) when (e.Type == "StateMachineDoesNotExist") { context.History = []; }
+        var digest = context.ImageUri is { } uri ? uri[(uri.IndexOf('@') + 1)..] : null;
+        var release = new Release(ReleaseHistory.NextNumber(context.History), Time.GetUtcNow(), request.UserEmail ?? Publisher.DefaultEmail(),
+            ReleaseHistory.Commit(request.ModelDirectory), digest);
+        context.Release = release;
+        context.ModelTag = release.Tag;
+        for (var i = 0; i < plans.Count; i++)
+            if (plans[i].Step is IReleaseStep step) plans[i] = (plans[i].Step, step.ForRelease(context, plans[i].Plan, release));
+    }
+
+    /// <summary>Whether a tag is a model version's (v12).</summary>
+    public static bool IsVersionTag(string tag) => tag.Length > 1 && tag[0] == 'v' && tag.Skip(1).All(char.IsAsciiDigit);
+
+    /// <summary>Removes the versions beyond QuetzalVersionsToKeep; the publish itself has succeeded, so a failure here is said, not thrown.</summary>
+    private async Task RetainAsync(PublishContext context, CancellationToken cancellation)
+    {
+        var release = context.Release!;
+        Report([$"Version: {release.Tag} is current ({release.Describe()})"]);
+        try
+        {
+            var outcome = await Retention.ApplyAsync(context, cancellation);
+            if (outcome.Removed.Count > 0)
+                Report([$"Versions: removed {string.Join(", ", outcome.Removed.Select(e => e.Release!.Tag).Distinct())} (keeping {context.Request.VersionsToKeep}): "
+                    + $"{outcome.Removed.Count} state machine versions, {outcome.LambdaVersions} Lambda versions, {outcome.Revisions} task definition revisions, {outcome.Images} images"]);
+        }
+        catch (Exception e) when (e is AwsServiceException or HttpRequestException or QuetzalException)
+        {
+            Report([$"Versions: the older versions were not removed ({e.Message}); the next publish removes them"]);
+        }
     }
 
     private void Report(IEnumerable<string> lines)

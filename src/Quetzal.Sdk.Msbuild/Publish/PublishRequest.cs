@@ -27,6 +27,8 @@ public sealed record PublishRequest
     public bool DryRun { get; init; }
     public PublishSteps Steps { get; init; } = PublishSteps.All;
     public TimeSpan LambdaWait { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>How many model versions a publish keeps (QuetzalVersionsToKeep); older ones are removed unless a run uses them.</summary>
+    public int VersionsToKeep { get; init; } = 10;
     /// <summary>How long to wait for another publish of the model (another folder or machine) to release the bucket lease.</summary>
     public required TimeSpan LeaseTimeout { get; init; }
     /// <summary>Where what is known of the scenario files' contents is kept between publishes (see <see cref="Aws.FileDigests"/>); null: nowhere.</summary>

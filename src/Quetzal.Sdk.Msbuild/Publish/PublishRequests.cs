@@ -29,6 +29,7 @@ public static class PublishRequests
             HandlerDirectory = model.HandlerDirectory, SdkState = model.SdkState, LibraryPath = model.LibraryFullPath,
             ImageTag = model.ImageTag, Prune = prune, DryRun = dryRun, Steps = steps,
             LeaseTimeout = LockTimeout(model),
+            VersionsToKeep = SettingLimit.VersionsToKeep.Parse(model.VersionsToKeep, model.ProjectFile),
             DigestsFile = model.DigestsFile, ContentTagsFile = model.ContentTagsFile,
             UserEmail = model.UserEmail ?? Publisher.DefaultEmail(),
             Descriptions = model.Scenarios.Where(s => s.Description is not null).ToDictionary(s => s.Name, s => s.Description!),

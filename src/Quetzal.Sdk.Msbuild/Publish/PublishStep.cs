@@ -18,6 +18,16 @@ public interface IPublishStep
     Task<IReadOnlyList<string>> ApplyAsync(PublishContext context, StepPlan plan, CancellationToken cancellation);
 }
 
+/// <summary>
+/// A step whose resource takes part in a release (a new model version): given the release after every step has
+/// planned, it returns the plan that makes that version (the image's version tag, the Lambda version, the task
+/// definition revision, the state machine version), which always writes.
+/// </summary>
+public interface IReleaseStep
+{
+    StepPlan ForRelease(PublishContext context, StepPlan plan, Release release);
+}
+
 /// <summary>A step's decision: whether it writes, and the summary lines that say what it found or would do.</summary>
 public record StepPlan(bool HasWrites, IReadOnlyList<string> Lines)
 {
@@ -56,8 +66,23 @@ public sealed class PublishContext(PublishRequest request, IAwsClients clients, 
     /// <summary>The task definition revision the Fargate steps run: the latest one when unchanged, else the one registered (or, when planning, the next).</summary>
     public string? TaskDefinitionArn { get; set; }
 
-    /// <summary>The tag that names the deployed image (QuetzalImageTag, else its content tag): info.json's model_tag. Null when the image is not planned.</summary>
+    /// <summary>The tag that names the deployed image (the release's, else the deployed version's, else QuetzalImageTag or the content tag): info.json's model_tag and the Fargate task's MODEL_TAG. Null when the image is not planned.</summary>
     public string? ModelTag { get; set; }
+
+    /// <summary>The tag of the image $LATEST runs when it names one (repo:v12 → v12), read by the Lambda step.</summary>
+    public string? CurrentTag { get; set; }
+
+    /// <summary>The model version this publish makes, when it changes what runs; null for a publish that changes no deployed code.</summary>
+    public Release? Release { get; set; }
+
+    /// <summary>The state machine's versions as read when the release was decided (newest first); empty before.</summary>
+    public IReadOnlyList<ReleaseEntry> History { get; set; } = [];
+
+    /// <summary>The release's image: the repository and its version tag.</summary>
+    public string ReleaseImageUri(Release release) => $"{Repository!.Uri}:{release.Tag}";
+
+    /// <summary>The registry's login, once the image step has it: to read which digest a tag names.</summary>
+    public Container.RegistryCredentials? RegistryLogin { get; set; }
 
     /// <summary>The scenarios step's plan: which scenarios a publish changes (their info.json then says who and when).</summary>
     public IReadOnlyList<ScenarioPlan>? ScenarioPlans { get; set; }

@@ -11,9 +11,20 @@ namespace Quetzal.Sdk.Publish;
 /// is registered only when it differs from the family's latest ACTIVE one; the state machine then names that exact
 /// revision. Only for a model with a Fargate step.
 /// </summary>
-public sealed class TaskDefinitionStep : PublishStep<TaskDefinitionStep.Plan>
+public sealed class TaskDefinitionStep : PublishStep<TaskDefinitionStep.Plan>, IReleaseStep
 {
-    public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, TaskDefinitionState? Current) : StepPlan(HasWrites, Lines);
+    public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, TaskDefinitionState? Current, Release? Release = null, int Next = 0) : StepPlan(HasWrites, Lines);
+
+    /// <summary>A release registers a revision on its image tag (v12), which Quenedi shows for the newest revision, with MODEL_TAG the same.</summary>
+    public StepPlan ForRelease(PublishContext context, StepPlan plan, Release release)
+    {
+        var task = (Plan)plan;
+        var family = Fargate.Family(context.Request.Names.ModelName);
+        var next = task.HasWrites ? task.Next : (task.Current?.Revision ?? 0) + 1;
+        if (!task.HasWrites && context.Account is not null) context.TaskDefinitionArn = context.Account.TaskDefinitionArn(family, next);
+        var line = task.HasWrites ? $"{task.Lines[0].TrimEnd(')')}; image tag {release.Tag})" : $"Task definition: would register {family}:{next} (image tag {release.Tag})";
+        return task with { HasWrites = true, Release = release, Lines = [line], Next = next };
+    }
 
     /// <summary>What the image URI is while the image is still to be pushed (a dry run shows it; the apply has the digest).</summary>
     private const string PendingImage = "(the image this publish pushes)";
@@ -26,7 +37,8 @@ public sealed class TaskDefinitionStep : PublishStep<TaskDefinitionStep.Plan>
         if (account is null) return new Plan(false, [$"Task definition: not read ({family}): the account is known once the ECR repository exists"], null);
         var current = await context.Clients.Ecs.DescribeTaskDefinitionAsync(family, cancellation);
         var wanted = Definition(context, context.ImageUri ?? PendingImage);
-        if (current is not null && context.ImageUri is not null && Differences(current.Definition, wanted).Count == 0)
+        if (current is not null && context.ImageUri is not null && Differences(current.Definition, wanted, compareImage: false).Count == 0
+            && await SameImageAsync(context, current.Definition, cancellation))
         {
             context.TaskDefinitionArn = current.Arn;
             return new Plan(false, [$"Task definition: unchanged ({family}:{current.Revision})"], current);
@@ -37,14 +49,31 @@ public sealed class TaskDefinitionStep : PublishStep<TaskDefinitionStep.Plan>
         var what = current is null
             ? $"cpu {task.Cpu}, memory {task.Memory} MiB, storage {task.Storage} GiB, time limit {task.TimeLimitMinutes} min"
             : string.Join("; ", Differences(current.Definition, wanted).DefaultIfEmpty("image"));
-        return new Plan(true, [$"Task definition: would register {family}:{next} ({what})"], current);
+        return new Plan(true, [$"Task definition: would register {family}:{next} ({what})"], current, Next: next);
+    }
+
+    /// <summary>Whether the revision's image is the one being published: by digest, or by a tag the registry resolves to that digest.</summary>
+    private static async Task<bool> SameImageAsync(PublishContext context, JsonObject definition, CancellationToken cancellation)
+    {
+        var have = (string?)definition["containerDefinitions"]?[0]?["image"];
+        var want = context.ImageUri!;
+        if (have is null) return false;
+        if (have == want) return true;
+        var digest = want[(want.IndexOf('@') + 1)..];
+        if (have.Contains('@')) return have.EndsWith("@" + digest, StringComparison.Ordinal);
+        if (context.RegistryLogin is not { } login || LambdaStep.TagOf(have) is not { } tag) return false;
+        using var registry = context.Clients.Registry(login);
+        var path = context.Repository!.Uri[(context.Repository.Uri.IndexOf('/') + 1)..];
+        return have.StartsWith(context.Repository.Uri + ":", StringComparison.Ordinal)
+            && (await registry.HeadManifestAsync(path, tag, cancellation))?.Digest == digest;
     }
 
     public override async Task<IReadOnlyList<string>> ApplyAsync(PublishContext context, Plan plan, CancellationToken cancellation)
     {
-        var registered = await context.Clients.Ecs.RegisterTaskDefinitionAsync(Definition(context, context.ImageUri!), cancellation);
+        var image = plan.Release is { } release ? context.ReleaseImageUri(release) : context.ImageUri!;
+        var registered = await context.Clients.Ecs.RegisterTaskDefinitionAsync(Definition(context, image), cancellation);
         context.TaskDefinitionArn = registered.Arn;
-        return [$"Task definition: registered {Fargate.Family(context.Request.Names.ModelName)}:{registered.Revision} on {context.ImageUri}"];
+        return [$"Task definition: registered {Fargate.Family(context.Request.Names.ModelName)}:{registered.Revision} on {image}"];
     }
 
     private static int LatestRevision(IReadOnlyList<string> arns)
@@ -95,7 +124,8 @@ public sealed class TaskDefinitionStep : PublishStep<TaskDefinitionStep.Plan>
     private static JsonObject Variable(string name, string value) => new() { ["name"] = name, ["value"] = value };
 
     /// <summary>What differs between a described revision and the wanted request, in the fields the SDK sets (ECS adds others of its own).</summary>
-    public static List<string> Differences(JsonObject current, JsonObject wanted)
+    /// <param name="compareImage">False: the image and MODEL_TAG (which name the release) are left out; the image is compared by digest elsewhere.</param>
+    public static List<string> Differences(JsonObject current, JsonObject wanted, bool compareImage = true)
     {
         var differences = new List<string>();
         void Compare(string label, JsonNode? a, JsonNode? b)
@@ -115,16 +145,17 @@ public sealed class TaskDefinitionStep : PublishStep<TaskDefinitionStep.Plan>
             return differences;
         }
         Compare("container name", have["name"], want["name"]);
-        Compare("image", have["image"], want["image"]);
+        if (compareImage) Compare("image", have["image"], want["image"]);
         Compare("entry point", have["entryPoint"], want["entryPoint"]);
-        Compare("environment", Environment(have), Environment(want));
+        Compare("environment", Environment(have, compareImage), Environment(want, compareImage));
         Compare("logs", have["logConfiguration"], want["logConfiguration"]);
         return differences;
     }
 
     /// <summary>The environment as a sorted object: ECS may give the variables in another order.</summary>
-    private static JsonObject Environment(JsonObject container)
+    private static JsonObject Environment(JsonObject container, bool withTag)
         => new((container["environment"] as JsonArray ?? []).OfType<JsonObject>()
+            .Where(v => withTag || (string?)v["name"] != ContainerEnvironment.ModelTag)
             .OrderBy(v => (string?)v["name"], StringComparer.Ordinal)
             .Select(v => KeyValuePair.Create((string)v["name"]!, (JsonNode?)JsonValue.Create((string?)v["value"]))));
 }

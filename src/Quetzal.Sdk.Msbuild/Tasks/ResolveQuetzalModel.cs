@@ -59,6 +59,7 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
     public string? DocsDirectory { get; set; }
     public string? UserEmail { get; set; }
     public string? PublishLockTimeout { get; set; }
+    public string? VersionsToKeep { get; set; }
     public string? ConfigBucket { get; set; }
     public string? InfraDirectory { get; set; }
     public string? TfvarsFile { get; set; }
@@ -91,7 +92,7 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
                 string.Equals(s.GetMetadata("Protected")?.Trim(), "true", StringComparison.OrdinalIgnoreCase))).ToList(),
             Networks = Networks.Select(n => n.ItemSpec).ToList(),
             ModelConfigFile = NullIfEmpty(ModelConfigFile), DocsDirectory = NullIfEmpty(DocsDirectory),
-            UserEmail = NullIfEmpty(UserEmail), PublishLockTimeout = PublishLockTimeout ?? "", ConfigBucket = ConfigBucket ?? "",
+            UserEmail = NullIfEmpty(UserEmail), PublishLockTimeout = PublishLockTimeout ?? "", VersionsToKeep = VersionsToKeep ?? "", ConfigBucket = ConfigBucket ?? "",
             InfraDirectory = InfraDirectory ?? "", TfvarsFile = TfvarsFile ?? "", CorsOrigins = NullIfEmpty(CorsOrigins),
             EcrImagesToKeep = EcrImagesToKeep ?? "", IdentityPoolId = NullIfEmpty(IdentityPoolId), UserPoolId = NullIfEmpty(UserPoolId),
             CostTags = NullIfEmpty(CostTags), TerraformStateBucket = NullIfEmpty(TerraformStateBucket),

@@ -40,6 +40,10 @@ public sealed class FakeAws : IAwsClients
     public Dictionary<string, byte[]> RegistryBlobs { get; } = new();
     public Dictionary<string, FunctionState> Functions { get; } = new();
     public Dictionary<string, (string Definition, string Role)> StateMachines { get; } = new();
+    /// <summary>Published Lambda versions by function, in order: number → what $LATEST was.</summary>
+    public Dictionary<string, List<FunctionVersion>> FunctionVersions { get; } = new();
+    /// <summary>Published state machine versions by state machine, in order.</summary>
+    public Dictionary<string, List<(int Number, string Definition, string? Description)>> StateMachineVersions { get; } = new();
     /// <summary>Bucket/key → bytes.</summary>
     public Dictionary<string, byte[]> Objects { get; } = new();
     /// <summary>Bucket/key → the user metadata it was put with (x-amz-meta-*).</summary>
@@ -191,6 +195,16 @@ public sealed class FakeAws : IAwsClients
 
     private sealed class FakeLambda(FakeAws aws) : IAmazonLambda
     {
+        /// <summary>As Lambda: an image given by tag runs the digest the tag names when the function is updated.</summary>
+        private string Resolve(string imageUri)
+        {
+            if (imageUri.Contains('@')) return imageUri;
+            var colon = imageUri.LastIndexOf(':');
+            var repository = imageUri[..colon];
+            var path = repository[(repository.IndexOf('/') + 1)..];
+            return aws.Registry_.GetValueOrDefault(path)?.GetValueOrDefault(imageUri[(colon + 1)..]) is { } manifest ? $"{repository}@{manifest.Digest}" : imageUri;
+        }
+
         public Task<FunctionState?> GetFunctionAsync(string name, CancellationToken cancellation) => Task.FromResult(aws.Functions.GetValueOrDefault(name));
 
         public Task<FunctionState> GetFunctionConfigurationAsync(string name, CancellationToken cancellation) => Task.FromResult(aws.Functions[name]);
@@ -199,7 +213,7 @@ public sealed class FakeAws : IAwsClients
         {
             aws.Write($"lambda:CreateFunction {name}");
             aws.Functions[name] = new FunctionState(name, $"arn:{AwsAccount.PartitionOf(aws.Region)}:lambda:{aws.Region}:{aws.Account}:function:{name}",
-                imageUri, imageUri, settings, aws.LambdaFailure is null && aws.CreateFailure is null ? "Active" : "Failed", aws.LambdaFailure is null ? "Successful" : "Failed", aws.LambdaFailure,
+                imageUri, Resolve(imageUri), settings, aws.LambdaFailure is null && aws.CreateFailure is null ? "Active" : "Failed", aws.LambdaFailure is null ? "Successful" : "Failed", aws.LambdaFailure,
                 StateReasonCode: aws.CreateFailure?.Code, StateReason: aws.CreateFailure?.Reason);
             return Task.CompletedTask;
         }
@@ -214,7 +228,7 @@ public sealed class FakeAws : IAwsClients
             aws.Write($"lambda:UpdateFunctionCode {name}");
             aws.Functions[name] = aws.Functions[name] with
             {
-                ImageUri = imageUri, ResolvedImageUri = imageUri,
+                ImageUri = imageUri, ResolvedImageUri = Resolve(imageUri),
                 LastUpdateStatus = aws.LambdaFailure is null ? "Successful" : "Failed", LastUpdateStatusReason = aws.LambdaFailure,
             };
             return Task.CompletedTask;
@@ -230,7 +244,35 @@ public sealed class FakeAws : IAwsClients
         public Task<bool> DeleteFunctionAsync(string name, CancellationToken cancellation)
         {
             aws.Write($"lambda:DeleteFunction {name}");
+            aws.FunctionVersions.Remove(name);
             return Task.FromResult(aws.Functions.Remove(name));
+        }
+
+        private static string Sha(FunctionState f) => f.ResolvedImageUri is { } r && r.Contains('@') ? r[(r.IndexOf('@') + 1)..].Replace("sha256:", "") : "";
+
+        public Task<FunctionVersion> PublishVersionAsync(string name, string? codeSha256, string description, CancellationToken cancellation)
+        {
+            var function = aws.Functions[name];
+            var versions = aws.FunctionVersions.TryGetValue(name, out var list) ? list : aws.FunctionVersions[name] = new();
+            if (versions.LastOrDefault() is { } last && last.CodeSha256 == Sha(function) && last.Settings == function.Settings) return Task.FromResult(last);
+            aws.Write($"lambda:PublishVersion {name}");
+            var number = (versions.Select(v => int.Parse(v.Version)).DefaultIfEmpty(0).Max() + 1).ToString();
+            var version = new FunctionVersion(number, $"{function.Arn}:{number}", Sha(function), description, function.Settings);
+            versions.Add(version);
+            return Task.FromResult(version);
+        }
+
+        public Task<IReadOnlyList<FunctionVersion>> ListVersionsByFunctionAsync(string name, CancellationToken cancellation)
+            => Task.FromResult<IReadOnlyList<FunctionVersion>>(aws.FunctionVersions.GetValueOrDefault(name)?.ToList() ?? []);
+
+        public Task<FunctionState?> GetFunctionVersionAsync(string name, string version, CancellationToken cancellation)
+            => Task.FromResult(aws.FunctionVersions.GetValueOrDefault(name)?.FirstOrDefault(v => v.Version == version) is { } found && aws.Functions.TryGetValue(name, out var f)
+                ? f with { Arn = found.Arn, Settings = found.Settings } : null);
+
+        public Task<bool> DeleteFunctionVersionAsync(string name, string version, CancellationToken cancellation)
+        {
+            aws.Write($"lambda:DeleteFunction {name}:{version}");
+            return Task.FromResult(aws.FunctionVersions.GetValueOrDefault(name)?.RemoveAll(v => v.Version == version) > 0);
         }
     }
 
@@ -242,26 +284,60 @@ public sealed class FakeAws : IAwsClients
             => await TryDescribeStateMachineAsync(arn, cancellation) ?? throw new AwsServiceException("states", "DescribeStateMachine", 400, "StateMachineDoesNotExist", arn);
 
         public Task<StateMachineState?> TryDescribeStateMachineAsync(string arn, CancellationToken cancellation)
-            => Task.FromResult(aws.StateMachines.Where(p => Arn(p.Key) == arn).Select(p => new StateMachineState(arn, p.Value.Definition, p.Value.Role)).FirstOrDefault());
+        {
+            var parts = arn.Split(':');
+            if (parts.Length > 7)
+                return Task.FromResult(aws.StateMachineVersions.GetValueOrDefault(parts[6])?.Where(v => v.Number.ToString() == parts[7])
+                    .Select(v => new StateMachineState(arn, v.Definition, aws.StateMachines[parts[6]].Role, "r" + v.Number, v.Description)).FirstOrDefault());
+            return Task.FromResult(aws.StateMachines.Where(p => Arn(p.Key) == arn).Select(p => new StateMachineState(arn, p.Value.Definition, p.Value.Role,
+                aws.StateMachineVersions.GetValueOrDefault(p.Key)?.LastOrDefault(v => v.Definition == p.Value.Definition) is { Number: > 0 } v ? "r" + v.Number : null)).FirstOrDefault());
+        }
 
-        public Task<string> CreateStateMachineAsync(string name, string definition, string roleArn, CancellationToken cancellation)
+        public Task<(string Arn, string? VersionArn)> CreateStateMachineAsync(string name, string definition, string roleArn, string? versionDescription, CancellationToken cancellation)
         {
             aws.Write($"states:CreateStateMachine {name}");
             aws.StateMachines[name] = (definition, roleArn);
-            return Task.FromResult(Arn(name));
+            return Task.FromResult((Arn(name), versionDescription is null ? null : Publish(name, versionDescription)));
         }
+
+        private string Publish(string name, string description)
+        {
+            var versions = aws.StateMachineVersions.TryGetValue(name, out var list) ? list : aws.StateMachineVersions[name] = new();
+            var number = versions.Select(v => v.Number).DefaultIfEmpty(0).Max() + 1;
+            versions.Add((number, aws.StateMachines[name].Definition, description));
+            return $"{Arn(name)}:{number}";
+        }
+
+        public Task<IReadOnlyList<(string VersionArn, DateTimeOffset Created)>> ListStateMachineVersionsAsync(string arn, CancellationToken cancellation)
+        {
+            var name = arn[(arn.LastIndexOf(':') + 1)..];
+            if (!aws.StateMachines.ContainsKey(name)) throw new AwsServiceException("states", "ListStateMachineVersions", 400, "StateMachineDoesNotExist", arn);
+            return Task.FromResult<IReadOnlyList<(string, DateTimeOffset)>>((aws.StateMachineVersions.GetValueOrDefault(name) ?? []).AsEnumerable().Reverse()
+                .Select(v => ($"{arn}:{v.Number}", DateTimeOffset.UnixEpoch)).ToList());
+        }
+
+        public Task DeleteStateMachineVersionAsync(string versionArn, CancellationToken cancellation)
+        {
+            aws.Write($"states:DeleteStateMachineVersion {versionArn}");
+            var parts = versionArn.Split(':');
+            aws.StateMachineVersions.GetValueOrDefault(parts[6])?.RemoveAll(v => v.Number == int.Parse(parts[7]));
+            return Task.CompletedTask;
+        }
+
+        public Task<IReadOnlyList<string>> ListExecutionsAsync(string stateMachineArn, string status, CancellationToken cancellation) => Task.FromResult<IReadOnlyList<string>>([]);
+        public Task<StateMachineState> DescribeStateMachineForExecutionAsync(string executionArn, CancellationToken cancellation) => throw new NotSupportedException();
 
         public Task<string> StartExecutionAsync(string stateMachineArn, string name, string input, CancellationToken cancellation) => throw new NotSupportedException("executions run against the local stack");
         public Task<ExecutionState> DescribeExecutionAsync(string executionArn, CancellationToken cancellation) => throw new NotSupportedException();
         public Task<HistoryPage> GetExecutionHistoryAsync(string executionArn, string? nextToken, bool reverseOrder, CancellationToken cancellation) => throw new NotSupportedException();
         public Task StopExecutionAsync(string executionArn, string? error, string? cause, CancellationToken cancellation) => throw new NotSupportedException();
 
-        public Task UpdateStateMachineAsync(string arn, string definition, CancellationToken cancellation)
+        public Task<string?> UpdateStateMachineAsync(string arn, string definition, string? versionDescription, CancellationToken cancellation)
         {
             aws.Write($"states:UpdateStateMachine {arn}");
             var name = arn[(arn.LastIndexOf(':') + 1)..];
             aws.StateMachines[name] = (definition, aws.StateMachines[name].Role);
-            return Task.CompletedTask;
+            return Task.FromResult(versionDescription is null ? null : Publish(name, versionDescription));
         }
     }
 

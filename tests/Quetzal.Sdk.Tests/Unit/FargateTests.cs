@@ -220,8 +220,8 @@ public sealed class FargateTests : IDisposable
         var aws = new FakeAws().WithInfrastructure(Name);
         var pipeline = await Publish(aws, Request(r => r with { DryRun = true }));
         Assert.Empty(aws.Writes);
-        Assert.Contains($"Task definition: would register {Name}-task:1 (cpu 1024, memory 4096 MiB, storage 21 GiB, time limit 60 min)", pipeline.Summary);
-        Assert.Contains($"State machine: would create {Name} (Fargate states on {Name}-task:1)", pipeline.Summary);
+        Assert.Contains($"Task definition: would register {Name}-task:1 (cpu 1024, memory 4096 MiB, storage 21 GiB, time limit 60 min; image tag v1)", pipeline.Summary);
+        Assert.Contains($"State machine: would create {Name} and publish it as v1", pipeline.Summary);
     }
 
     [Fact]
@@ -230,13 +230,14 @@ public sealed class FargateTests : IDisposable
         var aws = new FakeAws().WithInfrastructure(Name);
         await Publish(aws, Request());
         var order = aws.Writes.Select(w => w.Split(' ')[0]).Where(w => !w.StartsWith("s3:", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["docker:build", "docker:push", "lambda:CreateFunction", "ecs:RegisterTaskDefinition", "states:CreateStateMachine"], order);
+        Assert.Equal(["docker:build", "docker:push", "registry:tag", "lambda:CreateFunction", "lambda:PublishVersion", "ecs:RegisterTaskDefinition", "states:CreateStateMachine"], order);
 
         var (revision, _) = Assert.Single(aws.TaskDefinitions);
         var container = revision.Definition["containerDefinitions"]![0]!;
+        // The version's tag, as the function's: what Quenedi shows for the newest revision of a Fargate model.
         var image = aws.Functions[Name].ImageUri!;
         Assert.Equal(image, (string?)container["image"]);
-        Assert.Contains("@sha256:", image);
+        Assert.Equal($"registry.local/{Name}:v1", image);
         Assert.Equal(["python3", "-m", "quetzal_handler"], container["entryPoint"]!.AsArray().Select(e => (string?)e));
         Assert.Equal(("1024", "4096", 21), ((string?)revision.Definition["cpu"], (string?)revision.Definition["memory"], (int?)revision.Definition["ephemeralStorage"]!["sizeInGiB"]));
         Assert.Equal($"arn:aws:iam::123456789012:role/ecs-{Name}-task-role", (string?)revision.Definition["taskRoleArn"]);
@@ -244,11 +245,11 @@ public sealed class FargateTests : IDisposable
         var environment = container["environment"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string)e!["value"]!);
         Assert.Equal(Name, environment["BUCKET_NAME"]);
         Assert.Equal("60", environment["TIME_LIMIT"]);
-        Assert.StartsWith("q-", environment["MODEL_TAG"]);
+        Assert.Equal("v1", environment["MODEL_TAG"]);
 
         var machine = JsonNode.Parse(aws.StateMachines[Name].Definition)!;
         Assert.Equal(revision.Arn, (string?)machine["States"]!["loaded_links"]!["Parameters"]!["TaskDefinition"]);
-        Assert.Equal($"arn:aws:lambda:ca-central-1:123456789012:function:{Name}", (string?)machine["States"]!["network_summary"]!["Parameters"]!["FunctionName"]);
+        Assert.Equal($"arn:aws:lambda:ca-central-1:123456789012:function:{Name}:1", (string?)machine["States"]!["network_summary"]!["Parameters"]!["FunctionName"]);
         // steps.json is the backend's: published with the model's _common/ files (the task collects it; see EndToEnd).
 
         aws.Writes.Clear();
@@ -265,7 +266,11 @@ public sealed class FargateTests : IDisposable
         aws.Writes.Clear();
         var pipeline = await Publish(aws, Request(r => r with { Fargate = r.Fargate! with { Memory = 8192 } }));
         Assert.Contains($"Task definition: registered {Name}-task:2 on {aws.Functions[Name].ImageUri}", pipeline.Summary);
-        Assert.Equal(["ecs:RegisterTaskDefinition", "states:UpdateStateMachine"], aws.Writes.Where(w => !w.StartsWith("s3:", StringComparison.Ordinal)).Select(w => w.Split(' ')[0]));
+        // A new version (v2) of the same image: tagged, the function shows it (no new Lambda version: its code and
+        // settings did not change), the new revision runs it, the state machine's new version names that revision.
+        Assert.Equal(["registry:tag", "lambda:UpdateFunctionCode", "ecs:RegisterTaskDefinition", "states:UpdateStateMachine"], aws.Writes.Where(w => !w.StartsWith("s3:", StringComparison.Ordinal)).Select(w => w.Split(' ')[0]));
+        Assert.Equal($"registry.local/{Name}:v2", aws.Functions[Name].ImageUri);
+        Assert.Equal(2, aws.StateMachineVersions[Name].Count);
         var machine = JsonNode.Parse(aws.StateMachines[Name].Definition)!;
         Assert.EndsWith($"task-definition/{Name}-task:2", (string?)machine["States"]!["loaded_links"]!["Parameters"]!["TaskDefinition"]);
     }

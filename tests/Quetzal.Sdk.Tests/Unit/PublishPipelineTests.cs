@@ -41,9 +41,12 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.Collection(pipeline.Summary,
             line => Assert.StartsWith($"Image: new (registry.local/{Name}:q-", line),
             line => Assert.StartsWith($"Lambda: would create {Name} (memory 4016 MB, timeout 300 s, storage 4016 MB, role arn:aws:iam::123456789012:role/lambda-{Name}-role)", line),
-            line => Assert.Equal($"State machine: would create {Name}", line),
+            line => Assert.Equal($"State machine: would create {Name} and publish it as v1", line),
             line => Assert.StartsWith("S3 (plan) base: 5 new, 0 changed, 0 to delete, 0 unchanged", line),
-            line => Assert.StartsWith("S3 (plan) base/info.json: would write (its files changed, model_tag q-", line));
+            line => Assert.StartsWith("S3 (plan) base/info.json: would write (its files changed, model_tag v1)", line));
+        // The first version: the image is tagged v1 and the function gets a version (Quenedi shows the tag).
+        Assert.EndsWith("; would tag it v1", pipeline.Summary[0]);
+        Assert.EndsWith("; would publish a version (v1)", pipeline.Summary[1]);
     }
 
     [Fact]
@@ -56,7 +59,9 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.Equal(".quetzal-publish-lease.json", aws.Writes[0].Split(' ')[1]);
         // The deployment in order; the scenarios' uploads run beside the Lambda and the state machine once the image
         // is pushed (their order among those depends on timing), never before.
-        Assert.Equal(["docker:build", "docker:push", "lambda:CreateFunction", "states:CreateStateMachine"], writes.Skip(1).Where(w => !w.StartsWith("s3:", StringComparison.Ordinal)).Take(4));
+        // The image gets its version tag before the function runs it; the state machine calls the version published.
+        Assert.Equal(["docker:build", "docker:push", "registry:tag", "lambda:CreateFunction", "lambda:PublishVersion", "states:CreateStateMachine"],
+            writes.Skip(1).Where(w => !w.StartsWith("s3:", StringComparison.Ordinal)).Take(6));
         Assert.DoesNotContain(writes.Skip(1).Take(writes.IndexOf("docker:push")), w => w.StartsWith("s3:", StringComparison.Ordinal));
         // Then the scenario's files, the model's _common/, and last the scenario's info.json.
         var puts = aws.Writes.Where(w => w.StartsWith("s3:PutObject", StringComparison.Ordinal)).Select(w => w.Split(' ', 2)[1]).Skip(1).ToList();
@@ -68,25 +73,33 @@ public sealed class PublishPipelineTests : IDisposable
         // The state machine names the function's ARN and the role infra made.
         var (definition, role) = aws.StateMachines[Name];
         Assert.Equal($"arn:aws:iam::123456789012:role/sfn-{Name}-role", role);
-        Assert.Equal($"arn:aws:lambda:ca-central-1:123456789012:function:{Name}", (string?)JsonNode.Parse(definition)!["States"]!["loaded_links"]!["Parameters"]!["FunctionName"]);
-        Assert.EndsWith("@" + aws.Registry_[Name].Values.First().Digest, aws.Functions[Name].ImageUri);
+        Assert.Equal($"arn:aws:lambda:ca-central-1:123456789012:function:{Name}:1", (string?)JsonNode.Parse(definition)!["States"]!["loaded_links"]!["Parameters"]!["FunctionName"]);
+        Assert.Equal($"registry.local/{Name}:v1", aws.Functions[Name].ImageUri);
+        Assert.EndsWith("@" + aws.Registry_[Name].Values.First().Digest, aws.Functions[Name].ResolvedImageUri);
+        var version = Assert.Single(aws.StateMachineVersions[Name]);
+        Assert.Matches(@"^v1 published \S+Z by .+; image sha256:[0-9a-f]{64}$", version.Description);
 
         aws.Writes.Clear();
         var again = await Publish(aws, Request());
         Assert.Empty(aws.Writes);
-        Assert.Contains($"Lambda: unchanged ({Name})", again.Summary);
+        Assert.Contains($"Lambda: unchanged ({Name}, version 1)", again.Summary);
+        Assert.Single(aws.StateMachineVersions[Name]);
         Assert.Contains($"State machine: unchanged ({Name})", again.Summary);
     }
 
     [Fact]
-    public async Task A_changed_setting_updates_only_the_lambda_configuration()
+    public async Task A_changed_setting_makes_a_new_version_with_the_same_image()
     {
         var aws = new FakeAws().WithInfrastructure(Name);
         await Publish(aws, Request());
         aws.Writes.Clear();
         var pipeline = await Publish(aws, Request(r => r with { MemorySize = 3008 }));
-        Assert.Equal(["lambda:UpdateFunctionConfiguration"], aws.Writes.Where(w => !w.Contains(BucketLease.Key)).Select(w => w.Split(' ')[0]));
-        Assert.Contains(pipeline.Summary, l => l.StartsWith($"Lambda: updated {Name} (memory 4016 -> 3008 MB), applied by Lambda in ", StringComparison.Ordinal));
+        // No build, no push: the same image takes the tag v2, the function's configuration changes and is published as
+        // version 2, which the state machine's new version calls.
+        Assert.Equal(["registry:tag", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "states:UpdateStateMachine"],
+            aws.Writes.Where(w => !w.StartsWith("s3:", StringComparison.Ordinal)).Select(w => w.Split(' ')[0]));
+        Assert.Contains(pipeline.Summary, l => l.StartsWith($"Lambda: updated {Name} to registry.local/{Name}:v2 (memory 4016 -> 3008 MB), applied by Lambda in ", StringComparison.Ordinal) && l.EndsWith("; version 2"));
+        Assert.Contains($":function:{Name}:2\"", aws.StateMachines[Name].Definition);
     }
 
     [Fact]
@@ -99,7 +112,7 @@ public sealed class PublishPipelineTests : IDisposable
         aws.Writes.Clear();
         await Publish(aws, Request());
         // A new image is a new model_tag in the scenario's info.json.
-        Assert.Equal(["docker:build", "docker:push", "lambda:UpdateFunctionCode", "s3:PutObject base/info.json"],
+        Assert.Equal(["docker:build", "docker:push", "registry:tag", "lambda:UpdateFunctionCode", "lambda:PublishVersion", "states:UpdateStateMachine", "s3:PutObject base/info.json"],
             aws.Writes.Where(w => !w.Contains(BucketLease.Key)).Select(w => w.StartsWith("s3:", StringComparison.Ordinal) ? w : w.Split(' ')[0]));
         Assert.NotEqual(before, aws.Functions[Name].ImageUri);
     }
@@ -118,8 +131,9 @@ public sealed class PublishPipelineTests : IDisposable
         Assert.Matches($"^docker:build {Name}:deps-[0-9a-f]{{16}}$", first[0]);
         Assert.Matches($"^docker:push registry.local/{Name}:deps-[0-9a-f]{{16}}$", first[1]);
         Assert.Matches($"^registry:put {Name}:q-[0-9a-f]{{16}}$", first[2]);
-        Assert.Equal($"lambda:CreateFunction {Name}", first[3]);
-        var image = aws.Functions[Name].ImageUri!;
+        Assert.Equal($"registry:tag {Name}:v1", first[3]);
+        Assert.Equal($"lambda:CreateFunction {Name}", first[4]);
+        var image = aws.Functions[Name].ResolvedImageUri!;
         var manifest = JsonNode.Parse(aws.RegistryBlobs[image[(image.IndexOf('@') + 1)..]])!;
         var layers = manifest["layers"]!.AsArray();
         Assert.Equal(2, layers.Count); // the dependencies' (one, in the fake engine) and the model's
@@ -134,14 +148,14 @@ public sealed class PublishPipelineTests : IDisposable
         File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# edited\n");
         aws.Writes.Clear();
         await Publish(aws, Request());
-        Assert.Equal(["registry:put", "lambda:UpdateFunctionCode"], Deployment().Select(w => w.Split(' ')[0]));
-        Assert.NotEqual(image, aws.Functions[Name].ImageUri);
+        Assert.Equal(["registry:put", "registry:tag", "lambda:UpdateFunctionCode", "lambda:PublishVersion", "states:UpdateStateMachine"], Deployment().Select(w => w.Split(' ')[0]));
+        Assert.NotEqual(image, aws.Functions[Name].ResolvedImageUri);
 
         // A requirements change: new dependencies, built and pushed by the engine.
         File.AppendAllText(Path.Combine(_model, "requirements.txt"), "\nshapely\n");
         aws.Writes.Clear();
         await Publish(aws, Request());
-        Assert.Equal(["docker:build", "docker:push", "registry:put", "lambda:UpdateFunctionCode"], Deployment().Select(w => w.Split(' ')[0]));
+        Assert.Equal(["docker:build", "docker:push", "registry:put", "registry:tag", "lambda:UpdateFunctionCode", "lambda:PublishVersion", "states:UpdateStateMachine"], Deployment().Select(w => w.Split(' ')[0]));
     }
 
     private void Age(string folder, TimeSpan age)
@@ -248,7 +262,7 @@ public sealed class PublishPipelineTests : IDisposable
         await Publish(aws, Request());
         var (definition, role) = aws.StateMachines[Name];
         Assert.Equal($"arn:{partition}:iam::123456789012:role/sfn-{Name}-role", role);
-        Assert.Contains($"\"arn:{partition}:lambda:{region}:123456789012:function:{Name}\"", definition);
+        Assert.Contains($"\"arn:{partition}:lambda:{region}:123456789012:function:{Name}:1\"", definition);
         Assert.Equal($"arn:{partition}:iam::123456789012:role/lambda-{Name}-role", aws.Functions[Name].Settings.Role);
     }
 
@@ -348,7 +362,7 @@ public sealed class PublishPipelineTests : IDisposable
         var aws = new FakeAws().WithInfrastructure(Name);
         await Publish(aws, Request(r => r with { UserEmail = "a@example.org" }));
         var info = Json(aws, "base/info.json");
-        Assert.StartsWith("q-", (string?)info["model_tag"]);
+        Assert.Equal("v1", (string?)info["model_tag"]);
         Assert.Equal("a@example.org", (string?)info["last_modified_email"]);
         Assert.True(DateTime.TryParse((string?)info["last_modified_date"], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out _));
 
@@ -412,7 +426,7 @@ public sealed class PublishPipelineTests : IDisposable
         await Publish(aws, Request());
         Assert.Equal(0, aws.Conflicts);
         Assert.Single(aws.Writes, w => w.StartsWith("lambda:UpdateFunctionCode", StringComparison.Ordinal));
-        Assert.EndsWith(aws.Registry_[Name].Values.Last().Digest, aws.Functions[Name].ImageUri);
+        Assert.EndsWith(aws.Registry_[Name].Values.Last().Digest, aws.Functions[Name].ResolvedImageUri);
     }
 
     [Fact]
@@ -435,6 +449,6 @@ public sealed class PublishPipelineTests : IDisposable
         File.AppendAllText(Path.Combine(_model, "steps", "loaded_links.py"), "\n# fixed\n");
         await Publish(aws, Request());
         Assert.Equal("Successful", aws.Functions[Name].LastUpdateStatus);
-        Assert.EndsWith(aws.Registry_[Name].Values.Last().Digest, aws.Functions[Name].ImageUri);
+        Assert.EndsWith(aws.Registry_[Name].Values.Last().Digest, aws.Functions[Name].ResolvedImageUri);
     }
 }
