@@ -6,7 +6,9 @@ namespace Quetzal.Sdk.Aws;
 
 /// <param name="LeaseTimeout">How long to wait for a publish of the model (any folder or machine) to release the bucket lease (QuetzalPublishLockTimeout).</param>
 /// <param name="Fargate">The model has Fargate steps: its task definition's revisions are deregistered.</param>
-public sealed record TeardownRequest(string ModelName, string BucketName, string RepositoryName, string FunctionName, bool DryRun, TimeSpan LeaseTimeout, bool Fargate = false);
+/// <param name="StateMachineName">The model's state machine, whose versions are deleted (Terraform destroys the machine itself).</param>
+public sealed record TeardownRequest(string ModelName, string BucketName, string RepositoryName, string FunctionName, bool DryRun, TimeSpan LeaseTimeout, bool Fargate = false,
+    string? StateMachineName = null);
 
 /// <summary>
 /// Empties what `terraform destroy` cannot delete while it holds something, in the order that lets it succeed:
@@ -53,8 +55,21 @@ public sealed class ModelTeardown(IAwsClients clients, IPublishLog log)
 
         var exists = await clients.Lambda.GetFunctionAsync(request.FunctionName, cancellation) is not null;
         if (exists && !request.DryRun) await clients.Lambda.DeleteFunctionAsync(request.FunctionName, cancellation);
-        done.Add(exists ? $"Lambda: {verb} {request.FunctionName}" : $"Lambda: no function {request.FunctionName}");
+        done.Add(exists ? $"Lambda: {verb} {request.FunctionName} and its versions" : $"Lambda: no function {request.FunctionName}");
         log.Info(done[^1]);
+
+        // Every model version: the state machine's versions (the machine is Terraform's to destroy).
+        if (await clients.Ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation) is { } repository)
+        {
+            var machineArn = new Model.AwsAccount(clients.Region, repository.RegistryId).StateMachineArn(request.StateMachineName ?? request.ModelName);
+            IReadOnlyList<(string VersionArn, DateTimeOffset Created)> versions;
+            try { versions = await clients.StepFunctions.ListStateMachineVersionsAsync(machineArn, cancellation); }
+            catch (AwsServiceException e) when (e.Type == "StateMachineDoesNotExist") { versions = []; }
+            if (!request.DryRun)
+                foreach (var version in versions) await clients.StepFunctions.DeleteStateMachineVersionAsync(version.VersionArn, cancellation);
+            done.Add($"Step Functions: {verb} {versions.Count} versions of {request.StateMachineName ?? request.ModelName}");
+            log.Info(done[^1]);
+        }
 
         if (request.Fargate)
         {

@@ -191,6 +191,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor FargateStateIncomplete = new("QTZ2013", Error,
         "Fargate state '{0}' {1}: name its step with \"notebook_path\" in its Parameters (the SDK fills in the cluster, the task definition, the network and the container's environment), or write the whole RunTask request with a TaskDefinition.",
         "A Fargate Task (ecs:runTask.sync) names no step (notebook_path) and no TaskDefinition");
+    public static readonly DiagnosticDescriptor RetryMissing = new("QTZ2014", Warning,
+        "State '{0}' runs on {1} without a Retry for {2}, which AWS answers at times ({3}); the run would fail there. Add to the state's \"Retry\": {4}",
+        "A Lambda or Fargate Task of the project's state machine does not retry AWS's everyday faults (an idle image function, no Fargate capacity)");
 
     // 3xxx: container
     public static readonly DiagnosticDescriptor UserOwnedFile = new("QTZ3001", Message,
@@ -291,6 +294,16 @@ public static class Codes
     public static readonly DiagnosticDescriptor PublishWithoutLease = new("QTZ4073", Warning,
         "s3://{0} does not support conditional writes, so this publish takes no lease: a publish of '{1}' from another folder or machine at the same time could interleave with it.",
         "The bucket's storage cannot hold the publish lease (an S3-compatible server without conditional writes)");
+
+    public static readonly DiagnosticDescriptor VersionMissing = new("QTZ4080", Error,
+        "'{0}' has no version {1}{2}. Nothing was changed. See the versions with: dotnet build -t:QuetzalVersions",
+        "A rollback names a version that does not exist (or that retention removed)");
+    public static readonly DiagnosticDescriptor VersionIncomplete = new("QTZ4081", Error,
+        "Version {0} of '{1}' cannot be made current: {2}, deleted outside the SDK. Nothing was changed. Roll back to another version (dotnet build -t:QuetzalVersions), or publish again.",
+        "A rollback names a version whose image, Lambda version or task definition revision is gone");
+    public static readonly DiagnosticDescriptor VersionNotGiven = new("QTZ4082", Error,
+        "Name the version to make current: -p:QuetzalVersion=<number> (12 or v12); -p:QuetzalDryRun=true shows what it would change. dotnet build -t:QuetzalVersions lists them.",
+        "QuetzalRollback without QuetzalVersion (or with one that is not a version number)");
 
     // 5xxx: local run
     public static readonly DiagnosticDescriptor StepFailed = new("QTZ5001", Error,

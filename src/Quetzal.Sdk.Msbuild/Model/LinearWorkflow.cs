@@ -37,6 +37,7 @@ public static class LinearWorkflow
                     Retry(["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"], 2, 6),
                     // A cold start of a large image can exceed the invoke timeout once.
                     Retry(["Lambda.ResourceNotReadyException"], 10, 3),
+                    FaultRetry.Lambda.Retrier(),
                 },
             };
             if (i + 1 < steps.Count) state["Next"] = steps[i + 1].StateName;
@@ -67,8 +68,8 @@ public static class LinearWorkflow
         ["Parameters"] = new JsonObject { ["notebook_path"] = step.NotebookPath },
         ["Retry"] = new JsonArray
         {
-            // RunTask's own errors (no capacity in the zone for a moment); a failed step (States.TaskFailed) is not retried.
-            Retry(["ECS.AmazonECSException"], 10, 3),
+            // RunTask's own errors ("Capacity is unavailable at this time" for minutes at times); a failed step (States.TaskFailed) is not retried.
+            FaultRetry.Fargate.Retrier(),
         },
     };
 
@@ -79,6 +80,28 @@ public static class LinearWorkflow
         ["MaxAttempts"] = attempts,
         ["BackoffRate"] = 2,
     };
+
+    /// <summary>
+    /// AWS's everyday faults a Task must outlast: an image function idle for a while answers
+    /// Lambda.CodeArtifactUserPendingException until its code is ready again (minutes), Fargate answers "Capacity is
+    /// unavailable at this time" (ECS.AmazonECSException). 30 s, doubling, 5 times: about 15 minutes in all.
+    /// </summary>
+    public sealed record FaultRetry(string Service, string Error, string When)
+    {
+        public static readonly FaultRetry Lambda = new("Lambda", "Lambda.CodeArtifactUserPendingException", "an image function idle for a while, until its code is ready again");
+        public static readonly FaultRetry Fargate = new("Fargate", "ECS.AmazonECSException", "\"Capacity is unavailable at this time\", for minutes at times");
+
+        public JsonObject Retrier() => Retry([Error], 30, 5);
+
+        /// <summary>The Retry entry to add, as JSON on one line.</summary>
+        public string Json => Retrier().ToJsonString();
+
+        /// <summary>The fault a Task's Resource must retry, or null for a Resource that is neither Lambda nor Fargate.</summary>
+        public static FaultRetry? For(string resource)
+            => resource == Model.Fargate.RunTaskSync ? Fargate
+                : resource.StartsWith("arn:aws", StringComparison.Ordinal) && (resource.EndsWith(":states:::lambda:invoke", StringComparison.Ordinal) || AwsAccount.IsFunctionArn(resource)) ? Lambda
+                : resource.Contains("${LambdaFunctionArn}", StringComparison.Ordinal) ? Lambda : null;
+    }
 
     /// <summary>A state name from a step's path: its file name without extension.</summary>
     public static string DefaultStateName(string notebookPath) => Path.GetFileNameWithoutExtension(notebookPath.Replace('\\', '/'));

@@ -14,6 +14,9 @@ namespace Quetzal.Sdk.Publish;
 /// </summary>
 public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
 {
+    /// <summary>The function a change is made to, and how long Lambda may take to apply it.</summary>
+    public sealed record LambdaTarget(IAmazonLambda Lambda, string Name, TimeSpan Wait, IPublishLog Log);
+
     public sealed record Plan(bool HasWrites, IReadOnlyList<string> Lines, FunctionState? Current, FunctionSettings Wanted, bool CodeChanged, IReadOnlyList<string> Differences,
         Release? Release = null) : StepPlan(HasWrites, Lines);
 
@@ -74,18 +77,18 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
             context.Log.Info($"Creating Lambda function {name}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             await lambda.CreateFunctionAsync(name, imageUri, plan.Wanted, cancellation);
-            await WaitForStateAsync(context, cancellation);
+            await WaitForStateAsync(Target(context), cancellation);
             return [$"Lambda: created {name} on {imageUri} (active after {Seconds(clock.Elapsed)}){await PublishVersionAsync(context, plan, cancellation)}"];
         }
         if (plan.CodeChanged || (plan.Release is not null && plan.Current.ImageUri != imageUri))
         {
             context.Log.Info($"Updating {name} to {imageUri}");
-            applying += await UpdateAsync(context, f => SameImage(f, imageUri), () => lambda.UpdateFunctionCodeAsync(name, imageUri, cancellation), cancellation);
+            applying += await UpdateAsync(Target(context), f => SameImage(f, imageUri), () => lambda.UpdateFunctionCodeAsync(name, imageUri, cancellation), cancellation);
         }
         if (plan.Differences.Count > 0)
         {
             context.Log.Info($"Updating {name} configuration: {string.Join("; ", plan.Differences)}");
-            applying += await UpdateAsync(context, f => Differences(f.Settings, plan.Wanted).Count == 0, () => lambda.UpdateFunctionConfigurationAsync(name, plan.Wanted, cancellation), cancellation);
+            applying += await UpdateAsync(Target(context), f => Differences(f.Settings, plan.Wanted).Count == 0, () => lambda.UpdateFunctionConfigurationAsync(name, plan.Wanted, cancellation), cancellation);
         }
         var published = await PublishVersionAsync(context, plan, cancellation);
         if (applying == TimeSpan.Zero) return [$"Lambda: {name} unchanged{published}"];
@@ -113,6 +116,8 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
         return colon > imageUri.LastIndexOf('/') ? imageUri[(colon + 1)..] : null;
     }
 
+    private static LambdaTarget Target(PublishContext context) => new(context.Clients.Lambda, context.Request.Names.FunctionName, context.Request.LambdaWait, context.Log);
+
     private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.00' s'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
@@ -121,7 +126,7 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
     /// through) is waited out and tried again, unless the function then already is as wanted. Returns the time from the
     /// first request to the change applied.
     /// </summary>
-    private static async Task<TimeSpan> UpdateAsync(PublishContext context, Func<FunctionState, bool> done, Func<Task> update, CancellationToken cancellation)
+    public static async Task<TimeSpan> UpdateAsync(LambdaTarget context, Func<FunctionState, bool> done, Func<Task> update, CancellationToken cancellation)
     {
         System.Diagnostics.Stopwatch? clock = null;
         for (var attempt = 1; ; attempt++)
@@ -138,7 +143,7 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
             }
             catch (AwsServiceException e) when (e.Type == "ResourceConflictException" && attempt < ConflictAttempts)
             {
-                context.Log.Detail($"  {context.Request.Names.FunctionName}: {e.AwsMessage}; waiting, then again");
+                context.Log.Detail($"  {context.Name}: {e.AwsMessage}; waiting, then again");
                 await Task.Delay(RetryRules.Backoff(attempt, TimeSpan.FromSeconds(1)), cancellation);
             }
         }
@@ -150,7 +155,7 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
     /// After an update, as the service's own waiter (function_updated_v2) does: on LastUpdateStatus alone.
     /// A function idle for weeks is Inactive and stays so after a successful update until it is next invoked.
     /// </summary>
-    private static Task<FunctionState> WaitForUpdateAsync(PublishContext context, CancellationToken cancellation, bool failedIsSettled = false)
+    private static Task<FunctionState> WaitForUpdateAsync(LambdaTarget context, CancellationToken cancellation, bool failedIsSettled = false)
         => PollAsync(context, f => f.LastUpdateStatus switch
         {
             "Successful" => true,
@@ -160,7 +165,7 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
         }, cancellation);
 
     /// <summary>After a create, as the service's own waiter (function_active_v2) does: on State (Active, Failed, Pending).</summary>
-    private static Task<FunctionState> WaitForStateAsync(PublishContext context, CancellationToken cancellation)
+    private static Task<FunctionState> WaitForStateAsync(LambdaTarget context, CancellationToken cancellation)
         => PollAsync(context, f => f.State switch
         {
             "Active" => true,
@@ -168,21 +173,21 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
             _ => false,
         }, cancellation);
 
-    private static QuetzalException Failed(PublishContext context, string? code, string? reason)
-        => new(Codes.LambdaUpdateFailed, context.Request.Names.FunctionName,
+    private static QuetzalException Failed(LambdaTarget context, string? code, string? reason)
+        => new(Codes.LambdaUpdateFailed, context.Name,
             code is null && reason is null ? "Lambda gave no reason" : $"{code}{(code is not null && reason is not null ? ": " : "")}{reason}");
 
-    private static async Task<FunctionState> PollAsync(PublishContext context, Func<FunctionState, bool> settled, CancellationToken cancellation)
+    private static async Task<FunctionState> PollAsync(LambdaTarget context, Func<FunctionState, bool> settled, CancellationToken cancellation)
     {
-        var name = context.Request.Names.FunctionName;
-        var wait = context.Request.LambdaWait;
+        var name = context.Name;
+        var wait = context.Wait;
         var deadline = DateTime.UtcNow + wait;
         // Short first waits (a small update can settle within a second), then growing to 5 s: GetFunctionConfiguration is cheap.
         var delay = TimeSpan.FromMilliseconds(100);
         var polls = 0;
         while (true)
         {
-            var state = await context.Clients.Lambda.GetFunctionConfigurationAsync(name, cancellation);
+            var state = await context.Lambda.GetFunctionConfigurationAsync(name, cancellation);
             if (settled(state)) return state;
             if (DateTime.UtcNow > deadline) throw new QuetzalException(Codes.LambdaWaitTimedOut, name, (int)wait.TotalSeconds);
             context.Log.Detail($"  {name}: {state.State}, {state.LastUpdateStatus}");
@@ -197,7 +202,7 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
         return function.ImageUri == imageUri || function.ResolvedImageUri?.EndsWith("@" + digest, StringComparison.Ordinal) == true;
     }
 
-    private static List<string> Differences(FunctionSettings current, FunctionSettings wanted)
+    public static List<string> Differences(FunctionSettings current, FunctionSettings wanted)
     {
         var differences = new List<string>();
         if (current.MemorySize != wanted.MemorySize) differences.Add($"memory {current.MemorySize} -> {wanted.MemorySize} MB");

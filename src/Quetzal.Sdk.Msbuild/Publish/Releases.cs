@@ -10,7 +10,7 @@ namespace Quetzal.Sdk.Publish;
 /// itself: the description of the state machine version the publish published (256 characters at most), so that the
 /// history cannot drift from what is deployed and needs no store of its own.
 /// </summary>
-/// <param name="RolledBackFrom">For a rollback: the version that was current before it.</param>
+/// <param name="RolledBackFrom">For a rollback: the version that was current before it (0: none the SDK recorded).</param>
 public sealed partial record Release(int Number, DateTimeOffset Date, string User, string? Commit, string? Image, int? RolledBackFrom = null)
 {
     /// <summary>The image tag of the version (what Quenedi shows as the model version).</summary>
@@ -23,7 +23,7 @@ public sealed partial record Release(int Number, DateTimeOffset Date, string Use
     {
         var user = Regex.Replace(User, @"[;\s]+", "_");
         if (user.Length > 64) user = user[..64];
-        var what = RolledBackFrom is { } from ? $"rollback from {TagOf(from)}" : "published";
+        var what = RolledBackFrom is { } from ? from > 0 ? $"rollback from {TagOf(from)}" : "rollback" : "published";
         var text = $"{Tag} {what} {Date.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)} by {user}";
         if (Commit is not null) text += $"; commit {Commit}";
         if (Image is not null) text += $"; image {Image}";
@@ -37,10 +37,10 @@ public sealed partial record Release(int Number, DateTimeOffset Date, string Use
         return new Release(int.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture),
             DateTimeOffset.Parse(m.Groups["date"].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
             m.Groups["user"].Value, m.Groups["commit"].Success ? m.Groups["commit"].Value : null, m.Groups["image"].Success ? m.Groups["image"].Value : null,
-            m.Groups["from"].Success ? int.Parse(m.Groups["from"].Value, CultureInfo.InvariantCulture) : null);
+            m.Groups["from"].Success ? int.Parse(m.Groups["from"].Value, CultureInfo.InvariantCulture) : m.Groups["rollback"].Success ? 0 : null);
     }
 
-    [GeneratedRegex(@"^v(?<n>\d+) (?:published|rollback from v(?<from>\d+)) (?<date>\S+) by (?<user>[^;]*?)(?:; commit (?<commit>[^;]+))?(?:; image (?<image>sha256:[0-9a-f]{64}))?$")]
+    [GeneratedRegex(@"^v(?<n>\d+) (?:published|(?<rollback>rollback)(?: from v(?<from>\d+))?) (?<date>\S+) by (?<user>[^;]*?)(?:; commit (?<commit>[^;]+))?(?:; image (?<image>sha256:[0-9a-f]{64}))?$")]
     private static partial Regex DescriptionPattern();
 }
 

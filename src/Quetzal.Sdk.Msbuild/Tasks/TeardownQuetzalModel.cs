@@ -26,7 +26,7 @@ public sealed class TeardownQuetzalModel : ModelTask
         {
             new ModelTeardown(clients, this)
                 .RunAsync(new TeardownRequest(model.ModelName, model.BucketName, model.RepositoryName, model.FunctionName, DryRun, lease,
-                    Fargate: Model.Fargate.UsesFargate(model.StateMachinePath)), Cancellation).GetAwaiter().GetResult();
+                    Fargate: Model.Fargate.UsesFargate(model.StateMachinePath), StateMachineName: model.Resources.StateMachineName), Cancellation).GetAwaiter().GetResult();
         }
         var chdir = $"terraform -chdir=\"{model.InfraDirectory.TrimEnd('/', '\\')}\"";
         Info(DryRun ? "Then, after a real teardown:" : "Now Terraform can destroy the rest:");

@@ -207,6 +207,10 @@ public static partial class StateMachineValidator
                 case "Task":
                     if (state["Resource"] is not { IsString: true }) Structure(state, $"Task state '{name}' needs a \"Resource\" string.");
                     else if (state["Resource"]!.String == Fargate.RunTaskSync) FargateState(name, state);
+                    if (state["Resource"] is { IsString: true } resource && LinearWorkflow.FaultRetry.For(resource.String!) is { } fault
+                        && !(state["Retry"]?.Kind == JsonKind.Array && state["Retry"]!.Items.Any(r => r["ErrorEquals"]?.Kind == JsonKind.Array
+                            && r["ErrorEquals"]!.Items.Any(e => e.String == fault.Error || e.String == "States.ALL"))))
+                        bag.Add(Codes.RetryMissing, path, state.Line, state.Column, name, fault.Service, fault.Error, fault.When, fault.Json);
                     foreach (var input in new[] { state["Parameters"], state["Arguments"] })
                         if (input is not null) Notebooks(name, input);
                     break;

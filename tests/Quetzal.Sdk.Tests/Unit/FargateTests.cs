@@ -174,9 +174,38 @@ public sealed class FargateTests : IDisposable
             """);
         var bag = new DiagnosticBag();
         StateMachineValidator.Validate(file, _model, bag);
-        var error = Assert.Single(bag.Items);
+        var error = Assert.Single(bag.Items, d => d.Severity == Severity.Error);
         Assert.Equal(("QTZ2013", 3), (error.Code, error.Line));
         Assert.Contains("'a' names no step", error.Message);
+    }
+
+    [Fact]
+    public void A_users_fargate_and_lambda_tasks_without_the_everyday_fault_retries_get_QTZ2014_with_the_retry_to_add()
+    {
+        var file = _dir.Combine("sm.json");
+        File.WriteAllText(file, """
+            {"StartAt": "a", "States": {
+              "a": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
+                    "Parameters": {"notebook_path": "steps/loaded_links.py"}, "Retry": [{"ErrorEquals": ["States.TaskFailed"]}], "Next": "b"},
+              "b": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "${LambdaFunctionArn}", "Payload": {"notebook_path": "steps/loaded_links.py"}}, "Next": "c"},
+              "c": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "${LambdaFunctionArn}", "Payload": {"notebook_path": "steps/loaded_links.py"}},
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}], "End": true}}}
+            """);
+        var bag = new DiagnosticBag();
+        StateMachineValidator.Validate(file, _model, bag);
+        var warnings = bag.Items.Where(d => d.Code == "QTZ2014").ToList();
+        Assert.Equal([("a", 2), ("b", 4)], warnings.Select(w => (w.Message.Split('\'')[1], w.Line)));
+        Assert.All(warnings, w => Assert.Equal(Severity.Warning, w.Severity));
+        Assert.EndsWith("""Add to the state's "Retry": {"ErrorEquals":["ECS.AmazonECSException"],"IntervalSeconds":30,"MaxAttempts":5,"BackoffRate":2}""", warnings[0].Message);
+        Assert.EndsWith("""{"ErrorEquals":["Lambda.CodeArtifactUserPendingException"],"IntervalSeconds":30,"MaxAttempts":5,"BackoffRate":2}""", warnings[1].Message);
+        // The generated workflow has them: no warning for a model declared with QuetzalStep items.
+        var generated = _dir.Combine("generated.json");
+        File.WriteAllText(generated, LinearWorkflow.Generate([new Step("steps/loaded_links.py", "a", Step.Ecs), new Step("steps/loaded_links.py", "b")]));
+        var clean = new DiagnosticBag();
+        StateMachineValidator.Validate(generated, _model, clean);
+        Assert.DoesNotContain(clean.Items, d => d.Code == "QTZ2014");
     }
 
     [Fact]
