@@ -100,8 +100,10 @@ public sealed class FakeAws : IAwsClients
 
         public Task BatchDeleteImageAsync(string repository, IReadOnlyList<string> digests, CancellationToken cancellation)
         {
-            aws.Write($"ecr:BatchDeleteImage {repository}");
-            aws.Registry_.Remove(repository);
+            aws.Write($"ecr:BatchDeleteImage {repository} {digests.Count}");
+            // As ECR: deleting a digest removes the image and every tag that names it.
+            if (aws.Registry_.TryGetValue(repository, out var tags))
+                foreach (var key in tags.Where(t => digests.Contains(t.Value.Digest)).Select(t => t.Key).ToList()) tags.Remove(key);
             return Task.CompletedTask;
         }
     }
