@@ -43,6 +43,24 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly object _gate = new();
 
+    private IReadOnlyList<Publish.ReleaseEntry>? _history;
+
+    /// <summary>" on v12": the model version an execution runs (the state machine version with its revision), or nothing when unknown.</summary>
+    private async Task<string> VersionAsync(AwsClients clients, string machineArn, string executionArn, CancellationToken cancellation)
+    {
+        try
+        {
+            var running = await clients.StepFunctions.DescribeStateMachineForExecutionAsync(executionArn, cancellation);
+            _history ??= await Publish.ReleaseHistory.ReadAsync(clients.StepFunctions, machineArn, cancellation);
+            var entry = _history.FirstOrDefault(e => running.RevisionId is not null ? e.RevisionId == running.RevisionId : e.Definition == running.Definition);
+            return entry?.Release is { } release ? $" on {release.Tag}" : "";
+        }
+        catch (AwsServiceException)
+        {
+            return "";
+        }
+    }
+
     private sealed record Run(string Scenario, string Arn)
     {
         public string Status { get; set; } = "RUNNING";
@@ -69,7 +87,7 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
                 var execution = await clients.StepFunctions.DescribeExecutionAsync(followed, cancellation);
                 var input = JsonNode.Parse(execution.Input ?? "{}");
                 runs.Add(new Run(ScenarioOf(input) ?? execution.Name, followed));
-                Say($"Quetzal: following {execution.Name} ({execution.Status})");
+                Say($"Quetzal: following {execution.Name} ({execution.Status}){await VersionAsync(clients, machineArn, followed, cancellation)}");
             }
             else
             {
@@ -87,7 +105,7 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
                     var name = ExecutionName(scenario, who);
                     var arn = await clients.StepFunctions.StartExecutionAsync(machineArn, name, input.ToJsonString(), cancellation);
                     runs.Add(new Run(scenario, arn));
-                    Say($"  started {name}");
+                    Say($"  started {name}{await VersionAsync(clients, machineArn, arn, cancellation)}");
                     Say($"    follow it again with: dotnet run -- --mode aws --follow {arn}");
                 }
             }
