@@ -235,7 +235,7 @@ public static class Benchmarks
         // A no-op publish and a step edit, round by round: a change of the host's pace weighs on both alike. Of a step
         // edit, the time Lambda took to apply the update, as the publish's summary says it.
         var noops = new List<double>();
-        var stepEdits = new List<(InnerLoop.Pushed Pushed, double Applying)>();
+        var stepEdits = new List<(InnerLoop.Pushed Pushed, double Applying, double Versioning)>();
         for (var edit = 1; edit <= runs; edit++)
         {
             noops.Add(Publish());
@@ -243,10 +243,26 @@ public static class Benchmarks
             File.AppendAllText(step, $"\n# tuned {edit} {Guid.NewGuid():N}\n");
             var pushed = InnerLoop.Measure(stack, Publish);
             var applied = System.Text.RegularExpressions.Regex.Match(output, @"Lambda: updated \S+ to \S+[^\n]*, applied by Lambda in (\d+\.\d+) s");
-            stepEdits.Add((pushed, applied.Success ? double.Parse(applied.Groups[1].Value, Invariant) : double.NaN));
+            var versioned = System.Text.RegularExpressions.Regex.Match(output, @"versioning took (\d+\.\d+) s");
+            stepEdits.Add((pushed, applied.Success ? double.Parse(applied.Groups[1].Value, Invariant) : double.NaN,
+                versioned.Success ? double.Parse(versioned.Groups[1].Value, Invariant) : double.NaN));
         }
+        // Rollback: back to the version before the last step edit and forward again, round by round; the time the
+        // rollback itself took (its summary says it) and the whole command's (MSBuild's start included).
+        var current = int.Parse(System.Text.RegularExpressions.Regex.Match(output, @"Version: v(\d+) is current").Groups[1].Value, Invariant);
+        var rollbacks = new List<(double Operation, double Command)>();
+        for (var round = 0; round < runs; round++)
+        {
+            var target = round % 2 == 0 ? current - 1 : current;
+            var rollbackOutput = "";
+            var command = InnerLoop.Time(() => rollbackOutput = Run("dotnet", model, env, "build", "-t:QuetzalRollback", "--no-restore", "-nodeReuse:false", $"-p:QuetzalModelName={name}", $"-p:QuetzalVersion={target}"));
+            var took = System.Text.RegularExpressions.Regex.Match(rollbackOutput, @"Version: v\d+ is current[^\n]*, in (\d+\.\d+) s");
+            rollbacks.Add((took.Success ? double.Parse(took.Groups[1].Value, Invariant) : double.NaN, command));
+        }
+        if (runs % 2 == 1) Run("dotnet", model, env, "build", "-t:QuetzalRollback", "--no-restore", "-nodeReuse:false", $"-p:QuetzalModelName={name}", $"-p:QuetzalVersion={current}");
+        var rollback = rollbacks.OrderBy(r => r.Operation).ElementAt(rollbacks.Count / 2);
         var noop = noops.Order().ElementAt(noops.Count / 2);
-        var (stepEdit, applying) = stepEdits.OrderBy(p => p.Pushed.Seconds).ElementAt(stepEdits.Count / 2);
+        var (stepEdit, applying, versioning) = stepEdits.OrderBy(p => p.Pushed.Seconds).ElementAt(stepEdits.Count / 2);
         var stepBytes = stepEdits.Max(p => p.Pushed.Bytes);
         var libraryFile = Path.Combine(library, "quetzal", "sub_00", "module_000.py");
         var libraryText = File.ReadAllText(libraryFile);
@@ -270,6 +286,10 @@ public static class Benchmarks
         rows.Add(new("publish after editing one step: time / no-op publish", $"{stepEdit.Seconds:F2} s ({stepEdit.Seconds / noop:F2}x)", "<= 2x", stepEdit.Seconds / noop <= 2));
         rows.Add(new("of which Lambda applying the update (the stand-in holds an update 0.6 s; Lambda takes seconds), and the rest beyond a no-op",
             $"{applying:F2} s; {stepEdit.Seconds - noop - applying:F2} s", "", null));
+        rows.Add(new("of a step edit's publish, the versioning (history read, version tag, Lambda version, retention)",
+            $"{versioning:F2} s ({versioning / stepEdit.Seconds:P0})", "<= 10%", versioning / stepEdit.Seconds <= 0.10));
+        rows.Add(new("rollback to the previous version (QuetzalRollback; no build, no push): the rollback itself, and the whole command",
+            $"{rollback.Operation:F2} s; {rollback.Command:F2} s", "< 2 s", rollback.Operation < 2));
         rows.Add(new("publish after changing one library file: bytes pushed (the library's layer, compressed, and nothing below it)",
             $"{libraryChange.Seconds:F2} s, pushed {Bytes.Format(libraryChange.Bytes)} in {libraryChange.Blobs} blobs", $"<= library + model code ({Bytes.Format(libraryBytes + modelCode)})",
             libraryChange.Bytes <= libraryBytes + modelCode + 64 * 1024));

@@ -91,6 +91,7 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>, IReleaseStep
         }
         if (plan.Release is { } release)
         {
+            using var _ = context.TimeVersioning();
             var (done, refusal) = await registry.TagAsync(plan.RepositoryPath, image.Digest, release.Tag, cancellation);
             if (!done) throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry refused the version tag {release.Tag} ({refusal})");
             tagged += $"; tagged {release.Tag}";

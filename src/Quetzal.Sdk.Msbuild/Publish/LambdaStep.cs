@@ -51,7 +51,8 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
         {
             // What runs is a published version: the newest one with $LATEST's code and settings (after a rollback, an older one).
             var digest = current.ResolvedImageUri is { } resolved ? resolved[(resolved.IndexOf('@') + 1)..].Replace("sha256:", "") : null;
-            var versions = await context.Clients.Lambda.ListVersionsByFunctionAsync(name, cancellation);
+            IReadOnlyList<FunctionVersion> versions;
+            using (context.TimeVersioning()) versions = await context.Clients.Lambda.ListVersionsByFunctionAsync(name, cancellation);
             if (versions.LastOrDefault(v => v.CodeSha256 == digest && Differences(v.Settings, wanted).Count == 0) is { } version)
             {
                 context.FunctionArn = version.Arn;
@@ -101,6 +102,7 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
     /// </summary>
     private static async Task<string> PublishVersionAsync(PublishContext context, Plan plan, CancellationToken cancellation)
     {
+        using var _ = context.TimeVersioning();
         var name = context.Request.Names.FunctionName;
         var digest = context.ImageUri is { } uri && uri.Contains('@') ? uri[(uri.IndexOf('@') + 1)..].Replace("sha256:", "") : null;
         var version = await context.Clients.Lambda.PublishVersionAsync(name, digest, plan.Release?.Tag ?? "", cancellation);

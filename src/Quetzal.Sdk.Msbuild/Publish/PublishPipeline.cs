@@ -179,6 +179,7 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
             if (context.CurrentTag is { } tag && IsVersionTag(tag)) context.ModelTag = tag;
             return;
         }
+        using var _ = context.TimeVersioning();
         var machineArn = context.Account.StateMachineArn(request.Names.StateMachineName);
         try { context.History = await ReleaseHistory.ReadAsync(context.Clients.StepFunctions, machineArn, cancellation); }
         catch (AwsServiceException e) when (e.Type == "StateMachineDoesNotExist") { context.History = []; }
@@ -198,10 +199,10 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
     private async Task RetainAsync(PublishContext context, CancellationToken cancellation)
     {
         var release = context.Release!;
-        Report([$"Version: {release.Tag} is current ({release.Describe()})"]);
         try
         {
-            var outcome = await Retention.ApplyAsync(context, cancellation);
+            Retention.Outcome outcome;
+            using (context.TimeVersioning()) outcome = await Retention.ApplyAsync(context, cancellation);
             if (outcome.Removed.Count > 0)
                 Report([$"Versions: removed {string.Join(", ", outcome.Removed.Select(e => e.Release!.Tag).Distinct())} (keeping {context.Request.VersionsToKeep}): "
                     + $"{outcome.Removed.Count} state machine versions, {outcome.LambdaVersions} Lambda versions, {outcome.Revisions} task definition revisions, {outcome.Images} images"]);
@@ -210,6 +211,7 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
         {
             Report([$"Versions: the older versions were not removed ({e.Message}); the next publish removes them"]);
         }
+        Report([$"Version: {release.Tag} is current ({release.Describe()}); versioning took {context.Versioning.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s"]);
     }
 
     private void Report(IEnumerable<string> lines)

@@ -78,6 +78,23 @@ public sealed class PublishContext(PublishRequest request, IAwsClients clients, 
     /// <summary>The state machine's versions as read when the release was decided (newest first); empty before.</summary>
     public IReadOnlyList<ReleaseEntry> History { get; set; } = [];
 
+    private readonly System.Diagnostics.Stopwatch _versioning = new();
+
+    /// <summary>Time spent on versions alone (the history read, the version tag, PublishVersion, the version list, retention): what versioning adds to a publish.</summary>
+    public TimeSpan Versioning => _versioning.Elapsed;
+
+    /// <summary>Counts the time until disposed as versioning's.</summary>
+    public IDisposable TimeVersioning()
+    {
+        _versioning.Start();
+        return new Stop(_versioning);
+    }
+
+    private sealed class Stop(System.Diagnostics.Stopwatch watch) : IDisposable
+    {
+        public void Dispose() => watch.Stop();
+    }
+
     /// <summary>The release's image: the repository and its version tag.</summary>
     public string ReleaseImageUri(Release release) => $"{Repository!.Uri}:{release.Tag}";
 

@@ -125,6 +125,15 @@ public sealed class TerraformCliTests : IDisposable
         var s3 = json["configuration"]!["root_module"]!["module_calls"]!["model"]!["module"]!["resources"]!.AsArray()
             .Single(r => (string?)r!["address"] == "aws_iam_role_policy.lambda_s3")!["expressions"]!["policy"]!["references"]!.AsArray().Select(r => (string?)r);
         Assert.Contains("aws_s3_bucket.scenarios.arn", s3);
+
+        // The lifecycle policy can never expire an image a kept version runs: its first rule matches every v<N>-tagged
+        // image (which no later rule can then expire) and expires only beyond the most versions a state machine can have.
+        var rules = JsonNode.Parse((string)After(json, Module("aws_ecr_lifecycle_policy.model"))["policy"]!)!["rules"]!.AsArray().OrderBy(r => (int)r!["rulePriority"]!).ToList();
+        var versions = rules[0]!["selection"]!;
+        Assert.Equal(("tagged", "v", "imageCountMoreThan"), ((string?)versions["tagStatus"], (string?)versions["tagPrefixList"]![0], (string?)versions["countType"]));
+        Assert.True((int)versions["countNumber"]! >= SettingLimit.VersionsToKeep.Max);
+        Assert.StartsWith("v", Quetzal.Sdk.Publish.Release.TagOf(1));
+        Assert.DoesNotContain(rules.Skip(1), r => ((r!["selection"]!["tagPrefixList"] as JsonArray) ?? []).Any(p => ((string?)p)!.StartsWith('v')));
     }
 
     [TerraformFact]
