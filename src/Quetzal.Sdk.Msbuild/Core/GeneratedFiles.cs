@@ -27,9 +27,18 @@ public static class GeneratedFiles
     {
         var bytes = new UTF8Encoding(false).GetBytes(content);
         if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes)) return false;
-        var temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, bytes);
-        File.Move(temporary, path, overwrite: true);
+        // A name of its own: two builds of one folder at once (two admins granting access) each write theirs, and the
+        // last move wins whole, instead of one moving the other's half-written or already moved file.
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            File.WriteAllBytes(temporary, bytes);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
         return true;
     }
 }

@@ -25,8 +25,13 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
     public async Task PublishAsync(PublishRequest request, CancellationToken cancellation)
     {
         // Runs reach new code only through the state machine (its Tasks call a Lambda version and a task definition
-        // revision): a publish of the function or the task definition publishes the state machine too.
-        if ((request.Steps & (PublishSteps.Lambda | PublishSteps.TaskDefinition)) != 0) request = request with { Steps = request.Steps | PublishSteps.StateMachine };
+        // revision): a publish of the function or the task definition publishes the state machine too; and a new
+        // version of the state machine is shown through the function's image tag: it publishes the function too.
+        if ((request.Steps & (PublishSteps.Lambda | PublishSteps.TaskDefinition | PublishSteps.StateMachine)) != 0)
+            request = request with
+            {
+                Steps = request.Steps | PublishSteps.StateMachine | PublishSteps.Lambda | (request.Fargate is null ? PublishSteps.None : PublishSteps.TaskDefinition),
+            };
         BucketLease? lease = null;
         var leased = false;
         try

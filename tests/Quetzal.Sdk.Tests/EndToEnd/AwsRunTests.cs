@@ -31,11 +31,7 @@ public sealed class AwsRunTests(PackedPackages packages) : IDisposable
         Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
         TempDirectory.CopyDirectory(Path.Combine(Model, "scenarios", "base"), Path.Combine(Model, "scenarios", "trial"));
         change?.Invoke();
-        var env = LocalStack.Environment_();
-        env["AWS_DEFAULT_REGION"] = "ca-central-1";
-        Assert.True(Processes.Run("aws", ["ecr", "create-repository", "--repository-name", _name, "--endpoint-url", LocalStack.ControlPlane], env).Succeeded);
-        using (var s3 = new AmazonS3Client(LocalStack.AccessKey, LocalStack.SecretKey, new AmazonS3Config { ServiceURL = LocalStack.S3, ForcePathStyle = true }))
-            s3.PutBucketAsync(_name).GetAwaiter().GetResult();
+        StackModels.CreateInfrastructure(_name);
         var publish = packages.Run(Model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", $"-p:QuetzalBaseImage={LocalStack.BaseImage}"], LocalStack.Environment_());
         Assert.True(publish.Succeeded, publish.ToString());
     }
@@ -115,19 +111,7 @@ public sealed class AwsRunTests(PackedPackages packages) : IDisposable
 
     /// <summary>The template's workflow with a first step that takes a while, so that Ctrl+C comes while the execution runs.</summary>
     private void WithASlowFirstStep()
-    {
-        File.WriteAllText(Path.Combine(Model, "steps", "slow.py"), "import time\nprint('slow step starts')\ntime.sleep(8)\nprint('slow step ends')\n");
-        var path = Path.Combine(Model, "step-functions.json");
-        var machine = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        var slow = machine["States"]!["network_summary"]!.DeepClone().AsObject();
-        slow["Parameters"]!["Payload"]!["notebook_path"] = "steps/slow.py";
-        slow["Next"] = "network_summary";
-        var states = new JsonObject { ["slow"] = slow };
-        foreach (var (name, state) in machine["States"]!.AsObject().ToList()) states[name] = state!.DeepClone();
-        machine["States"] = states;
-        machine["StartAt"] = "slow";
-        File.WriteAllText(path, machine.ToJsonString());
-    }
+        => StackModels.WithASlowFirstStep(Model, "import time\nprint('slow step starts')\ntime.sleep(8)\nprint('slow step ends')\n");
 
     /// <summary>`dotnet run -- --mode aws` as a terminal runs it (its own process group, no one to answer), interrupted by Ctrl+C once the slow step started.</summary>
     private async Task<(int ExitCode, string Output)> RunAndInterrupt(params string[] options)

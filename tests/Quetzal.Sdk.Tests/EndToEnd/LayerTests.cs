@@ -118,7 +118,7 @@ public sealed class LayerTests(PackedPackages packages) : IDisposable
         Assert.Contains("largest: library/quetzal/", first.Output);
         using var lambda = new Quetzal.Sdk.Aws.LambdaClient(new Quetzal.Sdk.Aws.AwsSettings("ca-central-1", null, n => LocalStack.Environment_().GetValueOrDefault(n),
             new Amazon.Runtime.BasicAWSCredentials(LocalStack.AccessKey, LocalStack.SecretKey)));
-        var image = (await lambda.GetFunctionAsync(_name, default))!.ImageUri!;
+        var image = (await lambda.GetFunctionAsync(_name, default))!.ResolvedImageUri!;
 
         var layers = await Layers(image);
         Assert.Single(layers, l => l.Contains("var/task/quetzal/__init__.py"));

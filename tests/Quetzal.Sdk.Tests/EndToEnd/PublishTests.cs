@@ -200,24 +200,25 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.False(manifest.IsIndex, manifest.MediaType);
         Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", manifest.MediaType);
 
-        // The Lambda runs that digest with the project's settings.
+        // The Lambda runs that digest, by the first version's tag (what Quenedi shows), with the project's settings.
         using var lambda = new LambdaClient(_aws);
         var function = await lambda.GetFunctionAsync(_name, default);
         Assert.NotNull(function);
-        Assert.Equal($"{LocalStack.Registry}/{_name}@{manifest.Digest}", function.ImageUri);
+        Assert.Equal($"{LocalStack.Registry}/{_name}:v1", function.ImageUri);
+        Assert.Equal($"{LocalStack.Registry}/{_name}@{manifest.Digest}", function.ResolvedImageUri);
         Assert.Equal((2048, 600, 1024), (function.Settings.MemorySize, function.Settings.Timeout, function.Settings.EphemeralStorage));
         Assert.Equal(_name, function.Settings.Environment["BUCKET_NAME"]);
         Assert.Equal($"arn:aws:iam::123456789012:role/lambda-{_name}-role", function.Settings.Role);
         Assert.Equal("Successful", function.LastUpdateStatus);
 
-        // The state machine is the rendered file, with the real function ARN.
+        // The state machine is the rendered file, with the ARN of the function's first version.
         using var sfn = new StepFunctionsClient(_aws);
         var arn = await StateMachines.FindArnAsync(_aws, _name);
         Assert.NotNull(arn);
         var deployed = JsonNode.Parse((await sfn.DescribeStateMachineAsync(arn, default)).Definition)!;
-        var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(Model, "step-functions.json")).Replace("${LambdaFunctionArn}", function.Arn))!;
+        var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(Model, "step-functions.json")).Replace("${LambdaFunctionArn}", function.Arn + ":1"))!;
         Assert.True(JsonNode.DeepEquals(expected, deployed), deployed.ToJsonString());
-        Assert.Equal($"arn:aws:lambda:ca-central-1:123456789012:function:{_name}", (string)deployed["States"]!["loaded_links"]!["Parameters"]!["FunctionName"]!);
+        Assert.Equal($"arn:aws:lambda:ca-central-1:123456789012:function:{_name}:1", (string)deployed["States"]!["loaded_links"]!["Parameters"]!["FunctionName"]!);
 
         // Every object equals its local file, in both scenarios.
         var objects = await Objects(_name);
@@ -369,7 +370,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         var objects = await Objects(_name);
         var info = JsonNode.Parse(objects["base/info.json"])!;
         Assert.Equal("Lyon 2024, as calibrated", (string?)info["description"]);
-        Assert.StartsWith("q-", (string?)info["model_tag"]);
+        Assert.Equal("v1", (string?)info["model_tag"]);
         Assert.Equal("modeller@example.org", (string?)info["last_modified_email"]);
         Assert.Equal("[\"base\"]\n", System.Text.Encoding.UTF8.GetString(objects["_common/lock.json"]));
         Assert.Equal("{\"version\":0,\"units\":{}}", System.Text.Encoding.UTF8.GetString(objects["_common/modelConfig.json"]));
@@ -424,7 +425,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         ScaffoldWithInfrastructure();
         Assert.True(Publish().Succeeded);
         using var lambda = new LambdaClient(_aws);
-        var digest = (await lambda.GetFunctionAsync(_name, default))!.ImageUri!.Split('@')[1];
+        var digest = (await lambda.GetFunctionAsync(_name, default))!.ResolvedImageUri!.Split('@')[1];
 
         ProcessResult Teardown(params string[] extra)
             => packages.Run(Model, ["build", "-t:QuetzalTeardown", "-nodeReuse:false", "-m:1", .. extra], LocalStack.Environment_());
@@ -434,7 +435,8 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.Contains($"error QTZ4050: Teardown deletes the Lambda function, every object of the bucket and every image of '{_name}'", refused.Output);
         var planned = Teardown("-p:QuetzalDryRun=true");
         Assert.True(planned.Succeeded, planned.ToString());
-        Assert.Contains($"Lambda: would delete {_name}", planned.Output);
+        Assert.Contains($"Lambda: would delete {_name} and its versions", planned.Output);
+        Assert.Contains($"Step Functions: would delete 1 versions of {_name}", planned.Output);
         Assert.Contains($"S3: would delete 7 objects and versions of {_name}", planned.Output);
         // The model's image and its dependencies' image.
         Assert.Contains($"ECR: would delete 2 images of {_name}", planned.Output);
@@ -444,6 +446,8 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         var done = Teardown($"-p:QuetzalConfirmTeardown={_name}");
         Assert.True(done.Succeeded, done.ToString());
         Assert.Null(await lambda.GetFunctionAsync(_name, default));
+        using (var sfn = new StepFunctionsClient(_aws))
+            Assert.Empty(await sfn.ListStateMachineVersionsAsync($"arn:aws:states:ca-central-1:123456789012:stateMachine:{_name}", default));
         Assert.Empty(await Objects(_name));
         using var ecr = new EcrClient(_aws);
         Assert.Empty(await ecr.ListImagesAsync(_name, default));
@@ -657,8 +661,8 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     [StackFact]
     public async Task An_extra_image_tag_names_the_published_digest_even_from_an_engine_that_never_had_the_image()
     {
-        var (image, _, _) = await PublishedOnce();
-        var digest = image[(image.IndexOf('@') + 1)..];
+        await PublishedOnce();
+        var digest = await TagDigest("v1");
 
         var tagged = Publish("-p:QuetzalImageTag=release-1");
         Assert.True(tagged.Succeeded, tagged.ToString());
@@ -685,7 +689,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         var next = Publish("-p:QuetzalImageTag=release-2");
         Assert.True(next.Succeeded, next.ToString());
         using var lambda = new LambdaClient(_aws);
-        var image2 = (await lambda.GetFunctionAsync(_name, default))!.ImageUri!;
+        var image2 = (await lambda.GetFunctionAsync(_name, default))!.ResolvedImageUri!;
         Assert.NotEqual(image, image2);
         Assert.Equal(image2[(image2.IndexOf('@') + 1)..], await TagDigest("release-2"));
         Assert.Equal(digest, await TagDigest("release-1"));
@@ -707,11 +711,15 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.True(result.Succeeded, result.ToString());
         Assert.Equal(2, registry.Faults.Count);
         using var lambda = new LambdaClient(_aws);
-        var image = (await lambda.GetFunctionAsync(_name, default))!.ImageUri;
+        // The function runs the first version's tag, resolved by Lambda to the pushed digest.
+        var function = (await lambda.GetFunctionAsync(_name, default))!;
+        Assert.Equal($"127.0.0.1:{registry.Port}/{_name}:v1", function.ImageUri);
+        var image = function.ResolvedImageUri!;
         Assert.StartsWith($"127.0.0.1:{registry.Port}/{_name}@sha256:", image);
-        // The dependencies' image (pushed by the engine) and the model's (its layer added through the registry's API).
+        // The dependencies' image (pushed by the engine) and the model's (its layer added through the registry's API), tagged v1 too.
         var tags = await RegistryTags();
-        Assert.Equal(2, tags.Length);
+        Assert.Equal(3, tags.Length);
+        Assert.Contains("v1", tags);
         Assert.Single(tags, t => t.StartsWith("deps-", StringComparison.Ordinal));
         Assert.Single(tags, t => t.StartsWith("q-", StringComparison.Ordinal));
 
@@ -723,7 +731,7 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.True(edited.Succeeded, edited.ToString());
         Assert.DoesNotContain("Building", edited.Output);
         Assert.Equal(4, registry.Faults.Count);
-        var image2 = (await lambda.GetFunctionAsync(_name, default))!.ImageUri!;
+        var image2 = (await lambda.GetFunctionAsync(_name, default))!.ResolvedImageUri!;
         Assert.NotEqual(image, image2);
         Assert.Equal(image2[(image2.IndexOf('@') + 1)..], await TagDigest((await RegistryTags()).Single(t => t.StartsWith("q-", StringComparison.Ordinal) && !tags.Contains(t))));
     }
@@ -752,7 +760,8 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         registry.Clear();
         var again = Publish();
         Assert.True(again.Succeeded, again.ToString());
-        Assert.StartsWith($"127.0.0.1:{registry.Port}/{_name}@sha256:", (await lambda.GetFunctionAsync(_name, default))!.ImageUri);
+        Assert.StartsWith($"127.0.0.1:{registry.Port}/{_name}@sha256:", (await lambda.GetFunctionAsync(_name, default))!.ResolvedImageUri);
+        Assert.Equal($"127.0.0.1:{registry.Port}/{_name}:v2", (await lambda.GetFunctionAsync(_name, default))!.ImageUri);
         Assert.Contains("version 2", (await sfn.DescribeStateMachineAsync(arn, default)).Definition);
     }
 

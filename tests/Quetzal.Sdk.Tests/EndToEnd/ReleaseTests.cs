@@ -27,23 +27,9 @@ public sealed class ReleaseTests(PackedPackages packages) : IDisposable
     {
         LocalStack.EnsureRunning();
         Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
-        File.WriteAllText(Path.Combine(Model, "steps", "slow.py"), $"import time\ntime.sleep({slowSeconds})\nprint('slow step done')\n");
         Mark("A");
-        var path = Path.Combine(Model, "step-functions.json");
-        var machine = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        var slow = machine["States"]!["network_summary"]!.DeepClone().AsObject();
-        slow["Parameters"]!["Payload"]!["notebook_path"] = "steps/slow.py";
-        slow["Next"] = "network_summary";
-        var states = new JsonObject { ["slow"] = slow };
-        foreach (var (name, state) in machine["States"]!.AsObject().ToList()) states[name] = state!.DeepClone();
-        machine["States"] = states;
-        machine["StartAt"] = "slow";
-        File.WriteAllText(path, machine.ToJsonString());
-        var env = LocalStack.Environment_();
-        env["AWS_DEFAULT_REGION"] = "ca-central-1";
-        Assert.True(Processes.Run("aws", ["ecr", "create-repository", "--repository-name", _name, "--endpoint-url", LocalStack.ControlPlane], env).Succeeded);
-        using (var s3 = new AmazonS3Client(LocalStack.AccessKey, LocalStack.SecretKey, new AmazonS3Config { ServiceURL = LocalStack.S3, ForcePathStyle = true }))
-            s3.PutBucketAsync(_name).GetAwaiter().GetResult();
+        StackModels.WithASlowFirstStep(Model, $"import time\ntime.sleep({slowSeconds})\nprint('slow step done')\n");
+        StackModels.CreateInfrastructure(_name);
         Publish();
     }
 

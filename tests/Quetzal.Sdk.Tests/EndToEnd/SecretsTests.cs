@@ -142,7 +142,7 @@ public sealed class SecretsTests(PackedPackages packages) : IDisposable
                     .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Where(i => !i.EndsWith(":<none>", StringComparison.Ordinal))
             // The published image itself (its model layer is added in the registry): the engine has it since the aws run pulled it.
-            .Append(System.Text.RegularExpressions.Regex.Match(publish.Output, @"Image: pushed (\S+)").Groups[1].Value).Distinct().ToArray();
+            .Append(System.Text.RegularExpressions.Regex.Match(publish.Output, @"Image: pushed ([^\s;]+)").Groups[1].Value).Distinct().ToArray();
         Assert.Contains(images, i => i.Contains("@sha256:", StringComparison.Ordinal));
         var saved = workspace.Combine("image.tar");
         Assert.True(Processes.Run("docker", ["save", "-o", saved, .. images]).Succeeded);
