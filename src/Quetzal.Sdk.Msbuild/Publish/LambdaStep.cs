@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Container;
 using Quetzal.Sdk.Aws;
 using Quetzal.Sdk.Diagnostics;
 using Quetzal.Sdk.Model;
@@ -43,14 +44,14 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
         if (current is null)
             return new Plan(true, [$"Lambda: would create {name} (memory {wanted.MemorySize} MB, timeout {wanted.Timeout} s, storage {wanted.EphemeralStorage} MB, role {role})"],
                 null, wanted, true, []);
-        context.CurrentTag = TagOf(current.ImageUri);
+        context.CurrentTag = ImageReference.TagOf(current.ImageUri);
         // An image still to be pushed is new code; one the registry has is new code unless the function runs it.
         var codeChanged = context.ImageUri is null || !SameImage(current, context.ImageUri);
         var differences = Differences(current.Settings, wanted);
         if (!codeChanged && differences.Count == 0)
         {
             // What runs is a published version: the newest one with $LATEST's code and settings (after a rollback, an older one).
-            var digest = current.ResolvedImageUri is { } resolved ? resolved[(resolved.IndexOf('@') + 1)..].Replace("sha256:", "") : null;
+            var digest = ImageReference.CodeSha256Of(current.ResolvedImageUri);
             IReadOnlyList<FunctionVersion> versions;
             using (context.TimeVersioning()) versions = await context.Clients.Lambda.ListVersionsByFunctionAsync(name, cancellation);
             if (versions.LastOrDefault(v => v.CodeSha256 == digest && Differences(v.Settings, wanted).Count == 0) is { } version)
@@ -104,19 +105,11 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
     {
         using var _ = context.TimeVersioning();
         var name = context.Request.Names.FunctionName;
-        var digest = context.ImageUri is { } uri && uri.Contains('@') ? uri[(uri.IndexOf('@') + 1)..].Replace("sha256:", "") : null;
-        var version = await context.Clients.Lambda.PublishVersionAsync(name, digest, plan.Release?.Tag ?? "", cancellation);
+        var version = await context.Clients.Lambda.PublishVersionAsync(name, ImageReference.CodeSha256Of(context.ImageUri), plan.Release?.Tag ?? "", cancellation);
         context.FunctionArn = version.Arn;
         return $"; version {version.Version}";
     }
 
-    /// <summary>The tag of an image URI given by tag (repo:v12 → v12), else null.</summary>
-    public static string? TagOf(string? imageUri)
-    {
-        if (imageUri is null || imageUri.Contains('@')) return null;
-        var colon = imageUri.LastIndexOf(':');
-        return colon > imageUri.LastIndexOf('/') ? imageUri[(colon + 1)..] : null;
-    }
 
     private static LambdaTarget Target(PublishContext context) => new(context.Clients.Lambda, context.Request.Names.FunctionName, context.Request.LambdaWait, context.Log);
 
@@ -200,7 +193,7 @@ public sealed class LambdaStep : PublishStep<LambdaStep.Plan>, IReleaseStep
 
     private static bool SameImage(FunctionState function, string imageUri)
     {
-        var digest = imageUri[(imageUri.IndexOf('@') + 1)..];
+        var digest = ImageReference.DigestOf(imageUri) ?? imageUri;
         return function.ImageUri == imageUri || function.ResolvedImageUri?.EndsWith("@" + digest, StringComparison.Ordinal) == true;
     }
 

@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Container;
 using Quetzal.Sdk.Model;
 using Quetzal.Sdk.Aws;
 using Quetzal.Sdk.Diagnostics;
@@ -87,8 +88,8 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
             var index = 0;
             if (index < plans.Count && plans[index].Step is ImageStep) await Apply(index++);
             // The release records the image it runs, by digest (known once pushed).
-            if (context.Release is { } release && context.ImageUri is { } uri)
-                context.Release = release with { Image = uri[(uri.IndexOf('@') + 1)..] };
+            if (context.Release is { } release && ImageReference.DigestOf(context.ImageUri) is { } digest)
+                context.Release = release with { Image = digest };
             var scenarios = Enumerable.Range(index, plans.Count - index).Where(i => plans[i].Step is ScenariosStep).ToList();
             var deployment = Enumerable.Range(index, plans.Count - index).Where(i => plans[i].Step is not (ScenariosStep or ScenarioInfoStep)).ToList();
             var uploads = Task.Run(async () => { foreach (var i in scenarios) await Apply(i); }, cancellation);
@@ -188,9 +189,8 @@ public sealed class PublishPipeline(IAwsClients clients, IPublishLog log)
         var machineArn = context.Account.StateMachineArn(request.Names.StateMachineName);
         try { context.History = await ReleaseHistory.ReadAsync(context.Clients.StepFunctions, machineArn, cancellation); }
         catch (AwsServiceException e) when (e.Type == "StateMachineDoesNotExist") { context.History = []; }
-        var digest = context.ImageUri is { } uri ? uri[(uri.IndexOf('@') + 1)..] : null;
         var release = new Release(ReleaseHistory.NextNumber(context.History), Time.GetUtcNow(), request.UserEmail ?? Publisher.DefaultEmail(),
-            ReleaseHistory.Commit(request.ModelDirectory), digest);
+            ReleaseHistory.Commit(request.ModelDirectory), ImageReference.DigestOf(context.ImageUri));
         context.Release = release;
         context.ModelTag = release.Tag;
         for (var i = 0; i < plans.Count; i++)

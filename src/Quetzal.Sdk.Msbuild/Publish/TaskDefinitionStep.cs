@@ -1,3 +1,4 @@
+using Quetzal.Sdk.Container;
 using System.Text.Json.Nodes;
 using Quetzal.Sdk.Aws;
 using Quetzal.Sdk.Model;
@@ -59,9 +60,9 @@ public sealed class TaskDefinitionStep : PublishStep<TaskDefinitionStep.Plan>, I
         var want = context.ImageUri!;
         if (have is null) return false;
         if (have == want) return true;
-        var digest = want[(want.IndexOf('@') + 1)..];
+        var digest = ImageReference.DigestOf(want) ?? want;
         if (have.Contains('@')) return have.EndsWith("@" + digest, StringComparison.Ordinal);
-        if (context.RegistryLogin is not { } login || LambdaStep.TagOf(have) is not { } tag) return false;
+        if (context.RegistryLogin is not { } login || ImageReference.TagOf(have) is not { } tag) return false;
         using var registry = context.Clients.Registry(login);
         var path = context.Repository!.Uri[(context.Repository.Uri.IndexOf('/') + 1)..];
         return have.StartsWith(context.Repository.Uri + ":", StringComparison.Ordinal)
