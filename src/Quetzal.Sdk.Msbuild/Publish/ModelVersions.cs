@@ -42,21 +42,8 @@ public sealed class ModelVersions(IAwsClients clients, IPublishLog log)
         var machine = await clients.StepFunctions.TryDescribeStateMachineAsync(machineArn, cancellation);
         if (machine is null) return [];
         var history = ReleaseHistory.ReadAsync(clients.StepFunctions, machineArn, cancellation);
-        var running = await RunningAsync(machineArn, cancellation);
-        return (await history).Select(e => new VersionRow(e, e.RevisionId == machine.RevisionId,
-            running.Count(r => r.RevisionId is not null ? r.RevisionId == e.RevisionId : r.Definition == e.Definition))).ToList();
-    }
-
-    private async Task<List<StateMachineState>> RunningAsync(string machineArn, CancellationToken cancellation)
-    {
-        var executions = await clients.StepFunctions.ListExecutionsAsync(machineArn, "RUNNING", cancellation);
-        var described = new StateMachineState?[executions.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, executions.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellation }, async (i, token) =>
-        {
-            try { described[i] = await clients.StepFunctions.DescribeStateMachineForExecutionAsync(executions[i], token); }
-            catch (AwsServiceException e) when (e.Type == "ExecutionDoesNotExist") { }
-        });
-        return described.OfType<StateMachineState>().ToList();
+        var running = await ReleaseHistory.RunningAsync(clients.StepFunctions, machineArn, cancellation);
+        return (await history).Select(e => new VersionRow(e, e.RevisionId == machine.RevisionId, running.Count(e.Runs))).ToList();
     }
 
     /// <summary>The table QuetzalVersions prints, newest first.</summary>

@@ -49,6 +49,9 @@ public sealed record ReleaseEntry(Release? Release, string VersionArn, string De
 {
     /// <summary>The state machine version's number (the last field of its ARN).</summary>
     public int VersionNumber => int.TryParse(VersionArn[(VersionArn.LastIndexOf(':') + 1)..], out var n) ? n : 0;
+
+    /// <summary>Whether an execution runs this version: by its revision, or by its definition when it has none (started before any update).</summary>
+    public bool Runs(StateMachineState execution) => execution.RevisionId is not null ? execution.RevisionId == RevisionId : execution.Definition == Definition;
 }
 
 /// <summary>The model's releases as the state machine's versions record them, and what each one's definition names.</summary>
@@ -65,6 +68,20 @@ public static partial class ReleaseHistory
             entries[i] = new ReleaseEntry(Release.Parse(described.Description), versions[i].VersionArn, described.Definition, described.RevisionId, described.CreationDate ?? versions[i].Created);
         });
         return entries.OrderByDescending(e => e.VersionNumber).ToList();
+    }
+
+    /// <summary>The state machine each RUNNING execution runs (DescribeStateMachineForExecution: its definition and revision), a few read at a time.</summary>
+    public static async Task<IReadOnlyList<StateMachineState>> RunningAsync(IAmazonStepFunctions stepFunctions, string machineArn, CancellationToken cancellation)
+    {
+        var executions = await stepFunctions.ListExecutionsAsync(machineArn, "RUNNING", cancellation);
+        var described = new StateMachineState?[executions.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, executions.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellation }, async (i, token) =>
+        {
+            // An execution that ended between the list and the read runs nothing.
+            try { described[i] = await stepFunctions.DescribeStateMachineForExecutionAsync(executions[i], token); }
+            catch (AwsServiceException e) when (e.Type == "ExecutionDoesNotExist") { }
+        });
+        return described.OfType<StateMachineState>().ToList();
     }
 
     /// <summary>The number the next release takes: one more than any the history (or the registry's version tags) has used.</summary>

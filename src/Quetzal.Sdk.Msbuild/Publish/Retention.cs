@@ -14,36 +14,13 @@ public static class Retention
     public sealed record Outcome(IReadOnlyList<ReleaseEntry> Removed, int LambdaVersions, int Revisions, int Images);
 
     /// <summary>Which versions to remove: those outside the newest <paramref name="keep"/> release numbers, not current, not running.</summary>
-    public static IReadOnlyList<ReleaseEntry> Select(IReadOnlyList<ReleaseEntry> history, int keep, string? currentRevision, IReadOnlySet<string> running)
+    /// <param name="running">What the running executions run (<see cref="ReleaseHistory.RunningAsync"/>): a version is kept when one runs it, by revision or by definition.</param>
+    public static IReadOnlyList<ReleaseEntry> Select(IReadOnlyList<ReleaseEntry> history, int keep, string? currentRevision, IReadOnlyList<StateMachineState> running)
     {
         var numbers = history.Where(e => e.Release is not null).Select(e => e.Release!.Number).Distinct().OrderDescending().Take(keep).ToHashSet();
         return history.Where(e => e.Release is { } release && !numbers.Contains(release.Number)
-            && !(e.RevisionId is not null && (e.RevisionId == currentRevision || running.Contains(e.RevisionId)))
-            && !running.Contains(e.Definition)).ToList();
-    }
-
-    /// <summary>What running executions use, by revision and by definition (an execution started before any version has a definition only).</summary>
-    public static async Task<(HashSet<string> Keys, List<string> Definitions, Dictionary<string, int> Counts)> RunningAsync(IAmazonStepFunctions stepFunctions, string machineArn, CancellationToken cancellation)
-    {
-        var executions = await stepFunctions.ListExecutionsAsync(machineArn, "RUNNING", cancellation);
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        var definitions = new List<string>();
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var described = new StateMachineState?[executions.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, executions.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellation }, async (i, token) =>
-        {
-            try { described[i] = await stepFunctions.DescribeStateMachineForExecutionAsync(executions[i], token); }
-            catch (AwsServiceException e) when (e.Type == "ExecutionDoesNotExist") { }
-        });
-        foreach (var machine in described.OfType<StateMachineState>())
-        {
-            var key = machine.RevisionId ?? machine.Definition;
-            keys.Add(machine.Definition);
-            if (machine.RevisionId is not null) keys.Add(machine.RevisionId);
-            definitions.Add(machine.Definition);
-            counts[key] = counts.GetValueOrDefault(key) + 1;
-        }
-        return (keys, definitions, counts);
+            && !(e.RevisionId is not null && e.RevisionId == currentRevision)
+            && !running.Any(r => e.Runs(r) || r.Definition == e.Definition)).ToList();
     }
 
     public static async Task<Outcome> ApplyAsync(PublishContext context, CancellationToken cancellation)
@@ -53,10 +30,10 @@ public static class Retention
         var machineArn = context.Account!.StateMachineArn(request.Names.StateMachineName);
         var history = await ReleaseHistory.ReadAsync(clients.StepFunctions, machineArn, cancellation);
         var current = (await clients.StepFunctions.DescribeStateMachineAsync(machineArn, cancellation)).RevisionId;
-        var (running, runningDefinitions, _) = await RunningAsync(clients.StepFunctions, machineArn, cancellation);
+        var running = await ReleaseHistory.RunningAsync(clients.StepFunctions, machineArn, cancellation);
         var removed = Select(history, request.VersionsToKeep, current, running);
         if (removed.Count == 0) return new Outcome([], 0, 0, 0);
-        var kept = history.Except(removed).Select(e => e.Definition).Concat(runningDefinitions).ToList();
+        var kept = history.Except(removed).Select(e => e.Definition).Concat(running.Select(r => r.Definition)).ToList();
 
         foreach (var entry in removed) await clients.StepFunctions.DeleteStateMachineVersionAsync(entry.VersionArn, cancellation);
 

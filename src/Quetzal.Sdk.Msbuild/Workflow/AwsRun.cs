@@ -52,7 +52,7 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
         {
             var running = await clients.StepFunctions.DescribeStateMachineForExecutionAsync(executionArn, cancellation);
             _history ??= await Publish.ReleaseHistory.ReadAsync(clients.StepFunctions, machineArn, cancellation);
-            var entry = _history.FirstOrDefault(e => running.RevisionId is not null ? e.RevisionId == running.RevisionId : e.Definition == running.Definition);
+            var entry = _history.FirstOrDefault(e => e.Runs(running));
             return entry?.Release is { } release ? $" on {release.Tag}" : "";
         }
         catch (AwsServiceException)
