@@ -48,21 +48,27 @@ public static class Publisher
 {
     /// <summary>git's user.email (what a modeller's commits carry), else user@machine.</summary>
     public static string DefaultEmail()
+        => Git(null, "config --get user.email", 3000) is { } email && email.Contains('@') ? email
+            : $"{Environment.UserName}@{Environment.MachineName.ToLowerInvariant()}";
+
+    /// <summary>What git prints (trimmed) in a folder (null: the current one), or null when git fails, is missing or takes longer than the wait.</summary>
+    public static string? Git(string? directory, string arguments, int waitMilliseconds)
     {
         try
         {
-            var start = new System.Diagnostics.ProcessStartInfo("git", "config --get user.email") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            var start = new System.Diagnostics.ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            if (directory is not null) start.WorkingDirectory = directory;
             using var git = System.Diagnostics.Process.Start(start);
-            if (git is not null)
-            {
-                var email = git.StandardOutput.ReadToEnd().Trim();
-                if (git.WaitForExit(3000) && git.ExitCode == 0 && email.Contains('@')) return email;
-            }
+            if (git is null) return null;
+            var output = git.StandardOutput.ReadToEndAsync();
+            _ = git.StandardError.ReadToEndAsync();
+            if (!git.WaitForExit(waitMilliseconds) || git.ExitCode != 0) return null;
+            return output.Result.Trim();
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
-            // No git: the next best name of the publisher.
+            // No git.
+            return null;
         }
-        return $"{Environment.UserName}@{Environment.MachineName.ToLowerInvariant()}";
     }
 }

@@ -104,30 +104,9 @@ public static partial class ReleaseHistory
     /// <summary>The commit of the model's folder: git's short hash, with "+" when files differ from it; null outside git (or without git).</summary>
     public static string? Commit(string directory)
     {
-        var hash = Git(directory, "rev-parse --short HEAD");
+        var hash = Publisher.Git(directory, "rev-parse --short HEAD", 10_000);
         if (hash is null) return null;
-        var changes = Git(directory, "status --porcelain --untracked-files=no");
+        var changes = Publisher.Git(directory, "status --porcelain --untracked-files=no", 10_000);
         return changes is { Length: > 0 } ? hash + "+" : hash;
-    }
-
-    private static string? Git(string directory, string arguments)
-    {
-        try
-        {
-            var start = new System.Diagnostics.ProcessStartInfo("git", arguments)
-            {
-                WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
-            using var git = System.Diagnostics.Process.Start(start);
-            if (git is null) return null;
-            var output = git.StandardOutput.ReadToEndAsync();
-            _ = git.StandardError.ReadToEndAsync();
-            if (!git.WaitForExit(10_000) || git.ExitCode != 0) return null;
-            return output.Result.Trim();
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
-        {
-            return null;
-        }
     }
 }
