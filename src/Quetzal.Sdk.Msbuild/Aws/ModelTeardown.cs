@@ -58,8 +58,10 @@ public sealed class ModelTeardown(IAwsClients clients, IPublishLog log)
         done.Add(exists ? $"Lambda: {verb} {request.FunctionName} and its versions" : $"Lambda: no function {request.FunctionName}");
         log.Info(done[^1]);
 
-        // Every model version: the state machine's versions (the machine is Terraform's to destroy).
-        if (await clients.Ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation) is { } repository)
+        // Every model version: the state machine's versions (the machine is Terraform's to destroy). The repository
+        // gives the account, and is emptied last.
+        var repository = await clients.Ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation);
+        if (repository is not null)
         {
             var machineArn = new Model.AwsAccount(clients.Region, repository.RegistryId).StateMachineArn(request.StateMachineName ?? request.ModelName);
             IReadOnlyList<(string VersionArn, DateTimeOffset Created)> versions;
@@ -92,7 +94,7 @@ public sealed class ModelTeardown(IAwsClients clients, IPublishLog log)
         }
 
         var ecr = clients.Ecr;
-        if (await ecr.DescribeRepositoryAsync(request.RepositoryName, cancellation) is null)
+        if (repository is null)
         {
             done.Add($"ECR: no repository {request.RepositoryName}");
         }

@@ -27,17 +27,18 @@ public sealed class ModelVersions(IAwsClients clients, IPublishLog log)
 {
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    private async Task<AwsAccount> AccountAsync(VersionsRequest request, CancellationToken cancellation)
+    /// <summary>The model's repository (its URI names the versions' images), and the account it gives.</summary>
+    private async Task<(EcrRepository Repository, AwsAccount Account)> RepositoryAsync(VersionsRequest request, CancellationToken cancellation)
     {
         var repository = await clients.Ecr.DescribeRepositoryAsync(request.Names.RepositoryName, cancellation)
             ?? throw new QuetzalException(Codes.RepositoryMissing, request.Names.RepositoryName);
-        return new AwsAccount(clients.Region, repository.RegistryId);
+        return (repository, new AwsAccount(clients.Region, repository.RegistryId));
     }
 
     /// <summary>Every version, newest first; empty when the state machine does not exist yet.</summary>
     public async Task<IReadOnlyList<VersionRow>> ListAsync(VersionsRequest request, CancellationToken cancellation)
     {
-        var account = await AccountAsync(request, cancellation);
+        var (_, account) = await RepositoryAsync(request, cancellation);
         var machineArn = account.StateMachineArn(request.Names.StateMachineName);
         var machine = await clients.StepFunctions.TryDescribeStateMachineAsync(machineArn, cancellation);
         if (machine is null) return [];
@@ -68,7 +69,7 @@ public sealed class ModelVersions(IAwsClients clients, IPublishLog log)
     public async Task<IReadOnlyList<string>> RollbackAsync(VersionsRequest request, int number, bool dryRun, CancellationToken cancellation)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var account = await AccountAsync(request, cancellation);
+        var (repository, account) = await RepositoryAsync(request, cancellation);
         var names = request.Names;
         var machineArn = account.StateMachineArn(names.StateMachineName);
         var machine = await clients.StepFunctions.TryDescribeStateMachineAsync(machineArn, cancellation);
@@ -92,10 +93,9 @@ public sealed class ModelVersions(IAwsClients clients, IPublishLog log)
         if (lambdaVersion is not null)
             pinned = await clients.Lambda.GetFunctionVersionAsync(function, lambdaVersion, cancellation)
                 ?? throw new QuetzalException(Codes.VersionIncomplete, tag, names.ModelName, $"its Lambda version {function}:{lambdaVersion} is gone");
-        var repository = await clients.Ecr.DescribeRepositoryAsync(names.RepositoryName, cancellation);
         if (release.Image is { } digest && !(await clients.Ecr.ListImagesAsync(names.RepositoryName, cancellation)).Contains(digest))
-            throw new QuetzalException(Codes.VersionIncomplete, tag, names.ModelName, $"its image {repository!.Uri}@{digest} is not in the repository");
-        var imageUri = $"{repository!.Uri}:{tag}";
+            throw new QuetzalException(Codes.VersionIncomplete, tag, names.ModelName, $"its image {repository.Uri}@{digest} is not in the repository");
+        var imageUri = $"{repository.Uri}:{tag}";
         TaskDefinitionState? revision = null;
         var family = Fargate.Family(names.ModelName);
         if (request.Fargate && ReleaseHistory.TaskDefinitions(entry.Definition).FirstOrDefault() is { } revisionArn)
