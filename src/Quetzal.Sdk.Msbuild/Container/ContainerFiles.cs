@@ -9,6 +9,7 @@ public sealed record ContainerSettings
     public required string BaseImage { get; init; }
     public bool HasRequirements { get; init; } = true;
     public bool HasLibrary { get; init; }
+    public ImageAdditions Additions { get; init; } = ImageAdditions.None;
 }
 
 /// <summary>
@@ -34,6 +35,7 @@ public static class ContainerFiles
         // First: it never changes, so no code change rebuilds it (after the last COPY it would be one more step each time).
         text.Append($"CMD [\"{HandlerModule}.handler\"]\n\n");
         text.Append("# Each part in its own layer, in the order things change: a step edit rebuilds and pushes only the last one.\n");
+        text.Append(settings.Additions.DockerfileLines());
         if (settings.HasRequirements)
         {
             text.Append("# Dependencies.\n");

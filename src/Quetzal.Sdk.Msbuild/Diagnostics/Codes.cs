@@ -45,6 +45,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor UnknownProperty = new("QTZ1012", Warning,
         "{0} is not a property of Quetzal.Sdk, so it changes nothing.{1} (A property of your own: add QTZ1012 to NoWarn.)",
         "A property named like the SDK's (Quetzal...) that the SDK does not read: a misspelling, most likely (the nearest one is named)");
+    public static readonly DiagnosticDescriptor ImageAdditionInvalid = new("QTZ1013", Error,
+        "{0} entry '{1}' cannot go into the generated Dockerfile: {2}.",
+        "A QuetzalSystemPackages or QuetzalImageEnvironment entry a Dockerfile cannot hold safely");
 
     // 11xx: scenarios and required files
     public static readonly DiagnosticDescriptor BaseScenarioMissing = new("QTZ1101", Error,
@@ -145,11 +148,17 @@ public static class Codes
         "The original step-functions.json is still not JSON once its comments and placeholders are converted ({0}): it is copied as it is; correct it here.",
         "The imported state machine could not be converted to JSON (position given)");
     public static readonly DiagnosticDescriptor ImportDockerfileKept = new("QTZ1403", Warning,
-        "The original Dockerfile does what the generated one does not: {0}. This Dockerfile is the generated one with those lines after FROM, and yours (no header): check it, or delete it to have the SDK generate one.",
+        "The original Dockerfile does what no setting covers: {0}. This Dockerfile is the generated one with those lines after FROM, and yours (no header), so: its FROM is fixed text (QuetzalBaseImage no longer applies), every publish builds it with the Docker engine, and later SDKs' Dockerfile improvements do not reach it. Move those lines to settings where one fits (QuetzalSystemPackages, QuetzalImageEnvironment, requirements.txt) and delete this file to have the SDK generate one.",
         "The original Dockerfile has lines the generated one lacks: kept in a Dockerfile of the user's");
     public static readonly DiagnosticDescriptor ImportSecretsLeft = new("QTZ1404", Warning,
         "The original .env holds AWS keys: not imported (a model folder holds no credentials). Publish with 'aws configure' or a profile (QuetzalAwsProfile), and consider rotating those keys.",
         "The original .env holds AWS keys, which the import leaves behind");
+    public static readonly DiagnosticDescriptor ImportLibraryMissing = new("QTZ1405", Warning,
+        "The original Dockerfile put the quetzal library into the image ({0}), from '{1}', which is not a folder here: set QuetzalLibraryPath to your checkout of the quetzal library (the folder holding its 'quetzal' package), or `import quetzal` works on your machine and fails on AWS.",
+        "The original Dockerfile copied the quetzal library from a folder the import cannot find");
+    public static readonly DiagnosticDescriptor ImportSettingDropped = new("QTZ1406", Warning,
+        "{0}: '{1}' is not imported: {2}.",
+        "A setting of the original model that has no place in the project (named, with why)");
 
     // 2xxx: the state machine
     public static readonly DiagnosticDescriptor StateMachineMissing = new("QTZ2001", Error,
@@ -228,6 +237,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor ContextFileUnreadable = new("QTZ3010", Error,
         "'{0}' cannot be read into the image's build context: {1}. Close the program that holds it, or exclude it in .dockerignore.",
         "A file of the build context cannot be read (locked or no permission)");
+    public static readonly DiagnosticDescriptor AdditionsNotInOwnDockerfile = new("QTZ3011", Warning,
+        "{0} is set, but '{1}' is yours (no Quetzal.Sdk header), so the SDK does not write it: those settings do nothing. Put their lines in your Dockerfile, or delete it to have the SDK generate one that covers them.",
+        "QuetzalSystemPackages or QuetzalImageEnvironment is set while the Dockerfile is the user's");
 
     // 4xxx: AWS
     public static readonly DiagnosticDescriptor NoCredentials = new("QTZ4001", Error,

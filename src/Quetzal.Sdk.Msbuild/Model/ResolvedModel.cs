@@ -50,6 +50,9 @@ public sealed record ResolvedModel
     public string? ImageTag { get; init; }
     /// <summary>QuetzalLibraryPath as typed (relative to the model folder), or null.</summary>
     public string? LibraryPath { get; init; }
+    /// <summary>QuetzalSystemPackages and QuetzalImageEnvironment as typed (see <c>Container.ImageAdditions</c>), or null.</summary>
+    public string? SystemPackages { get; init; }
+    public string? ImageEnvironment { get; init; }
     public required string HandlerDirectory { get; init; }
     /// <summary>What the SDK writes in the model folder (obj/, bin/, the tfvars), absolute: never in an image.</summary>
     public IReadOnlyList<string> SdkState { get; init; } = [];

@@ -16,14 +16,29 @@ public sealed class GenerateQuetzalContainerFiles : ModelTask
     protected override void ExecuteCore()
     {
         var model = Resolved;
+        var problems = new List<Diagnostic>();
+        var additions = ImageAdditions.Parse(model.SystemPackages, model.ImageEnvironment, model.ProjectFile, problems);
+        if (problems.Count > 0)
+        {
+            // The Dockerfile stays as it was: what it would hold is refused.
+            Report(problems);
+            return;
+        }
         var settings = new ContainerSettings
         {
             SdkVersion = SdkVersion,
             BaseImage = model.BaseImage,
             HasRequirements = ModelFiles.Exists(Path.Combine(model.ModelDirectory, "requirements.txt")),
             HasLibrary = model.LibraryPath is not null,
+            Additions = additions,
         };
         Write(model.ModelDirectory, "Dockerfile", ContainerFiles.Dockerfile(settings));
+        var dockerfile = Path.Combine(model.ModelDirectory, "Dockerfile");
+        if (!additions.IsEmpty && !GeneratedFiles.IsOwnedBySdk(dockerfile))
+        {
+            var set = string.Join(" and ", new[] { (additions.SystemPackages.Count > 0, "QuetzalSystemPackages"), (additions.Environment.Count > 0, "QuetzalImageEnvironment") }.Where(s => s.Item1).Select(s => s.Item2));
+            Report(Codes.AdditionsNotInOwnDockerfile.Create(dockerfile, set, dockerfile));
+        }
         Write(model.ModelDirectory, ".dockerignore", ContainerFiles.DockerIgnore(settings));
     }
 

@@ -24,7 +24,7 @@ public sealed class ImportQuetzalModel : ModelTask
         if (tfvars is not null && !File.Exists(tfvars)) throw new QuetzalException(Codes.ImportSourceMissing.Create(model.ProjectFile, tfvars));
         Report(ModelImport.Run(new ImportRequest(from, model.ModelDirectory, model.ProjectFile, tfvars, model.ModelName, model.Region,
             SettingLimit.LambdaMemory.Parse(model.MemorySize, model.ProjectFile), SettingLimit.LambdaTimeout.Parse(model.Timeout, model.ProjectFile),
-            SettingLimit.LambdaStorage.Parse(model.StorageSize, model.ProjectFile), model.BaseImage), this));
+            SettingLimit.LambdaStorage.Parse(model.StorageSize, model.ProjectFile), model.BaseImage, model.LibraryPath), this));
         Info("Quetzal: import done; build to check the model (dotnet build).");
     }
 }

@@ -130,11 +130,12 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
         if (d.Severity != Severity.Error) lock (_cancellation) _reported?.Add(d);
         switch (d.Severity)
         {
+            // The help link opens the code's heading in the error-code reference (an IDE's error list links the code to it).
             case Severity.Error:
-                Log.LogError(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
+                Log.LogError(null, d.Code, d.Code, HelpLinks.For(d.Code), d.File, d.Line, d.Column, 0, 0, d.Message);
                 break;
             case Severity.Warning:
-                Log.LogWarning(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
+                Log.LogWarning(null, d.Code, d.Code, HelpLinks.For(d.Code), d.File, d.Line, d.Column, 0, 0, d.Message);
                 break;
             default:
                 Log.LogMessage(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, MessageImportance.Normal, d.Message);

@@ -39,6 +39,8 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
     public string? BaseImage { get; set; }
     public string? ImageTag { get; set; }
     public string? LibraryPath { get; set; }
+    public string? SystemPackages { get; set; }
+    public string? ImageEnvironment { get; set; }
     [Required] public string HandlerDirectory { get; set; } = "";
     public ITaskItem[] SdkState { get; set; } = [];
     [Required] public string StateMachineFile { get; set; } = "";
@@ -83,6 +85,7 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
             BucketName = BucketName ?? "", RepositoryName = RepositoryName ?? "", FunctionName = FunctionName ?? "", StateMachineName = StateMachineName ?? "",
             MemorySize = MemorySize ?? "", Timeout = Timeout ?? "", StorageSize = StorageSize ?? "",
             BaseImage = BaseImage ?? "", ImageTag = NullIfEmpty(ImageTag), LibraryPath = NullIfEmpty(LibraryPath),
+            SystemPackages = NullIfEmpty(SystemPackages)?.Trim(), ImageEnvironment = NullIfEmpty(ImageEnvironment)?.Trim(),
             HandlerDirectory = HandlerDirectory, SdkState = SdkState.Select(i => i.GetMetadata("FullPath")).ToList(),
             StateMachineFile = StateMachineFile, StateMachinePath = StateMachinePath, GeneratedStateMachineFile = GeneratedStateMachineFile,
             Steps = Steps.Select(Step).ToList(),

@@ -80,4 +80,33 @@ public sealed class ContainerFilesTests
         Assert.True(GeneratedFiles.WriteIfChanged(path, "b"));
         Assert.Equal("b", File.ReadAllText(path));
     }
+
+    [Fact]
+    public void System_packages_and_environment_are_installed_before_the_requirements_with_the_base_images_package_manager()
+    {
+        var problems = new List<Quetzal.Sdk.Diagnostics.Diagnostic>();
+        var additions = ImageAdditions.Parse("gdal-devel, proj;gcc-c++", "GDAL_DATA=/usr/share/gdal; PATH_EXTRA=\"a b\"", "m.quetzalproj", problems);
+        Assert.Empty(problems);
+        var text = ContainerFiles.Dockerfile(Settings with { Additions = additions });
+        Assert.Contains("ENV GDAL_DATA=\"/usr/share/gdal\" \\\n    PATH_EXTRA=\"\\\"a b\\\"\"\n", text);
+        Assert.Contains("then dnf install -y gdal-devel proj gcc-c++ && dnf clean all;", text);
+        Assert.Contains("then yum install -y gdal-devel proj gcc-c++ && yum clean all", text);
+        Assert.Contains("apt-get install -y --no-install-recommends gdal-devel proj gcc-c++", text);
+        // Before the dependencies: pip may build against them, and a step edit never installs them again.
+        Assert.True(text.IndexOf("dnf install", StringComparison.Ordinal) < text.IndexOf("pip install", StringComparison.Ordinal));
+        Assert.DoesNotContain("dnf", ContainerFiles.Dockerfile(Settings));
+    }
+
+    [Theory]
+    [InlineData("gdal; rm -rf /", null, "QuetzalSystemPackages entry '-rf'")]
+    [InlineData("$(curl evil)", null, "QuetzalSystemPackages entry '$(curl'")]
+    [InlineData(null, "no-equals-sign", "QuetzalImageEnvironment entry 'no-equals-sign'")]
+    [InlineData(null, "1ABC=x", "QuetzalImageEnvironment entry '1ABC=x'")]
+    [InlineData(null, "LAMBDA_TASK_ROOT=/x", "LAMBDA_TASK_ROOT is set by Lambda or the SDK's runner")]
+    public void What_a_dockerfile_cannot_hold_safely_is_QTZ1013_naming_the_entry(string? packages, string? environment, string expected)
+    {
+        var problems = new List<Quetzal.Sdk.Diagnostics.Diagnostic>();
+        ImageAdditions.Parse(packages, environment, "m.quetzalproj", problems);
+        Assert.Contains(problems, p => p.Code == "QTZ1013" && p.Message.Contains(expected) && p.File == "m.quetzalproj");
+    }
 }

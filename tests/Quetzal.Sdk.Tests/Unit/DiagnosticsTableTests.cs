@@ -14,11 +14,28 @@ public sealed class DiagnosticsTableTests
     }
 
     [Fact]
-    public void The_error_code_reference_documents_every_code_and_no_other()
+    public void The_error_code_reference_is_made_from_the_codes_one_heading_each()
     {
-        var readme = File.ReadAllText(Repository.Doc("error-codes.md"));
-        var documented = Regex.Matches(readme, @"^\| `(QTZ\d{4})` \|", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToArray();
+        // Made from Codes.cs: every code once, in order, under a heading of its own (the anchor its help link opens),
+        // with its severity, its summary and the message it prints. QUETZAL_WRITE_DOCS=1 writes the page anew.
+        var path = Repository.Doc("error-codes.md");
+        var expected = ErrorCodePage.Render();
+        if (Environment.GetEnvironmentVariable("QUETZAL_WRITE_DOCS") == "1") File.WriteAllText(path, expected);
+        var page = File.ReadAllText(path).ReplaceLineEndings("\n");
+        var documented = Regex.Matches(page, @"^### (QTZ\d{4})$", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToArray();
         Assert.Equal(Codes.All.Select(c => c.Code), documented);
+        Assert.True(expected == page, "docs/error-codes.md differs from the codes: run the unit tests with QUETZAL_WRITE_DOCS=1 to write it anew");
+    }
+
+    [Fact]
+    public void Every_diagnostic_links_to_its_heading_in_the_reference_shipped_beside_the_sdk()
+    {
+        var link = HelpLinks.For("QTZ1104");
+        Assert.NotNull(link);
+        var uri = new Uri(link!);
+        Assert.True(File.Exists(uri.LocalPath), uri.LocalPath);
+        Assert.Equal("#qtz1104", uri.Fragment);
+        Assert.Contains("\n### QTZ1104\n", File.ReadAllText(uri.LocalPath).ReplaceLineEndings("\n"));
     }
 
     [Fact]
@@ -45,4 +62,40 @@ public sealed class DiagnosticsTableTests
             }
         Assert.True(broken.Count == 0, "links to no file:\n" + string.Join("\n", broken));
     }
+}
+
+/// <summary>docs/error-codes.md as the codes make it.</summary>
+public static class ErrorCodePage
+{
+    private static readonly (char Range, string Title)[] Ranges =
+    [
+        ('1', "1xxx: the model's inputs and settings"), ('2', "2xxx: the state machine"), ('3', "3xxx: the container"),
+        ('4', "4xxx: AWS"), ('5', "5xxx: the local run"), ('9', "9xxx: the SDK itself"),
+    ];
+
+    public static string Render()
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append("# Error codes\n\n[Quetzal.Sdk](../README.md) · [all docs](README.md)\n\n");
+        text.Append("Every message you can act on has a code, and a heading here: an IDE's error list opens it from the code (each\n");
+        text.Append("diagnostic's help link points at this page as shipped with your SDK version, `docs/error-codes.md#qtz1104`). No user\n");
+        text.Append("mistake ends in MSBuild's \"task failed unexpectedly\": an unexpected failure is `QTZ9001`, with the details at\n");
+        text.Append("diagnostic verbosity. `…` stands for what the message fills in (a file, a name, a value). A warning can be made an\n");
+        text.Append("error (`<MSBuildWarningsAsErrors>QTZ1302</MSBuildWarningsAsErrors>` in the project) or a message\n");
+        text.Append("(`MSBuildWarningsAsMessages`).\n\n");
+        text.Append(string.Join(" · ", Ranges.Select(r => $"[{r.Title[..4]}](#{Slug(r.Title)})"))).Append("\n");
+        foreach (var (range, title) in Ranges)
+        {
+            text.Append($"\n## {title}\n");
+            foreach (var code in Codes.All.Where(c => c.Code[3] == range))
+            {
+                text.Append($"\n### {code.Code}\n\n**{code.Severity.ToString().ToLowerInvariant()}** · {code.Summary}\n\n");
+                text.Append("```text\n").Append(Regex.Replace(code.Format, @"\{\d+(:[^}]*)?\}", "…")).Append("\n```\n");
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>GitHub's anchor of a heading: lower case, spaces to '-', punctuation dropped.</summary>
+    private static string Slug(string title) => Regex.Replace(title.ToLowerInvariant().Replace(' ', '-'), @"[^a-z0-9_-]", "");
 }
