@@ -91,10 +91,20 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     private ITaskInvoker Invoker() => options.Mode switch
     {
         "python" => new PythonInvoker(options.Model.Python, options.Model.HandlerDirectory, options.Model.ModelDirectory, BucketDirectory, options.Model.BucketName,
-            Path.Combine(options.Model.RunDirectory, "tmp"), line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment() },
+            Path.Combine(options.Model.RunDirectory, "tmp"), line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment(), ImageEnvironment = ImageEnvironment() },
         "docker" => new DockerInvoker(options, BucketDirectory, line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment() },
         _ => throw new QuetzalException(Codes.InvalidInput, $"--mode must be python or docker, not '{options.Mode}'"),
     };
+
+    /// <summary>In python mode, what the image would give the steps: the library's checkout and QuetzalImageEnvironment (the build reported any entry it refused).</summary>
+    private Dictionary<string, string> ImageEnvironment()
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in Container.ImageAdditions.Parse(null, options.Model.ImageEnvironment, options.Model.ProjectFile, new List<Diagnostic>()).Environment)
+            variables[name] = System.Text.RegularExpressions.Regex.Replace(value, @"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", m => Environment.GetEnvironmentVariable(m.Groups[1].Value) ?? "");
+        if (options.Model.LibraryFullPath is { } library) variables["QUETZAL_LIBRARY_DIR"] = library;
+        return variables;
+    }
 
     /// <summary>The bucket folder starts as the local scenario, so a run never depends on a previous one.</summary>
     private void Seed()

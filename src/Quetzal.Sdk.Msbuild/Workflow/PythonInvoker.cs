@@ -31,6 +31,9 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
     /// <summary>The environment the task definition gives every Fargate task (BUCKET_NAME, TIME_LIMIT, MODEL_TAG).</summary>
     public IReadOnlyDictionary<string, string> TaskEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>What the image would hold beyond the model folder: the library's checkout (QUETZAL_LIBRARY_DIR, put on the steps' PYTHONPATH by the runner) and QuetzalImageEnvironment.</summary>
+    public IReadOnlyDictionary<string, string> ImageEnvironment { get; init; } = new Dictionary<string, string>();
+
     public async Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
     {
         var marker = "QUETZAL-RESULT-" + Guid.NewGuid().ToString("N") + ":";
@@ -74,6 +77,7 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
         start.Environment["LAMBDA_TASK_ROOT"] = modelDirectory;
         start.Environment["BUCKET_NAME"] = bucketName;
         start.Environment["PYTHONIOENCODING"] = "utf-8";
+        foreach (var (name, value) in ImageEnvironment) start.Environment[name] = value;
         foreach (var (name, value) in environment) start.Environment[name] = value;
 
         Process process;

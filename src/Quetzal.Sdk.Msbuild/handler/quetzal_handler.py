@@ -146,6 +146,18 @@ def upload_changes(s3, bucket, prefix, folder, before, metadata, keep=None):
     return uploaded
 
 
+def _step_environment():
+    """The environment of a step's process: the handler's, with the task root (where `pip install --target` put the
+    requirements and where the quetzal library is) on PYTHONPATH. Lambda's PYTHONPATH is its runtime folder only; the
+    handler sees the task root because the runtime puts it on its own sys.path, which a child process does not inherit
+    (the original template's Dockerfile set PYTHONPATH for this). A local run adds the library's checkout
+    (QUETZAL_LIBRARY_DIR), which an image holds in its task root."""
+    env = dict(os.environ)
+    paths = [TASK_ROOT, os.environ.get("QUETZAL_LIBRARY_DIR"), env.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    return env
+
+
 def _command(notebook):
     """The command that runs the step, and the program text to send to its standard input (a notebook's).
 
@@ -157,7 +169,7 @@ def _command(notebook):
         return [sys.executable, notebook], None
     # `pip install --target $LAMBDA_TASK_ROOT` (the generated Dockerfile) puts nbconvert's templates in
     # $LAMBDA_TASK_ROOT/share/jupyter, where Jupyter does not look unless told.
-    env = dict(os.environ)
+    env = _step_environment()
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (os.path.join(TASK_ROOT, "share", "jupyter"), env.get("JUPYTER_PATH")) if p)
     converted = subprocess.run(
         [sys.executable, "-m", "nbconvert", "--to", "script", "--stdout", notebook],
@@ -190,7 +202,7 @@ def run_step(notebook, launcher_arg, log_path, deadline=None):
             log.write(f"{failure}\n")  # the log is what a modeller reads first
             raise
         process = subprocess.Popen(
-            command + [json.dumps(launcher_arg)], cwd=os.path.dirname(notebook),
+            command + [json.dumps(launcher_arg)], cwd=os.path.dirname(notebook), env=_step_environment(),
             stdin=subprocess.PIPE if program is not None else None,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace", bufsize=1,
         )

@@ -17,7 +17,16 @@ public sealed class ImportTests(PackedPackages packages) : IDisposable
     {
         LocalStack.EnsureRunning();
         var old = _workspace.Combine("old", "lyon");
-        var tfvars = OriginalLayout.Write(old, _name, LocalStack.BaseImage, Path.Combine(Repository.TemplateContent, "scenarios", "base"));
+        // The original template's Dockerfile with what models add: a system package, an environment variable; the
+        // quetzal library beside the model, as the parent-folder build took it.
+        var baseImage = BaseImageWithDnf();
+        var tfvars = OriginalLayout.Write(old, _name, baseImage, Path.Combine(Repository.TemplateContent, "scenarios", "base"));
+        var dockerfile = Path.Combine(old, "Dockerfile");
+        File.WriteAllText(dockerfile, File.ReadAllText(dockerfile).Replace("RUN mkdir -p /opt/quetzal-data", "RUN dnf install -y proj-data && dnf clean all\nENV PROJ_DATA=/usr/share/proj"));
+        Directory.CreateDirectory(_workspace.Combine("old", "quetzal", "quetzal"));
+        File.WriteAllText(_workspace.Combine("old", "quetzal", "quetzal", "__init__.py"), "MARK = 'the quetzal library of the checkout'\n");
+        File.WriteAllText(Path.Combine(old, "notebooks", "transport", "A20_STEP_2.ipynb"), Stack.HandlerTests.Notebook(
+            "import os, quetzal\nprint('step 2 of the imported model:', quetzal.MARK, os.environ['PROJ_DATA'])"));
         var before = OriginalLayout.Snapshot(old);
         Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", "lyon").Succeeded);
         var model = _workspace.Combine("lyon");
@@ -25,11 +34,14 @@ public sealed class ImportTests(PackedPackages packages) : IDisposable
 
         var first = packages.Run(model, import);
         Assert.True(first.Succeeded, first.ToString());
-        Assert.Contains("warning QTZ1403", first.Output); // the Dockerfile's extra RUN line, kept in a Dockerfile of the model's own
+        Assert.DoesNotContain("QTZ1403", first.Output); // every line of the Dockerfile has a setting: the SDK generates it
         Assert.Contains("warning QTZ1404", first.Output); // the AWS keys of the .env, left behind
+        Assert.Contains("RUN dnf install -y proj-data && dnf clean all: QuetzalSystemPackages = proj-data", first.Output); // the summary
         var project = File.ReadAllText(Path.Combine(model, "lyon.quetzalproj"));
         foreach (var setting in new[] { $"<QuetzalModelName>{_name}</QuetzalModelName>", "<QuetzalLambdaMemorySize>10240</QuetzalLambdaMemorySize>",
-                     "<QuetzalLambdaTimeout>600</QuetzalLambdaTimeout>", "<QuetzalLambdaStorageSize>10240</QuetzalLambdaStorageSize>", $"<QuetzalBaseImage>{LocalStack.BaseImage}</QuetzalBaseImage>" })
+                     "<QuetzalLambdaTimeout>600</QuetzalLambdaTimeout>", "<QuetzalLambdaStorageSize>10240</QuetzalLambdaStorageSize>", $"<QuetzalBaseImage>{baseImage}</QuetzalBaseImage>",
+                     "<QuetzalLibraryPath>../old/quetzal</QuetzalLibraryPath>", "<QuetzalSystemPackages>proj-data</QuetzalSystemPackages>",
+                     "<QuetzalImageEnvironment>PROJ_DATA=/usr/share/proj</QuetzalImageEnvironment>" })
             Assert.Contains(setting, project);
         Assert.DoesNotContain("QuetzalBucketName", project); // the same as the model name: not written
         var machine = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "step-functions.json")))!;
@@ -38,7 +50,7 @@ public sealed class ImportTests(PackedPackages packages) : IDisposable
         Assert.True(File.Exists(Path.Combine(model, "notebooks", "transport", "A10_STEP_1.ipynb")));
         Assert.False(Directory.Exists(Path.Combine(model, "steps"))); // the template's sample steps gave way
         Assert.False(File.Exists(Path.Combine(model, ".env")));
-        Assert.Contains("RUN mkdir -p /opt/quetzal-data", File.ReadAllText(Path.Combine(model, "Dockerfile")));
+        Assert.False(File.Exists(Path.Combine(model, "Dockerfile"))); // the build generates it
         Assert.Equal(before, OriginalLayout.Snapshot(old)); // the old folder is read, never written
 
         // Twice gives the same result.
@@ -55,7 +67,9 @@ public sealed class ImportTests(PackedPackages packages) : IDisposable
         var run = packages.Run(model, "run", "-p:QuetzalPython=/usr/bin/python3");
         Assert.True(run.Succeeded, run.ToString());
         Assert.Contains("State 'Authorization' invokes arn:aws:lambda:ca-central-1:000000000000:function:quetzal-api-auth:$LATEST, which is not the model's function", run.Output);
-        Assert.Contains("step 2 of the imported model", run.Output);
+        // The library and the environment as the image will hold them.
+        Assert.Contains("step 2 of the imported model: the quetzal library of the checkout /usr/share/proj", run.Output);
+        Assert.Contains("dnf install -y proj-data", File.ReadAllText(Path.Combine(model, "Dockerfile")));
 
         // What infra/ creates, then the publish.
         var env = LocalStack.Environment_();
@@ -65,5 +79,26 @@ public sealed class ImportTests(PackedPackages packages) : IDisposable
         var publish = packages.Run(model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1"], LocalStack.Environment_());
         Assert.True(publish.Succeeded, publish.ToString());
         Assert.Contains($"Lambda: created {_name}", publish.Output);
+
+        // The image holds what the old Dockerfile added: the package dnf installed, the library, the environment (the
+        // dependencies' image the engine built, under the model's layer the publish appended).
+        var images = Processes.Run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]);
+        var image = images.Output.Split('\n', StringSplitOptions.TrimEntries).Single(i => i.StartsWith($"{LocalStack.Registry}/{_name}:deps-", StringComparison.Ordinal));
+        var inside = Processes.Run("docker", ["run", "--rm", "--entrypoint", "sh", image, "-c", "cat /var/quetzal-dnf.txt; cat /var/task/quetzal/__init__.py; echo $PROJ_DATA"]);
+        Assert.True(inside.Succeeded, inside.ToString());
+        Assert.Contains("install -y proj-data", inside.Output);
+        Assert.Contains("MARK = 'the quetzal library of the checkout'", inside.Output);
+        Assert.Contains("/usr/share/proj", inside.Output);
+    }
+
+    /// <summary>The stack's base image with a stand-in for dnf that notes what it was asked to install (nothing can be pulled here).</summary>
+    private static string BaseImageWithDnf()
+    {
+        var tag = LocalStack.BaseImage.Split(':')[0] + "-dnf:" + LocalStack.BaseImage.Split(':')[1];
+        if (Processes.Run("docker", ["image", "inspect", tag]).Succeeded) return tag;
+        var dockerfile = $"FROM {LocalStack.BaseImage}\nRUN mkdir -p /usr/local/bin && printf '#!/bin/sh\\necho \"$*\" >> /var/quetzal-dnf.txt\\n' > /usr/local/bin/dnf && chmod +x /usr/local/bin/dnf\nENV PATH=/usr/local/bin:/usr/bin:/bin\n";
+        var build = Processes.Run("bash", ["-c", $"printf '%s' \"$0\" | docker build -q -t {tag} -", dockerfile]);
+        Assert.True(build.Succeeded, build.ToString());
+        return tag;
     }
 }

@@ -41,10 +41,15 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
     [Fact]
     public void The_sdk_package_holds_exactly_its_targets_handler_and_tasks()
     {
+        // The docs of this version travel with it: each diagnostic's help link opens docs/error-codes.md in the package.
+        var docs = Directory.GetFiles(Path.Combine(Repository.Root, "docs"), "*.md").Select(f => "docs/" + Path.GetFileName(f));
+        Assert.Contains("docs/error-codes.md", docs);
         Assert.Equal(
-            [
+            new[]
+            {
                 "Quetzal.Sdk.nuspec", "README.md", "Sdk/Quetzal.Build.targets", "Sdk/Quetzal.Infra.targets", "Sdk/Quetzal.Publish.targets",
-                "Sdk/Quetzal.Run.targets", "Sdk/Sdk.props", "Sdk/Sdk.targets", "handler/quetzal_handler.py",
+                "Sdk/Quetzal.Run.targets", "Sdk/Sdk.props", "Sdk/Sdk.targets",
+                "handler/quetzal_handler.py",
                 "infra/environments/example.tfvars", "infra/main.tf",
                 "infra/modules/quetzal-model/cognito.tf", "infra/modules/quetzal-model/ecr.tf", "infra/modules/quetzal-model/ecs.tf", "infra/modules/quetzal-model/lambda.tf",
                 "infra/modules/quetzal-model/main.tf", "infra/modules/quetzal-model/outputs.tf", "infra/modules/quetzal-model/s3.tf",
@@ -54,7 +59,7 @@ public sealed class TemplateAndBuildTests(PackedPackages packages)
                 "tasks/net10.0/Docker.DotNet.dll", "tasks/net10.0/Newtonsoft.Json.dll", "tasks/net10.0/Quetzal.Sdk.Msbuild.deps.json",
                 "tasks/net10.0/Quetzal.Sdk.Msbuild.dll", "tasks/net10.0/Quetzal.Sdk.Msbuild.runtimeconfig.json",
                 "tasks/net10.0/System.CommandLine.dll", "tasks/net10.0/System.IO.Hashing.dll",
-            ],
+            }.Concat(docs).Order(StringComparer.Ordinal),
             PackageFiles(packages.SdkPackage));
         var nuspec = Nuspec(packages.SdkPackage);
         var ns = nuspec.Name.Namespace;
