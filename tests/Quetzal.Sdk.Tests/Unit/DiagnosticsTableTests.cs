@@ -62,6 +62,19 @@ public sealed class DiagnosticsTableTests
             }
         Assert.True(broken.Count == 0, "links to no file:\n" + string.Join("\n", broken));
     }
+
+    [Fact]
+    public void The_scaffolded_readme_points_at_docs_the_package_ships_and_no_package_page()
+    {
+        var readme = File.ReadAllText(Path.Combine(Repository.TemplateContent, "README.md"));
+        // nuget.org has no Quetzal.Sdk page: the docs are in the package the model restores (docs/*.md).
+        Assert.DoesNotContain("nuget.org/packages", readme);
+        Assert.Contains(".nuget/packages/quetzal.sdk/<version>/docs/", readme);
+        var named = Regex.Matches(readme, @"`(?:docs/)?([a-z-]+\.md)`").Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.Contains("getting-started.md", named);
+        Assert.Contains("error-codes.md", named);
+        foreach (var page in named) Assert.True(File.Exists(Repository.Doc(page)), $"the template's README names docs/{page}, which is not in docs/");
+    }
 }
 
 /// <summary>docs/error-codes.md as the codes make it.</summary>
