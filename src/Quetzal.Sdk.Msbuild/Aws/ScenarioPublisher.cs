@@ -320,16 +320,17 @@ public sealed class ScenarioPublisher
     }
 
     private static IReadOnlySet<string> LocalFolders(string folder)
-        => Directory.Exists(folder) ? Directory.GetDirectories(folder).Select(Path.GetFileName).OfType<string>().Select(Model.Scenarios.Key).ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
+        => Directory.Exists(folder) ? Directory.GetDirectories(folder).Select(Path.GetFileName).OfType<string>().Where(n => !Core.ModelFiles.IsSkippedName(n)).Select(Model.Scenarios.Key).ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
 
     /// <summary>Every file of a scenario folder, with its key relative to the folder ('/' separators).</summary>
     public static IEnumerable<(string Path, string Relative)> LocalFiles(string folder)
     {
         if (!Directory.Exists(folder)) yield break;
-        foreach (var path in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        // Not what Jupyter, git or the OS leave beside the user's files (.ipynb_checkpoints, .DS_Store, __pycache__): ModelFiles.Visible.
+        foreach (var path in Core.ModelFiles.Visible(folder).Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(folder, path).Replace('\\', '/');
-            if (Ignored.Contains(Path.GetFileName(path)) || relative.Split('/').Any(p => p == "__pycache__")) continue;
+            if (Ignored.Contains(Path.GetFileName(path))) continue;
             // A scenario's info.json is merged with the bucket's by the publish (ScenarioInfoStep), not copied over it.
             if (relative == Validation.ScenarioFiles.Info) continue;
             yield return (path, relative);

@@ -1,3 +1,5 @@
+using System.IO.Enumeration;
+
 namespace Quetzal.Sdk.Core;
 
 /// <summary>
@@ -58,6 +60,26 @@ public static class ModelFiles
 
     internal static IEnumerable<string> ListUnrecorded(string folder, string pattern, bool recursive)
         => recursive
-            ? Directory.EnumerateFiles(folder, pattern, new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Hidden })
+            ? Visible(folder).Where(f => pattern == "*" || FileSystemName.MatchesSimpleExpression(pattern, Path.GetFileName(f)))
             : Directory.EnumerateFileSystemEntries(folder, pattern, new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = 0 });
+
+    /// <summary>
+    /// Every file under a folder that is the user's work, as full paths, in no set order: nothing under a folder or in a
+    /// file whose name starts with '.' (Jupyter's <c>.ipynb_checkpoints</c>, <c>.git</c>, <c>.DS_Store</c>: hidden on
+    /// macOS and Linux, and so skipped on Windows too, where Jupyter does not mark them hidden), nothing hidden, no
+    /// <c>__pycache__</c>, no link. The one rule of the build, the image, the upload and the local run.
+    /// </summary>
+    public static IEnumerable<string> Visible(string folder)
+    {
+        if (!Directory.Exists(folder)) return [];
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Hidden };
+        return new FileSystemEnumerable<string>(folder, (ref FileSystemEntry entry) => entry.ToFullPath(), options)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory && !IsSkippedName(entry.FileName),
+            ShouldRecursePredicate = (ref FileSystemEntry entry) => !IsSkippedName(entry.FileName),
+        };
+    }
+
+    /// <summary>A file or folder name that is never the user's work (see <see cref="Visible"/>).</summary>
+    public static bool IsSkippedName(ReadOnlySpan<char> name) => name.StartsWith(".") || name.SequenceEqual("__pycache__");
 }

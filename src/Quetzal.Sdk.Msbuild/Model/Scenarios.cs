@@ -68,6 +68,6 @@ public static class Scenarios
     /// <summary>The folders under the scenarios folder, by name, in ordinal order (what the project declares by default).</summary>
     public static IReadOnlyList<string> Discover(string scenariosDirectory)
         => ModelFiles.FolderExists(scenariosDirectory)
-            ? ModelFiles.Folders(scenariosDirectory).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
+            ? ModelFiles.Folders(scenariosDirectory).Select(Path.GetFileName).OfType<string>().Where(n => !ModelFiles.IsSkippedName(n)).Order(StringComparer.Ordinal).ToArray()
             : [];
 }

@@ -112,7 +112,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
         var target = Path.Combine(BucketDirectory, options.Scenario);
         if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
         var source = Path.Combine(options.Model.ScenariosPath, options.Scenario);
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        foreach (var file in Core.ModelFiles.Visible(source))
         {
             var destination = Path.Combine(target, Path.GetRelativePath(source, file));
             Directory.CreateDirectory(Path.GetDirectoryName(destination)!);

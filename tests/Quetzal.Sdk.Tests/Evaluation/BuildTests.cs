@@ -236,6 +236,28 @@ public sealed class BuildTests : IDisposable
     }
 
     [Fact]
+    public void Jupyter_checkpoints_and_hidden_folders_are_no_scenario_and_no_input()
+    {
+        var model = Models.FromSource(_root);
+        // What Jupyter leaves when a modeller opens a scenario's notebook or params.json in it, and a hidden folder.
+        var checkpoints = Path.Combine(model, "scenarios", ".ipynb_checkpoints");
+        Directory.CreateDirectory(checkpoints);
+        File.WriteAllText(Path.Combine(checkpoints, "notes-checkpoint.ipynb"), "{}");
+        Directory.CreateDirectory(Path.Combine(model, "scenarios", ".cache"));
+        var inputCheckpoints = Path.Combine(model, "scenarios", "base", "inputs", ".ipynb_checkpoints");
+        Directory.CreateDirectory(inputCheckpoints);
+        File.WriteAllText(Path.Combine(inputCheckpoints, "params-checkpoint.json"), "[ not json");
+        var build = DotNet.Build(model);
+        AssertGreen(build);
+        Assert.DoesNotContain("QTZ1104", build.Output);
+        var items = DotNet.Run(model, ["msbuild", "-nodeReuse:false", "-getItem:QuetzalScenario"]);
+        Assert.True(items.Succeeded, items.ToString());
+        Assert.Contains("\"Identity\": \"base\"", items.Output);
+        Assert.DoesNotContain("ipynb_checkpoints", items.Output);
+        Assert.DoesNotContain(".cache", items.Output);
+    }
+
+    [Fact]
     public void Custom_before_and_after_hooks_are_imported()
     {
         var hooks = _root.Write("hooks.targets", """

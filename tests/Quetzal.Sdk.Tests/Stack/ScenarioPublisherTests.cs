@@ -72,6 +72,24 @@ public sealed class ScenarioPublisherTests : IDisposable
     }
 
     [StackFact]
+    public async Task What_jupyter_git_and_the_os_leave_beside_the_inputs_is_never_uploaded()
+    {
+        LocalStack.EnsureRunning();
+        await _s3.PutBucketAsync(_bucket);
+        var inputs = Path.Combine(_scenarios, "base", "inputs");
+        foreach (var stray in new[] { ".ipynb_checkpoints/params-checkpoint.json", "road/.ipynb_checkpoints/links-checkpoint.geojson", ".DS_Store", "__pycache__/x.pyc", ".git/HEAD" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(inputs, stray))!);
+            await File.WriteAllTextAsync(Path.Combine(inputs, stray), "stray");
+        }
+        Directory.CreateDirectory(Path.Combine(_scenarios, ".ipynb_checkpoints"));
+        var plan = (await Publish(["base"], prune: true))[0];
+        Assert.Equal(5, plan.Count(FileChange.New));
+        var keys = (await RemoteObjects()).Keys.Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["base/inputs/params.json", "base/inputs/pt/links.geojson", "base/inputs/pt/nodes.geojson", "base/inputs/road/links.geojson", "base/inputs/road/nodes.geojson"], keys);
+    }
+
+    [StackFact]
     public async Task Changing_one_input_uploads_exactly_that_file()
     {
         LocalStack.EnsureRunning();

@@ -27,6 +27,14 @@ public sealed class ModelValidatorTests : IDisposable
     private static string[] Codes(ValidationResult result) => result.Diagnostics.Select(d => d.Code).ToArray();
 
     [Fact]
+    public void A_hidden_folder_under_scenarios_is_no_scenario()
+    {
+        Directory.CreateDirectory(Path.Combine(_model, "scenarios", ".ipynb_checkpoints"));
+        Directory.CreateDirectory(Path.Combine(_model, "scenarios", "__pycache__"));
+        Assert.Equal(["base"], Scenarios.Discover(Path.Combine(_model, "scenarios")));
+    }
+
+    [Fact]
     public void The_template_model_is_valid()
     {
         var result = Validate(Settings);
