@@ -17,7 +17,7 @@ public static class Program
         // What the build passes (hidden): the model it resolved. What a modeller types: the rest.
         var modelFile = new Option<string>("--model") { Hidden = true, Required = true, Description = "The model the build resolved (obj/quetzal/model.json)." };
         var image = new Option<string?>("--image") { Hidden = true, Description = "docker mode: this image instead of the model's." };
-        var scenario = new Option<string[]>("--scenario", "-s") { Description = "The scenario to run (default: base); in aws mode, several (repeat the option, or separate with ',') run at once.", AllowMultipleArgumentsPerToken = true };
+        var scenario = new Option<string[]>("--scenario", "-s") { Description = "The scenario to run (default: base); several: repeat the option, or separate with ',' (one after another locally, at once in aws mode).", AllowMultipleArgumentsPerToken = true };
         var input = new Option<string?>("--input", "-i") { Description = "The execution input: JSON, or @file (default: what Quenedi sends)." };
         var mode = new Option<string?>("--mode", "-m") { Description = "python (the local interpreter), docker (the model's image) or aws (the deployed model); default: QuetzalRunMode." };
         var workflow = new Option<string?>("--workflow", "-w") { Description = "The workflow (Quenedi's choice, params.json's 'model') whose parameters the default input carries (default: default)." };
@@ -55,17 +55,18 @@ public static class Program
                 };
                 return new AwsRun(awsOptions, Console.Out, Console.IsInputRedirected ? null : Console.ReadLine).ExecuteAsync(cancellation);
             }
-            if (chosen.Count > 1 || parse.GetValue(follow) is not null || parse.GetValue(detach) || parse.GetValue(allowStale))
+            if (parse.GetValue(follow) is not null || parse.GetValue(detach) || parse.GetValue(allowStale))
             {
-                Console.WriteLine(Codes.InvalidInput.Create(null, $"several scenarios, --follow, --detach and --allow-stale are for --mode aws; {chosenMode} mode runs one scenario").ToString());
+                Console.WriteLine(Codes.InvalidInput.Create(null, $"--follow, --detach and --allow-stale are for --mode aws, which follows executions on AWS; a {chosenMode} mode run is followed here until it ends").ToString());
                 return Task.FromResult(1);
             }
-            var options = new LocalRunOptions
+            if (chosen.Count > 1 && parse.GetValue(input) is not null)
             {
-                Model = model, Scenario = chosen.FirstOrDefault() ?? model.RunScenario, Input = parse.GetValue(input),
-                Mode = chosenMode, Image = parse.GetValue(image), Workflow = chosenWorkflow,
-            };
-            return new LocalRun(options, Console.Out).ExecuteAsync(cancellation);
+                Console.WriteLine(Codes.InvalidInput.Create(null, $"--input is the execution input of one scenario (its scenario_path_S3 names it); give one --scenario with it, not {chosen.Count}").ToString());
+                return Task.FromResult(1);
+            }
+            return RunLocallyAsync(model, chosen.Count == 0 ? [model.RunScenario] : chosen.Distinct(StringComparer.Ordinal).ToList(),
+                chosenMode, parse.GetValue(input), parse.GetValue(image), chosenWorkflow, cancellation);
         });
         var root = new RootCommand("Quetzal.Sdk tools.") { run };
         // No response files: "--input @file" is ours. Ctrl+C is handled here (Interruption), not by System.CommandLine,
@@ -84,6 +85,34 @@ public static class Program
             return 1;
         }
         return parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+
+    /// <summary>
+    /// A python or docker mode run of one or several scenarios: one after another (each step of a model already uses the
+    /// machine's cores, and one console shows one run's steps readably), each to its own results folder; a table
+    /// ends a run of several, and the exit code is not 0 when any failed.
+    /// </summary>
+    private static async Task<int> RunLocallyAsync(Model.ResolvedModel model, IReadOnlyList<string> scenarios, string mode, string? input, string? image,
+        string workflow, CancellationToken cancellation)
+    {
+        var results = new List<(string Scenario, int Code, TimeSpan Took)>();
+        foreach (var scenario in scenarios)
+        {
+            if (cancellation.IsCancellationRequested) break;
+            if (scenarios.Count > 1) Console.WriteLine($"{(results.Count > 0 ? "\n" : "")}=== scenario '{scenario}' ({results.Count + 1} of {scenarios.Count}) ===");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var options = new LocalRunOptions { Model = model, Scenario = scenario, Input = input, Mode = mode, Image = image, Workflow = workflow };
+            results.Add((scenario, await new LocalRun(options, Console.Out).ExecuteAsync(cancellation), clock.Elapsed));
+        }
+        if (scenarios.Count > 1)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"{"scenario",-24} {"result",-10} {"time",9}  results");
+            foreach (var (scenario, code, took) in results)
+                Console.WriteLine($"{scenario,-24} {(code == 0 ? "succeeded" : "failed"),-10} {took.TotalSeconds,8:0.0}s  {Path.Combine(model.RunDirectory, "bucket", scenario)}");
+            foreach (var skipped in scenarios.Skip(results.Count)) Console.WriteLine($"{skipped,-24} {"not run",-10}");
+        }
+        return results.Count < scenarios.Count ? 130 : results.Select(r => r.Code).FirstOrDefault(c => c != 0);
     }
 }
 

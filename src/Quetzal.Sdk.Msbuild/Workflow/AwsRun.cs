@@ -219,7 +219,7 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
                 {
                     var name = (string)e["stateExitedEventDetails"]!["name"]!;
                     var took = entered.TryGetValue(name, out var start) ? (at - start).TotalSeconds : 0;
-                    Say($"{prefix}[{_clock.Elapsed:mm\\:ss\\.f}] < {name} ({type[..^"StateExited".Length]}) {took:0.0} s: {Truncate((string?)e["stateExitedEventDetails"]!["output"] ?? "", 160)}");
+                    Say($"{prefix}[{_clock.Elapsed:mm\\:ss\\.f}] < {name} ({type[..^"StateExited".Length]}) {took:0.0} s");
                     if (logKeys.TryGetValue(name, out var key)) await ShowLogAsync(clients, bucket, run.Scenario, key, prefix, LogTailLines, cancellation);
                 }
                 else if (type == "TaskFailed")
@@ -232,12 +232,14 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
                     var execution = await clients.StepFunctions.DescribeExecutionAsync(run.Arn, cancellation);
                     run.Status = execution.Status;
                     run.Duration = (execution.StopDate ?? DateTimeOffset.UtcNow) - execution.StartDate;
+                    // What this execution wrote, whether it succeeded or not (a failed run's first steps' outputs are what explain it).
+                    var files = await DownloadAsync(clients.S3, bucket, run.Scenario, execution.StartDate, cancellation);
                     if (type == "ExecutionSucceeded")
                     {
-                        var files = await DownloadAsync(clients.S3, bucket, run.Scenario, cancellation);
                         Say($"{prefix}succeeded in {run.Duration.TotalSeconds:0.0} s; {files} result files in {Path.Combine(options.BucketDirectory, run.Scenario)}");
                         return;
                     }
+                    if (files > 0) Say($"{prefix}{files} files its steps wrote before it stopped: {Path.Combine(options.BucketDirectory, run.Scenario)}");
                     var details = e["executionFailedEventDetails"] ?? e["executionAbortedEventDetails"] ?? e["executionTimedOutEventDetails"];
                     run.FailedState = lastEntered;
                     run.Error = (string?)details?["error"] ?? execution.Error ?? type;
@@ -278,11 +280,20 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
         }
     }
 
-    /// <summary>What the run produced (outputs/, logs/, info.json), at the keys the local modes write in the run folder.</summary>
-    private async Task<int> DownloadAsync(IAmazonS3 s3, string bucket, string scenario, CancellationToken cancellation)
+    /// <summary>
+    /// What this execution produced (outputs/ and logs/ written since it started; and the scenario's info.json), at the keys the local modes
+    /// write in the run folder: not what earlier runs left in the scenario (the log of a state since removed, an output
+    /// this run did not write again). The previous run's results are moved aside (<see cref="RunFolders"/>).
+    /// </summary>
+    private async Task<int> DownloadAsync(IAmazonS3 s3, string bucket, string scenario, DateTimeOffset started, CancellationToken cancellation)
     {
         var target = Path.Combine(options.BucketDirectory, scenario);
-        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        var runDirectory = Path.GetDirectoryName(Path.GetFullPath(options.BucketDirectory))!;
+        lock (_gate)
+            if (RunFolders.Begin(runDirectory, scenario, "aws", started.LocalDateTime) is { } kept)
+                console.WriteLine($"  the previous run's results of '{scenario}': {kept}");
+        // S3 keeps LastModified to the second, and the two clocks are AWS's own: a second of margin.
+        var since = started.UtcDateTime.AddSeconds(-1);
         var count = 0;
         var list = new ListObjectsV2Request { BucketName = bucket, Prefix = scenario + "/" };
         ListObjectsV2Response page;
@@ -293,6 +304,7 @@ public sealed class AwsRun(AwsRunOptions options, TextWriter console, Func<strin
             {
                 var relative = item.Key[(scenario.Length + 1)..];
                 if (!(relative.StartsWith("outputs/", StringComparison.Ordinal) || relative.StartsWith("logs/", StringComparison.Ordinal) || relative == "info.json")) continue;
+                if (relative != "info.json" && item.LastModified is { } modified && modified.ToUniversalTime() < since) continue; // info.json: the scenario's, always
                 var path = Path.GetFullPath(Path.Combine(target, relative));
                 if (!path.StartsWith(Path.GetFullPath(target) + Path.DirectorySeparatorChar, StringComparison.Ordinal)) continue;
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -110,7 +110,8 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     private void Seed()
     {
         var target = Path.Combine(BucketDirectory, options.Scenario);
-        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        if (RunFolders.Begin(options.Model.RunDirectory, options.Scenario, options.Mode, DateTime.Now) is { } kept)
+            console.WriteLine($"  the previous run's results: {kept}");
         var source = Path.Combine(options.Model.ScenariosPath, options.Scenario);
         foreach (var file in Core.ModelFiles.Visible(source))
         {
@@ -223,7 +224,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     {
         var scenario = Path.Combine(BucketDirectory, options.Scenario);
         console.WriteLine();
-        console.WriteLine($"Run {(succeeded ? "succeeded" : "failed")} in {_clock.Elapsed.TotalSeconds:0.0} s: {_states} states ran.");
+        console.WriteLine($"Run {(succeeded ? "succeeded" : "failed")} in {_clock.Elapsed.TotalSeconds:0.0} s: {_states} state{(_states == 1 ? "" : "s")} of scenario '{options.Scenario}' ran{(succeeded ? "" : ", the last one failed")}.");
         foreach (var folder in new[] { "outputs", "logs" })
         {
             var path = Path.Combine(scenario, folder);
@@ -235,13 +236,14 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
 
     public void StateStarted(string state, string type)
     {
+        Interlocked.Increment(ref _states);
         lock (console) console.WriteLine($"[{_clock.Elapsed:mm\\:ss\\.f}] > {state} ({type})");
     }
 
     public void StateEnded(string state, string type, TimeSpan duration, JsonNode? output)
     {
-        Interlocked.Increment(ref _states);
-        lock (console) console.WriteLine($"[{_clock.Elapsed:mm\\:ss\\.f}] < {state} ({type}) {duration.TotalSeconds:0.0} s: {Truncate(output?.ToJsonString() ?? "null", 160)}");
+        // Not the state's output: a step's is the event it was given (the payload passes through), which says nothing of what it did; its log did.
+        lock (console) console.WriteLine($"[{_clock.Elapsed:mm\\:ss\\.f}] < {state} ({type}) {duration.TotalSeconds:0.0} s");
     }
 
     public void Note(string message)

@@ -88,11 +88,24 @@ public sealed class AwsRunTests(PackedPackages packages) : IDisposable
     {
         Published();
         var input = """{"scenario_path_S3":"base/","launcher_arg":{"scenario":"base","training_folder":"/tmp","params":{"general":{"demand_factor":"abc"}}},"metadata":{"user_email":"t@example.org"}}""";
+        // What earlier runs left in the scenario: the log of a state since removed, an output this run does not write.
+        using (var s3 = new Amazon.S3.AmazonS3Client(LocalStack.AccessKey, LocalStack.SecretKey, new Amazon.S3.AmazonS3Config { ServiceURL = LocalStack.S3, ForcePathStyle = true }))
+        {
+            s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = _name, Key = "base/logs/removed_state.txt", ContentBody = "old" }).GetAwaiter().GetResult();
+            s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = _name, Key = "base/outputs/old.csv", ContentBody = "old" }).GetAwaiter().GetResult();
+        }
+        Thread.Sleep(2100); // S3's LastModified has whole seconds
         var aws = RunOnAws("--input", input);
         Assert.False(aws.Succeeded, aws.ToString());
         Assert.Contains("error QTZ5009: Scenario 'base': the execution on AWS failed in state 'loaded_links'", aws.Output);
         Assert.Contains("could not convert string to float: 'abc'", aws.Output);
         Assert.Matches(@"base\s+FAILED\s+[0-9.]+s\s+loaded_links", aws.Output);
+        // A failed run still brings back what its steps wrote, and only that.
+        Assert.Contains("files its steps wrote before it stopped", aws.Output);
+        Assert.True(File.Exists(Path.Combine(Bucket("base"), "outputs", "network_summary.json")), aws.Output);
+        Assert.True(File.Exists(Path.Combine(Bucket("base"), "logs", "loaded_links.txt")), aws.Output);
+        Assert.False(File.Exists(Path.Combine(Bucket("base"), "logs", "removed_state.txt")), aws.Output);
+        Assert.False(File.Exists(Path.Combine(Bucket("base"), "outputs", "old.csv")), aws.Output);
     }
 
     [StackFact]

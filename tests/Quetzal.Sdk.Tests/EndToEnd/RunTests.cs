@@ -103,7 +103,50 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
         Assert.False(result.Succeeded);
         Assert.Contains("error QTZ5001: State 'loaded_links' failed: StepFailed: loaded_links.py exited with code 4", result.Output);
         Assert.Contains("demand matrix is empty", result.Output);
+        // Both states ran: the first succeeded, the second failed.
         Assert.Contains("Run failed", result.Output);
+        Assert.Contains("2 states of scenario 'base' ran, the last one failed.", result.Output);
+    }
+
+    [Fact]
+    public void Several_scenarios_run_one_after_another_and_each_run_is_kept_apart_from_the_last()
+    {
+        var model = Scaffold();
+        var peak = Path.Combine(model, "scenarios", "peak-hour");
+        TempDirectory.CopyDirectory(Path.Combine(model, "scenarios", "base"), peak);
+        var paramsFile = Path.Combine(peak, "inputs", "params.json");
+        File.WriteAllText(paramsFile, File.ReadAllText(paramsFile).Replace("\"value\": 1.0", "\"value\": 2.5"));
+
+        var first = Run(model, "--scenario", "base", "--scenario", "peak-hour");
+        Assert.True(first.Succeeded, first.ToString());
+        Assert.DoesNotContain("QTZ5007", first.Output);
+        Assert.Contains("=== scenario 'base' (1 of 2) ===", first.Output);
+        Assert.Contains("=== scenario 'peak-hour' (2 of 2) ===", first.Output);
+        Assert.True(first.Output.IndexOf("demand_factor=1.0", StringComparison.Ordinal) < first.Output.IndexOf("demand_factor=2.5", StringComparison.Ordinal), first.Output);
+        Assert.Matches(@"peak-hour\s+succeeded", first.Output);
+        var bucket = Path.Combine(model, "bin", "quetzal-run", "bucket");
+        Assert.True(File.Exists(Path.Combine(bucket, "base", "outputs", "loaded_links.geojson")));
+        Assert.True(File.Exists(Path.Combine(bucket, "peak-hour", "outputs", "loaded_links.geojson")));
+
+        // A second run of base keeps the first one's results, whole, beside it; the latest is where it always is.
+        File.WriteAllText(Path.Combine(model, "steps", "loaded_links.py"), "print('nothing this time')\n");
+        var second = Run(model, "-s", "base");
+        Assert.True(second.Succeeded, second.ToString());
+        var runs = Path.Combine(model, "bin", "quetzal-run", "runs", "base");
+        var earlier = Assert.Single(Directory.GetDirectories(runs));
+        Assert.Matches(@"^\d{8}-\d{6}-python$", Path.GetFileName(earlier));
+        Assert.Contains($"the previous run's results: {earlier}", second.Output);
+        Assert.True(File.Exists(Path.Combine(earlier, "outputs", "loaded_links.geojson")));
+        Assert.False(File.Exists(Path.Combine(bucket, "base", "outputs", "loaded_links.geojson")));
+        Assert.True(File.Exists(Path.Combine(bucket, "base", "outputs", "network_summary.json")));
+
+        // A failing scenario fails the run, after the others ran.
+        File.WriteAllText(Path.Combine(peak, "inputs", "params.json"), File.ReadAllText(Path.Combine(model, "scenarios", "base", "inputs", "params.json")));
+        File.WriteAllText(Path.Combine(model, "steps", "loaded_links.py"), "import json, sys\nsys.exit(3 if 'peak' in sys.argv[1] else 0)\n");
+        var third = Run(model, "--scenario", "peak-hour,base");
+        Assert.False(third.Succeeded);
+        Assert.Matches(@"peak-hour\s+failed", third.Output);
+        Assert.Matches(@"base\s+succeeded", third.Output);
     }
 
     [StackFact]
