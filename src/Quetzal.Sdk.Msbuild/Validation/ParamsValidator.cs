@@ -178,9 +178,30 @@ public static class ParamsValidator
             };
             if (!fits && item.Kind != JsonKind.Null)
             {
-                misread(item, at + ".value", $"the type is {type.String} but the value is {item.Describe()}");
+                misread(item, at + ".value", $"the type is {type.String} but the value is {item.Describe()}{Fix(type.String!, item)}");
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// What to write instead, when the value says it: the step reads a string where a number was meant and crashes, or
+    /// reads "false" as true. A decimal comma is what a French or German keyboard types.
+    /// </summary>
+    private static string Fix(string type, JsonTree value)
+    {
+        if (!value.IsString) return type == "String" && value.Kind is JsonKind.Number or JsonKind.True or JsonKind.False ? ": write it in quotes" : "";
+        var text = value.String!.Trim();
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        const System.Globalization.NumberStyles style = System.Globalization.NumberStyles.Float;
+        return type switch
+        {
+            "Number" when double.TryParse(text, style, invariant, out var n) => $": write {n.ToString("R", invariant)} without quotes, or the step reads the text \"{value.String}\"",
+            "Number" when double.TryParse(text.Replace(',', '.'), style, invariant, out var n) && text.Count(c => c == ',') == 1 && !text.Contains('.')
+                => $": write {n.ToString("R", invariant)}, with a point and without quotes (JSON has no decimal comma)",
+            "Boolean" when text.Equals("true", StringComparison.OrdinalIgnoreCase) || text.Equals("false", StringComparison.OrdinalIgnoreCase)
+                => $": write {text.ToLowerInvariant()} without quotes; Python takes any text that is not empty, \"false\" too, for true",
+            _ => "",
+        };
     }
 }

@@ -104,7 +104,11 @@ public sealed class ParamsValidatorTests : IDisposable
 
     [Theory]
     [InlineData("{\"name\":\"a\",\"value\":1,\"type\":\"Integer\"}", "$[0].params[0].type: 'Integer' is not a type the app knows")]
-    [InlineData("{\"name\":\"a\",\"value\":\"1\",\"type\":\"Number\"}", "$[0].params[0].value: the type is Number but the value is a string")]
+    [InlineData("{\"name\":\"a\",\"value\":\"1\",\"type\":\"Number\"}", "$[0].params[0].value: the type is Number but the value is a string: write 1 without quotes, or the step reads the text \"1\"")]
+    [InlineData("{\"name\":\"a\",\"value\":\"1,35\",\"type\":\"Number\"}", "the type is Number but the value is a string: write 1.35, with a point and without quotes (JSON has no decimal comma)")]
+    [InlineData("{\"name\":\"a\",\"value\":\"false\",\"type\":\"Boolean\"}", "the type is Boolean but the value is a string: write false without quotes; Python takes any text that is not empty, \"false\" too, for true")]
+    [InlineData("{\"name\":\"a\",\"value\":\"True\",\"type\":\"Boolean\"}", "value is a string: write true without quotes")]
+    [InlineData("{\"name\":\"a\",\"value\":\"fast\",\"type\":\"Number\"}", "the type is Number but the value is a string.")]
     [InlineData("{\"name\":\"a\",\"value\":[1, \"x\"],\"type\":\"Number\",\"multiple\":true}", "the type is Number but the value is a string")]
     [InlineData("{\"name\":\"a\",\"value\":1,\"items\":\"scenarios\"}", "$[0].params[0].items: expected a list of choices or \"$scenarios\"")]
     [InlineData("{\"name\":\"a#VAR\",\"value\":1}", "'a#VAR' is a per-variant parameter (#VAR), but the workflow 'default' has no variants entry")]
