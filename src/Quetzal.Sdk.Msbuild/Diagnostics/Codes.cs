@@ -203,6 +203,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor RetryMissing = new("QTZ2014", Warning,
         "State '{0}' runs on {1} without a Retry for {2}, which AWS answers at times ({3}); the run would fail there. Add to the state's \"Retry\": {4}",
         "A Lambda or Fargate Task of the project's state machine does not retry AWS's everyday faults (an idle image function, no Fargate capacity)");
+    public static readonly DiagnosticDescriptor NotebookMagic = new("QTZ2015", Warning,
+        "Notebook '{0}' (state '{1}'), cell {2}: '{3}' is {4}, which only Jupyter runs: the step runs the notebook as a Python script, on AWS and in dotnet run, and fails there with a SyntaxError or NameError. {5}",
+        "A notebook that a state runs has an IPython magic or shell escape in a code cell (located at the cell's line in the .ipynb)");
 
     // 3xxx: container
     public static readonly DiagnosticDescriptor UserOwnedFile = new("QTZ3001", Message,

@@ -28,8 +28,47 @@ public static partial class StateMachineValidator
         walker.Machine(root, "The state machine");
         if (walker.FirstNotebook is var (state, notebook) && !Requirements.ProvideNbconvert(modelDirectory))
             bag.Add(Codes.NotebookNeedsNbconvert, path, notebook.Line, notebook.Column, state, notebook.String!);
+        foreach (var (notebookState, relative) in walker.NotebookSteps.Distinct())
+            NotebookMagics(Path.GetFullPath(Path.Combine(modelDirectory, relative)), relative, notebookState, bag);
         CheckPlaceholders(root, path, bag);
         return root;
+    }
+
+    /// <summary>
+    /// The IPython magics (<c>%matplotlib inline</c>, <c>%%time</c>) and shell escapes (<c>!pip install</c>) in a step's
+    /// notebook: nbconvert turns them into calls of Jupyter's kernel, which a script run does not have. Each is a
+    /// warning at its line of the .ipynb, naming the cell; the notebook's own JSON errors are not this check's.
+    /// </summary>
+    private static void NotebookMagics(string file, string relative, string state, DiagnosticBag bag)
+    {
+        JsonTree notebook;
+        try
+        {
+            notebook = JsonTree.Parse(ModelFiles.ReadAllBytes(file));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonSyntaxException or JsonEncodingException)
+        {
+            return;
+        }
+        var cells = notebook["cells"]?.Items ?? [];
+        for (var i = 0; i < cells.Count; i++)
+        {
+            if (cells[i]["cell_type"] is not { IsString: true, String: "code" } || cells[i]["source"] is not { } source) continue;
+            var lines = source.IsString ? [source] : source.Items.Where(l => l.IsString).ToList();
+            foreach (var line in lines)
+            {
+                var text = line.String!.Split('\n')[0].Trim();
+                if (text.Length < 2 || text[0] is not ('%' or '!')) continue;
+                var (what, fix) = text switch
+                {
+                    ['%', '%', ..] => ("a cell magic", "Remove the line (the cell's code then runs as written)."),
+                    ['!', ..] => ("a shell escape", "Put a package in requirements.txt, or run the command with subprocess.run."),
+                    _ when text.StartsWith("%matplotlib", StringComparison.Ordinal) => ("an IPython magic", "Remove the line: plots saved with savefig need none (matplotlib's default backend off a screen is Agg)."),
+                    _ => ("an IPython magic", "Remove the line, or write the Python it stands for."),
+                };
+                bag.Add(Codes.NotebookMagic, file, line.Line, line.Column, relative, state, i + 1, text.Length > 60 ? text[..60] + "..." : text, what, fix);
+            }
+        }
     }
 
     /// <summary>A placeholder of the original templates on a line, at or after the column a syntax error names.</summary>
@@ -71,6 +110,9 @@ public static partial class StateMachineValidator
     {
         /// <summary>The first Task that runs a Jupyter notebook (the handler converts those with nbconvert).</summary>
         public (string State, JsonTree Path)? FirstNotebook { get; private set; }
+
+        /// <summary>Every state that runs a notebook of the model, with the notebook's path.</summary>
+        public List<(string State, string Relative)> NotebookSteps { get; } = [];
 
         private void Structure(JsonTree at, string message) => bag.Add(Codes.StateMachineStructure, path, at.Line, at.Column, message);
 
@@ -285,7 +327,10 @@ public static partial class StateMachineValidator
                     if (Path.IsPathRooted(relative) || !full.StartsWith(root, StringComparison.Ordinal) || !ModelFiles.Exists(full))
                         bag.Add(Codes.NotebookMissing, path, value.Line, value.Column, state, relative, full, Hint(relative));
                     else if (relative.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase))
+                    {
                         FirstNotebook ??= (state, value);
+                        NotebookSteps.Add((state, relative));
+                    }
                 }
                 else
                 {

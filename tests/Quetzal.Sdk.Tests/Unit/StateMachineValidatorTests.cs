@@ -170,6 +170,36 @@ public sealed class StateMachineValidatorTests : IDisposable
     }
 
     [Fact]
+    public void A_magic_in_a_steps_notebook_is_a_warning_at_its_line_naming_the_cell()
+    {
+        _dir.Write("requirements.txt", "nbconvert\n");
+        _dir.Write("steps/report.ipynb", """
+            {
+             "cells": [
+              {"cell_type": "markdown", "source": ["%not code\n"]},
+              {"cell_type": "code", "source": ["import pandas as pd\n"]},
+              {"cell_type": "code", "source": [
+                "%matplotlib inline\n",
+                "import matplotlib.pyplot as plt\n"
+              ]},
+              {"cell_type": "code", "source": "!pip install geopandas"}
+             ],
+             "nbformat": 4
+            }
+            """);
+        var warnings = Validate(Machine("a", ("a", Task(notebook: "steps/report.ipynb")))).Where(d => d.Code == "QTZ2015").ToList();
+        Assert.Equal(2, warnings.Count);
+        var magic = warnings[0];
+        Assert.Equal(Severity.Warning, magic.Severity);
+        Assert.EndsWith("report.ipynb", magic.File);
+        Assert.Equal(6, magic.Line);
+        Assert.Contains("Notebook 'steps/report.ipynb' (state 'a'), cell 3: '%matplotlib inline' is an IPython magic", magic.Message);
+        Assert.Contains("Remove the line", magic.Message);
+        Assert.Contains("cell 4: '!pip install geopandas' is a shell escape", warnings[1].Message);
+        Assert.Contains("requirements.txt", warnings[1].Message);
+    }
+
+    [Fact]
     public void Script_steps_need_no_nbconvert() => Assert.Empty(Validate(Machine("a", ("a", Task()))));
 
     [Fact]
