@@ -39,7 +39,8 @@ public static class Failures
     public static bool IsBug(IReadOnlyList<Diagnostic> diagnostics) => diagnostics.Any(d => d.Descriptor == Codes.Internal);
 
     private static Diagnostic Aws(string service, string operation, string type, string message)
-        => ServiceFailures.IsCredentialError(type)
+        => ServiceFailures.IsWrongRegion(type, message) ? Codes.WrongRegion.Create(null, type, OneLine(message))
+        : ServiceFailures.IsCredentialError(type)
             ? Codes.CredentialsRefused.Create(null, type, message)
             : Codes.AwsCallFailed.Create(null, service, operation, $"{type}: {OneLine(message)}");
 

@@ -251,6 +251,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor CredentialsRefused = new("QTZ4002", Error,
         "AWS refused the credentials ({0}: {1}). They may have expired: run 'aws sso login' (or renew the keys) and publish again.",
         "AWS refused the credentials (expired or invalid)");
+    public static readonly DiagnosticDescriptor WrongRegion = new("QTZ4006", Error,
+        "AWS answered that the request went to the wrong region ({0}: {1}). The credentials are fine: the model's region (QuetzalAwsRegion, else AWS_REGION or the profile's) is not the region of its stack. Set QuetzalAwsRegion to the region where infra/ was applied.",
+        "A request was signed for or sent to another region than the stack's (the model's QuetzalAwsRegion is not the stack's)");
     public static readonly DiagnosticDescriptor InvalidEndpoint = new("QTZ4003", Error,
         "{0} is '{1}', which is not an absolute URL such as http://localhost:4566.",
         "An AWS_ENDPOINT_URL variable is not a URL");

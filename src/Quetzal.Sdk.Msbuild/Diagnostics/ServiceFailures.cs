@@ -12,6 +12,17 @@ public static class ServiceFailures
         "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "AuthFailure",
     ];
 
+    /// <summary>
+    /// Whether AWS's answer says the request went to the wrong region, not that the credentials are bad: a signature
+    /// scoped to another region ("Credential should be scoped to a valid region"), S3's "the region 'x' is wrong;
+    /// expecting 'y'" and its redirect to the bucket's region.
+    /// </summary>
+    public static bool IsWrongRegion(string? code, string? message)
+        => code is "PermanentRedirect" or "IllegalLocationConstraintException"
+           || (message ?? "").Contains("scoped to a valid region", StringComparison.OrdinalIgnoreCase)
+           || (code is "AuthorizationHeaderMalformed" or "InvalidSignatureException" or "SignatureDoesNotMatch" or "InvalidRequest"
+               && System.Text.RegularExpressions.Regex.IsMatch(message ?? "", @"region '[^']*' is wrong|expecting '[a-z]{2}(-gov)?-[a-z]+-\d'"));
+
     /// <summary>Whether an AWS error code says the credentials were refused (expired, unknown, badly signed).</summary>
     public static bool IsCredentialError(string? code) => code is not null && CredentialErrors.Contains(code);
 

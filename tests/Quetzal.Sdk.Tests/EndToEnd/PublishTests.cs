@@ -975,6 +975,18 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
     }
 
     [StackFact]
+    public void A_model_in_another_region_than_the_stack_is_told_which_setting_to_change()
+    {
+        LocalStack.EnsureRunning();
+        Assert.True(packages.New(_workspace.Path, "quetzal-model", "-n", _name).Succeeded);
+        var result = packages.Run(Model, ["build", "-t:Publish", "-nodeReuse:false", "-m:1", "-p:QuetzalAwsRegion=eu-west-3"], LocalStack.Environment_());
+        Assert.False(result.Succeeded);
+        Assert.Contains("error QTZ4006: AWS answered that the request went to the wrong region", result.Output);
+        Assert.DoesNotContain("QTZ4002", result.Output);
+        Assert.DoesNotContain("sso login", result.Output);
+    }
+
+    [StackFact]
     public void Refused_credentials_are_one_coded_error_and_the_secret_stays_out_of_the_log()
     {
         LocalStack.EnsureRunning();

@@ -29,6 +29,21 @@ public sealed class FailuresTests
         Assert.Equal("QTZ4002", One(new AwsServiceException("states", "DescribeStateMachine", 400, "ExpiredTokenException", "expired")).Code);
     }
 
+    [Theory]
+    [InlineData("lambda", "InvalidSignatureException", "Credential should be scoped to a valid region: 'ca-central-1'.")]
+    [InlineData("s3", "AuthorizationHeaderMalformed", "The authorization header is malformed; the region 'eu-west-1' is wrong; expecting 'ca-central-1'")]
+    [InlineData("s3", "PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint.")]
+    public void A_model_in_another_region_than_its_stack_is_told_to_set_the_region_not_to_log_in_again(string service, string type, string message)
+    {
+        var d = One(new AwsServiceException(service, "GetFunction", 403, type, message));
+        Assert.Equal("QTZ4006", d.Code);
+        Assert.Contains("wrong region", d.Message);
+        Assert.Contains("QuetzalAwsRegion", d.Message);
+        Assert.DoesNotContain("sso login", d.Message);
+        // Credentials that really are refused keep their own code.
+        Assert.Equal("QTZ4002", One(new AwsServiceException(service, "GetFunction", 403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")).Code);
+    }
+
     [Fact]
     public void An_s3_error_and_refused_s3_credentials_have_their_codes()
     {
