@@ -38,6 +38,33 @@ internal sealed class EcrService(Settings settings, Registry registry)
                     if (registry.Digest(repositoryName, tag) is { } digest) ids.Add(new JsonObject { ["imageDigest"] = digest, ["imageTag"] = tag });
                 return Json(new JsonObject { ["imageIds"] = ids });
             }
+            case "DescribeImages":
+            {
+                // What `aws ecr describe-images` reads back after a publish: one detail per image (digest), with its tags.
+                var repositoryName = (string)input["repositoryName"]!;
+                if (Repository(repositoryName, create: false) is null)
+                    throw new AwsError(400, "RepositoryNotFoundException", $"The repository with name '{repositoryName}' does not exist in the registry with id '{settings.AccountId}'");
+                var tags = (registry.Json($"/v2/{repositoryName}/tags/list")?["tags"] as JsonArray ?? []).Select(x => (string)x!).Order(StringComparer.Ordinal);
+                var byDigest = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+                foreach (var tag in tags)
+                    if (registry.Digest(repositoryName, tag) is { } digest)
+                        (byDigest.TryGetValue(digest, out var list) ? list : byDigest[digest] = []).Add(tag);
+                var wanted = input["imageIds"]?.AsArray().Select(i => ((string?)i!["imageDigest"], (string?)i["imageTag"])).ToList();
+                var details = new JsonArray();
+                foreach (var (digest, imageTags) in byDigest)
+                {
+                    if (wanted is not null && !wanted.Any(w => w.Item1 == digest || (w.Item2 is { } t && imageTags.Contains(t)))) continue;
+                    details.Add(new JsonObject
+                    {
+                        ["registryId"] = settings.AccountId, ["repositoryName"] = repositoryName, ["imageDigest"] = digest,
+                        ["imageTags"] = new JsonArray(imageTags.Select(t => (JsonNode)t).ToArray()),
+                        ["imageManifestMediaType"] = "application/vnd.docker.distribution.manifest.v2+json",
+                    });
+                }
+                if (wanted is not null && details.Count == 0)
+                    throw new AwsError(400, "ImageNotFoundException", $"The image with imageId {{{string.Join(", ", wanted.Select(w => w.Item1 is null ? $"imageTag:'{w.Item2}'" : $"imageDigest:'{w.Item1}'"))}}} does not exist within the repository with name '{repositoryName}' in the registry with id '{settings.AccountId}'");
+                return Json(new JsonObject { ["imageDetails"] = details });
+            }
             case "BatchDeleteImage":
             {
                 var repositoryName = (string)input["repositoryName"]!;

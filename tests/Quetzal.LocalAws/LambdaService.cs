@@ -43,6 +43,17 @@ internal sealed class LambdaService(Settings settings, Stats stats, Registry reg
 
         switch (method, name, tail)
         {
+            case ("GET", null, null):
+            {
+                // ListFunctions: what `aws lambda list-functions` reads back; each function's $LATEST, by name, in pages.
+                stats.Count("ListFunctions");
+                var all = Functions.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+                var start = int.TryParse(marker, out var from) ? from : 0;
+                var size = Math.Min(maxItems ?? 50, 50);
+                var listed = new JsonObject { ["Functions"] = new JsonArray(all.Skip(start).Take(size).Select(f => (JsonNode)f.Configuration()).ToArray()) };
+                if (start + size < all.Count) listed["NextMarker"] = (start + size).ToString();
+                return Json(listed);
+            }
             case ("POST", null, null):
                 stats.Count("CreateFunction");
                 var functionName = (string)input["FunctionName"]!;

@@ -39,6 +39,10 @@ public sealed class ControlPlaneTests
         Assert.Equal("b", f.GetProperty("environment").GetProperty("BUCKET_NAME").GetString());
         Assert.Matches("^127.0.0.1:5001/boto3-check@sha256:[0-9a-f]{64}$", S("resolved_image_uri"));
         Assert.Equal("Successful", S("last_update_status"));
+        Assert.Contains(S("function_name"), f.GetProperty("listed_functions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("v1", f.GetProperty("described_tags").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("True", S("described_digest_matches"));
+        Assert.Equal("ImageNotFoundException", S("missing_image"));
         Assert.Equal("Failed", S("bad_image_status"));
         Assert.Contains("does not exist", S("bad_image_reason"));
         Assert.Equal("InvalidSignatureException", S("wrong_secret"));

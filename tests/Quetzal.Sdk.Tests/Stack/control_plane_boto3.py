@@ -83,6 +83,9 @@ out["storage"] = configuration["EphemeralStorage"]["Size"]
 out["environment"] = configuration["Environment"]["Variables"]
 out["image_uri"] = got["Code"]["ImageUri"]
 out["resolved_image_uri"] = got["Code"]["ResolvedImageUri"]
+# The read-back commands of the docs: aws lambda list-functions, aws ecr describe-images.
+out["listed_functions"] = [f["FunctionName"] for p in lam.get_paginator("list_functions").paginate() for f in p["Functions"]]
+out["function_name"] = function
 out["last_update_status"] = configuration["LastUpdateStatus"]
 bad = lam.update_function_code(FunctionName=function, ImageUri=image.rsplit(":", 1)[0] + ":no-such-tag")
 out["bad_image_status"] = lam.get_function_configuration(FunctionName=function)["LastUpdateStatus"]
@@ -92,6 +95,10 @@ out["bad_image_reason"] = lam.get_function_configuration(FunctionName=function).
 image_repository = image.split("/", 1)[1].split(":")[0]
 ecr.create_repository(repositoryName=image_repository)  # what Terraform creates before anything is pushed
 images = ecr.list_images(repositoryName=image_repository)["imageIds"]
+details = ecr.describe_images(repositoryName=image_repository)["imageDetails"]
+out["described_tags"] = sorted(t for d in details for t in d.get("imageTags", []))
+out["described_digest_matches"] = any(got["Code"]["ResolvedImageUri"].endswith(d["imageDigest"]) for d in details)
+out["missing_image"] = error_code(lambda: ecr.describe_images(repositoryName=image_repository, imageIds=[{"imageTag": "no-such-tag"}]))
 out["listed_image_tags"] = sorted(i.get("imageTag", "") for i in images)
 lam.delete_function(FunctionName=function)
 out["deleted_function"] = error_code(lambda: lam.get_function(FunctionName=function))
