@@ -91,10 +91,14 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     private ITaskInvoker Invoker() => options.Mode switch
     {
         "python" => new PythonInvoker(options.Model.Python, options.Model.HandlerDirectory, options.Model.ModelDirectory, BucketDirectory, options.Model.BucketName,
-            Path.Combine(options.Model.RunDirectory, "tmp"), line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment(), ImageEnvironment = ImageEnvironment() },
+            Path.Combine(options.Model.RunDirectory, "tmp"), line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment(), ImageEnvironment = ImageEnvironment(), QuietInterval = QuietInterval() },
         "docker" => new DockerInvoker(options, BucketDirectory, line => console.WriteLine("  | " + line)) { TaskEnvironment = TaskEnvironment() },
         _ => throw new QuetzalException(Codes.InvalidInput, $"--mode must be python or docker, not '{options.Mode}'"),
     };
+
+    /// <summary>How long a step may print nothing before the run says it is still running: 30 s, or QUETZAL_STILL_RUNNING_SECONDS.</summary>
+    private static TimeSpan QuietInterval()
+        => int.TryParse(Environment.GetEnvironmentVariable("QUETZAL_STILL_RUNNING_SECONDS"), out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(30);
 
     /// <summary>In python mode, what the image would give the steps: the library's checkout and QuetzalImageEnvironment (the build reported any entry it refused).</summary>
     private Dictionary<string, string> ImageEnvironment()

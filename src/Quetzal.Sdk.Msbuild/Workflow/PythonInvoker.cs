@@ -38,11 +38,11 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
     {
         var marker = "QUETZAL-RESULT-" + Guid.NewGuid().ToString("N") + ":";
         string? result = null;
-        var (code, timedOut) = await RunAsync(["-u", "-c", Bootstrap], new Dictionary<string, string> { ["QUETZAL_RESULT_MARKER"] = marker },
-            payload?.ToJsonString() ?? "null", line =>
+        var (code, timedOut) = await RunAsync(state, (string?)payload?["scenario_path_S3"], ["-u", "-c", Bootstrap], new Dictionary<string, string> { ["QUETZAL_RESULT_MARKER"] = marker },
+            payload?.ToJsonString() ?? "null", (line, say) =>
             {
                 if (line.StartsWith(marker, StringComparison.Ordinal)) result = line[marker.Length..];
-                else if (line.Length > 0) output(line);
+                else if (line.Length > 0) say(line);
             }, timeoutSeconds, cancellation);
         if (timedOut) throw new StateError("States.Timeout", $"the step ran longer than {timeoutSeconds} s (the state's TimeoutSeconds)");
         var answer = result is null ? null : JsonNode.Parse(result)!.AsObject();
@@ -57,18 +57,34 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
     {
         var variables = new Dictionary<string, string>(TaskEnvironment);
         foreach (var (name, value) in environment) variables[name] = value;
-        var (code, timedOut) = await RunAsync(["-u", Path.Combine(handlerDirectory, "quetzal_handler.py")], variables, null,
-            line => { if (line.Length > 0) output(line); }, timeoutSeconds, cancellation);
+        var (code, timedOut) = await RunAsync(state, variables.GetValueOrDefault("scenario_path"), ["-u", Path.Combine(handlerDirectory, "quetzal_handler.py")], variables, null,
+            (line, say) => { if (line.Length > 0) say(line); }, timeoutSeconds, cancellation);
         if (timedOut) throw new StateError("States.Timeout", $"the task ran longer than {timeoutSeconds} s (the state's TimeoutSeconds)");
         return code;
     }
 
-    /// <summary>Runs the runner in a training folder of its own; returns its exit code, or that the deadline stopped it.</summary>
-    private async Task<(int Code, bool TimedOut)> RunAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string? input,
-        Action<string> line, int? timeoutSeconds, CancellationToken cancellation)
+    /// <summary>How long a step may print nothing before the run says it is still running.</summary>
+    public TimeSpan QuietInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs the runner in a training folder of its own; returns its exit code, or that the deadline stopped it. What
+    /// the step prints goes to the console with the throw-away training folder written as the scenario's folder in the
+    /// bucket folder, where its files are once the step ends (a step prints "wrote .../outputs/x.csv"); a step that
+    /// prints nothing for <see cref="QuietInterval"/> gets a line saying it is still running.
+    /// </summary>
+    private async Task<(int Code, bool TimedOut)> RunAsync(string state, string? scenarioPrefix, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string? input,
+        Action<string, Action<string>> line, int? timeoutSeconds, CancellationToken cancellation)
     {
         var training = Path.Combine(trainingRoot, Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(training);
+        var scenarioFolder = Path.Combine(bucketDirectory, (scenarioPrefix ?? "").Trim('/'));
+        var clock = Stopwatch.StartNew();
+        var lastOutput = clock.Elapsed;
+        void Say(string text)
+        {
+            lastOutput = clock.Elapsed;
+            output(text.Replace(training, scenarioFolder, StringComparison.Ordinal));
+        }
         var start = new ProcessStartInfo(python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["QUETZAL_HANDLER_DIR"] = handlerDirectory;
@@ -93,30 +109,53 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
         {
             var reading = Task.Run(async () =>
             {
-                while (await process.StandardOutput.ReadLineAsync(cancellation) is { } text) line(text);
+                while (await process.StandardOutput.ReadLineAsync(cancellation) is { } text) line(text, Say);
             }, cancellation);
             var errors = Task.Run(async () =>
             {
-                while (await process.StandardError.ReadLineAsync(cancellation) is { } text) output(text);
+                while (await process.StandardError.ReadLineAsync(cancellation) is { } text) Say(text);
             }, cancellation);
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            var watching = Task.Run(async () =>
+            {
+                try
+                {
+                    while (!ended.IsCancellationRequested)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1), ended.Token);
+                        if (clock.Elapsed - lastOutput < QuietInterval) continue;
+                        lastOutput = clock.Elapsed;
+                        output($"... {state} is still running ({clock.Elapsed:h\\:mm\\:ss}; nothing printed for {QuietInterval.TotalSeconds:0} s)");
+                    }
+                }
+                catch (OperationCanceledException) { }
+            }, CancellationToken.None);
             if (input is not null) await process.StandardInput.WriteAsync(input);
             process.StandardInput.Close();
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            if (timeoutSeconds is { } seconds) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
             try
             {
-                await process.WaitForExitAsync(timeout.Token);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                if (timeoutSeconds is { } seconds) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                    cancellation.ThrowIfCancellationRequested();
+                    return (-1, true);
+                }
+                await Task.WhenAll(reading, errors);
+                try { Directory.Delete(training, recursive: true); } catch (IOException) { }
+                return (process.ExitCode, false);
             }
-            catch (OperationCanceledException)
+            finally
             {
-                process.Kill(entireProcessTree: true);
-                cancellation.ThrowIfCancellationRequested();
-                return (-1, true);
+                await ended.CancelAsync();
+                await watching;
             }
-            await Task.WhenAll(reading, errors);
-            try { Directory.Delete(training, recursive: true); } catch (IOException) { }
-            return (process.ExitCode, false);
         }
     }
 }

@@ -109,6 +109,20 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
     }
 
     [Fact]
+    public void A_step_prints_where_its_files_land_and_a_silent_step_is_said_to_be_still_running()
+    {
+        var model = Scaffold();
+        File.WriteAllText(Path.Combine(model, "steps", "loaded_links.py"), "import time\ntime.sleep(3)\nprint('done')\n");
+        var result = packages.Run(model, ["run"], new Dictionary<string, string> { ["QUETZAL_STILL_RUNNING_SECONDS"] = "1" });
+        Assert.True(result.Succeeded, result.ToString());
+        // model_io's write_json prints the path it wrote: the bucket folder's, not the throw-away training folder's.
+        Assert.Contains($"  | wrote {Path.Combine(model, "bin", "quetzal-run", "bucket", "base", "outputs", "network_summary.json")}", result.Output);
+        Assert.DoesNotContain(Path.Combine("quetzal-run", "tmp"), result.Output);
+        Assert.Contains("... loaded_links is still running (0:00:0", result.Output);
+        Assert.True(result.Output.IndexOf("still running", StringComparison.Ordinal) < result.Output.IndexOf("  | done", StringComparison.Ordinal), result.Output);
+    }
+
+    [Fact]
     public void Several_scenarios_run_one_after_another_and_each_run_is_kept_apart_from_the_last()
     {
         var model = Scaffold();
