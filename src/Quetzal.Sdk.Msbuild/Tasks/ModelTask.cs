@@ -19,4 +19,13 @@ public abstract class ModelTask : QuetzalTask
     private ResolvedModel? _model;
 
     protected ResolvedModel Resolved => _model ??= ResolvedModel.Parse(ModelDocument, ModelFile);
+
+    protected override string? DefaultFile
+    {
+        get
+        {
+            try { return Resolved.ProjectFile; }
+            catch (Diagnostics.QuetzalException) { return null; }
+        }
+    }
 }

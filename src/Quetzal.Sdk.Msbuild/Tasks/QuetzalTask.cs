@@ -125,8 +125,15 @@ public abstract class QuetzalTask : MSBuildTask, ICancelableTask, IPublishLog
 
     protected abstract void ExecuteCore();
 
+    /// <summary>
+    /// Where a diagnostic that names no file is located: the model's project. MSBuild would put it at the task's element
+    /// in the SDK's targets inside the NuGet cache, and an IDE would open the SDK's file.
+    /// </summary>
+    protected virtual string? DefaultFile => null;
+
     protected void Report(Diagnostic d)
     {
+        if (d.File is null && DefaultFile is { } project) d = d with { File = project, Line = 0, Column = 0 };
         if (d.Severity != Severity.Error) lock (_cancellation) _reported?.Add(d);
         switch (d.Severity)
         {

@@ -24,6 +24,8 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
     /// <summary>The document, for the tasks of this build (see <see cref="ModelTask"/>).</summary>
     [Output] public string Document { get; private set; } = "";
     [Required] public string ProjectFile { get; set; } = "";
+
+    protected override string? DefaultFile => NullIfEmpty(ProjectFile);
     [Required] public string ModelDirectory { get; set; } = "";
     [Required] public string IntermediateDirectory { get; set; } = "";
     [Required] public string ModelName { get; set; } = "";

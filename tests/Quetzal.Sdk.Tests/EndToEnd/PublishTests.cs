@@ -984,6 +984,10 @@ public sealed class PublishTests(PackedPackages packages) : IDisposable
         Assert.Contains("error QTZ4006: AWS answered that the request went to the wrong region", result.Output);
         Assert.DoesNotContain("QTZ4002", result.Output);
         Assert.DoesNotContain("sso login", result.Output);
+        // Located at the model's project, which an IDE opens, not at the SDK's targets in the NuGet cache.
+        var error = result.Output.Split('\n').First(l => l.Contains("error QTZ4006", StringComparison.Ordinal)).Trim();
+        Assert.StartsWith(Path.Combine(Model, _name + ".quetzalproj") + " : error QTZ4006", error);
+        Assert.DoesNotContain(".targets", error);
     }
 
     [StackFact]
