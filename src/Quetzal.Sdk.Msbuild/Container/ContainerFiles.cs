@@ -66,8 +66,8 @@ public static class ContainerFiles
     [
         "# Scenario data comes from S3 at run time.",
         "scenarios",
-        "# Build output and tools.",
-        "bin", "obj", "*.binlog", ".vs", ".vscode", ".idea",
+        "# Build output and tools (infra/: the model's Terraform root, with terraform init's providers).",
+        "bin", "obj", "*.binlog", ".vs", ".vscode", ".idea", "infra",
         "# Version control.",
         ".git", ".gitignore", ".svn", ".hg",
         "# Caches and environments.",
