@@ -18,7 +18,21 @@ public sealed record ScenarioPlan(string Scenario, IReadOnlyList<PlannedFile> Fi
     public bool HasWrites => Files.Any(f => f.Change != FileChange.Unchanged);
 
     public string Summary => $"{Scenario}: {Count(FileChange.New)} new, {Count(FileChange.Changed)} changed, {Count(FileChange.Deleted)} to delete, "
-        + $"{Count(FileChange.Unchanged)} unchanged ({Bytes.Format(BytesToUpload)} to upload)";
+        + $"{Count(FileChange.Unchanged)} unchanged ({Bytes.Format(BytesToUpload)} to upload){Named()}";
+
+    /// <summary>Which files: "changed inputs/params.json; new inputs/od/od.geojson" (the first few of each kind, then how many more).</summary>
+    private string Named()
+    {
+        const int shown = 5;
+        var parts = new List<string>();
+        foreach (var (change, word) in new[] { (FileChange.Changed, "changed"), (FileChange.New, "new"), (FileChange.Deleted, "to delete") })
+        {
+            var keys = Files.Where(f => f.Change == change).Select(f => f.Key.StartsWith(Scenario + "/", StringComparison.Ordinal) ? f.Key[(Scenario.Length + 1)..] : f.Key).ToList();
+            if (keys.Count == 0) continue;
+            parts.Add($"{word} {string.Join(", ", keys.Take(shown))}{(keys.Count > shown ? $" and {keys.Count - shown} more" : "")}");
+        }
+        return parts.Count == 0 ? "" : ": " + string.Join("; ", parts);
+    }
 }
 
 /// <summary>

@@ -99,6 +99,7 @@ public sealed class ScenarioPublisherTests : IDisposable
         await File.WriteAllTextAsync(paramsFile, (await File.ReadAllTextAsync(paramsFile)).Replace("1.0", "1.5"));
         var plan = (await Publish(["base"]))[0];
         Assert.Equal(["base/inputs/params.json"], plan.Files.Where(f => f.Change != FileChange.Unchanged).Select(f => f.Key));
+        Assert.EndsWith("to upload): changed inputs/params.json", plan.Summary); // the dry run and QTZ5010 name the file
         Assert.Equal(FileChange.Changed, plan.Files.Single(f => f.Key == "base/inputs/params.json").Change);
         Assert.Equal(await File.ReadAllBytesAsync(paramsFile), (await RemoteObjects())["base/inputs/params.json"]);
     }
