@@ -217,7 +217,8 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             ["StopCode"] = "EssentialContainerExited",
             ["Containers"] = new JsonArray(new JsonObject { ["Name"] = container, ["ExitCode"] = code, ["LastStatus"] = "STOPPED" }),
         };
-        if (code != 0) throw new StateError("States.TaskFailed", $"the container exited with code {code}; its last status and log are above ({task.ToJsonString()})");
+        // The Cause is the stopped task, as Step Functions gives it (a Catch reads it); the run describes it in words.
+        if (code != 0) throw new StateError("States.TaskFailed", task.ToJsonString());
         return task;
     }
 

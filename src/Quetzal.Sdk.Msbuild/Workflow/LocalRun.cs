@@ -72,6 +72,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
             {
                 "Quetzal.Unsupported" => Codes.UnsupportedFeature.Create(options.Model.StateMachinePath, e.State, e.Cause),
                 "States.Runtime" or "States.ResultPathMatchFailure" => Codes.PathFailed.Create(options.Model.StateMachinePath, e.State, e.Cause),
+                "States.TaskFailed" when StoppedTask(e.Cause) is { } exit => Codes.StepFailed.Create(options.Model.StateMachinePath, e.State, $"States.TaskFailed: the Fargate task's container exited with code {exit} (its output is above)"),
                 _ when e.Error.StartsWith("States.", StringComparison.Ordinal) && e.Error != "States.Timeout" => Codes.ExecutionFailed.Create(options.Model.StateMachinePath, e.State, e.Error, e.Cause),
                 _ => Codes.StepFailed.Create(options.Model.StateMachinePath, e.State, $"{e.Error}: {e.Cause}"),
             };
@@ -253,6 +254,19 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     public void Note(string message)
     {
         lock (console) console.WriteLine("  note: " + message);
+    }
+
+    /// <summary>The exit code in a stopped ECS task (the Cause of a failed runTask.sync), or null when the cause is not one.</summary>
+    private static int? StoppedTask(string cause)
+    {
+        try
+        {
+            return JsonNode.Parse(cause) is JsonObject { } task && task["Containers"] is JsonArray { Count: > 0 } containers ? (int?)containers[0]?["ExitCode"] : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length] + "...";

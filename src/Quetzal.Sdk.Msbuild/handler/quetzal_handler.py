@@ -368,7 +368,9 @@ def run_container():
         return 0
     except Exception as error:  # every failure is the run's: status.json says it, the exit code says it
         message = str(error) if isinstance(error, StepFailed) else f"{type(error).__name__}: {error}"
-        print(message, file=sys.stderr, flush=True)
+        # The step's output, its traceback included, was printed as it came: its first line says enough here.
+        # status.json keeps the whole message (the app shows it).
+        print(message.splitlines()[0] if isinstance(error, StepFailed) and message else message, file=sys.stderr, flush=True)
         try:
             _put_json(s3, bucket, prefix + "status.json", {"step": step, "error": message}, metadata)
         except Exception as status_error:  # noqa: BLE001 (the run's own error is the one to report)

@@ -208,5 +208,15 @@ public sealed class FargateTests(PackedPackages packages) : IDisposable
             Assert.True(File.Exists(Path.Combine(scenario, "logs", "loaded_links.txt")), mode);
             Assert.Equal("local", (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(scenario, "info.json")))!["model_tag"]);
         }
+
+        // A failing Fargate step: its traceback once (as it came), then one line that says what failed, no raw ECS JSON.
+        File.WriteAllText(Path.Combine(Model, "steps", "loaded_links.py"), "def assign():\n    raise ValueError('demand matrix is empty')\nassign()\n");
+        var failed = packages.Run(Model, ["run", "-p:QuetzalPython=/usr/bin/python3", "--", "--mode", "python"], LocalStack.Environment_());
+        Assert.False(failed.Succeeded);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(failed.Output, "Traceback \\(most recent call last\\)"));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(failed.Output, "ValueError: demand matrix is empty"));
+        Assert.Contains("error QTZ5001: State 'loaded_links' failed: States.TaskFailed: the Fargate task's container exited with code 1 (its output is above)", failed.Output);
+        Assert.DoesNotContain("\"Containers\"", failed.Output);
+        Assert.Contains("demand matrix is empty", File.ReadAllText(Path.Combine(Model, "bin", "quetzal-run", "bucket", "base", "status.json")));
     }
 }

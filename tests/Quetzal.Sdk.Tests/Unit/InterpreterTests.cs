@@ -340,6 +340,9 @@ public sealed class InterpreterTests
         var script = new Script { Tasks = _ => 3 };
         var failed = await Assert.ThrowsAsync<ExecutionFailedException>(() => Run(FargateMachine, """{"scenario_path_S3":"base/","launcher_arg":{}}""", script));
         Assert.Equal("States.TaskFailed", failed.Error);
-        Assert.Contains("exited with code 3", failed.Cause);
+        // The Cause is the stopped task, as Step Functions gives it to a Catch.
+        var task = System.Text.Json.Nodes.JsonNode.Parse(failed.Cause)!;
+        Assert.Equal(3, (int?)task["Containers"]![0]!["ExitCode"]);
+        Assert.Equal("STOPPED", (string?)task["LastStatus"]);
     }
 }
