@@ -88,7 +88,9 @@ public sealed partial class ResolveQuetzalModel : QuetzalTask
             MemorySize = MemorySize ?? "", Timeout = Timeout ?? "", StorageSize = StorageSize ?? "",
             BaseImage = BaseImage ?? "", ImageTag = NullIfEmpty(ImageTag), LibraryPath = NullIfEmpty(LibraryPath),
             SystemPackages = NullIfEmpty(SystemPackages)?.Trim(), ImageEnvironment = NullIfEmpty(ImageEnvironment)?.Trim(),
-            HandlerDirectory = HandlerDirectory, SdkState = SdkState.Select(i => i.GetMetadata("FullPath")).ToList(),
+            HandlerDirectory = HandlerDirectory, SdkState = SdkState.Select(i => i.GetMetadata("FullPath"))
+                // The Terraform root, when it is the model's own infra/ (terraform init's providers included): never model code.
+                .Concat(NullIfEmpty(InfraDirectory) is { } infra ? [Path.GetFullPath(Path.Combine(ModelDirectory, infra))] : []).ToList(),
             StateMachineFile = StateMachineFile, StateMachinePath = StateMachinePath, GeneratedStateMachineFile = GeneratedStateMachineFile,
             Steps = Steps.Select(Step).ToList(),
             Fargate = FargateSettings.From(EcsCpu, EcsMemory, EcsStorage, EcsTimeLimit, EcsSubnets, EcsSecurityGroups, EcsAssignPublicIp),
