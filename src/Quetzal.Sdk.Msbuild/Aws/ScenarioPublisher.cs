@@ -48,7 +48,8 @@ public sealed class ScenarioPublisher
     /// <summary>Files from this size go up in parts of <see cref="PartSize"/>; the local multipart ETag uses the same split.</summary>
     public const long MultipartThreshold = 64L << 20;
     public const long PartSize = 16L << 20;
-    private static readonly HashSet<string> Ignored = new(StringComparer.OrdinalIgnoreCase) { ".DS_Store", "Thumbs.db", "desktop.ini" };
+    /// <summary>What Windows leaves in folders (dot-names such as macOS's .DS_Store are never listed: ModelFiles.Visible).</summary>
+    private static readonly HashSet<string> Ignored = new(StringComparer.OrdinalIgnoreCase) { "Thumbs.db", "desktop.ini" };
 
     private readonly IAmazonS3 _s3;
     private readonly S3Profile _profile;
@@ -334,7 +335,7 @@ public sealed class ScenarioPublisher
     }
 
     private static IReadOnlySet<string> LocalFolders(string folder)
-        => Directory.Exists(folder) ? Directory.GetDirectories(folder).Select(Path.GetFileName).OfType<string>().Where(n => !Core.ModelFiles.IsSkippedName(n)).Select(Model.Scenarios.Key).ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
+        => Model.Scenarios.Discover(folder).Select(Model.Scenarios.Key).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Every file of a scenario folder, with its key relative to the folder ('/' separators).</summary>
     public static IEnumerable<(string Path, string Relative)> LocalFiles(string folder)

@@ -54,10 +54,11 @@ public static partial class StateMachineValidator
         for (var i = 0; i < cells.Count; i++)
         {
             if (cells[i]["cell_type"] is not { IsString: true, String: "code" } || cells[i]["source"] is not { } source) continue;
-            var lines = source.IsString ? [source] : source.Items.Where(l => l.IsString).ToList();
-            foreach (var line in lines)
+            // nbformat's source is a list of lines, or one string of them all (located at the string).
+            var lines = (source.IsString ? [source] : source.Items.Where(l => l.IsString))
+                .SelectMany(l => l.String!.Split('\n').Select(text => (Node: l, Text: text.Trim())));
+            foreach (var (line, text) in lines)
             {
-                var text = line.String!.Split('\n')[0].Trim();
                 if (text.Length < 2 || text[0] is not ('%' or '!')) continue;
                 var (what, fix) = text switch
                 {

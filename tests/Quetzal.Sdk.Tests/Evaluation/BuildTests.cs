@@ -244,6 +244,7 @@ public sealed class BuildTests : IDisposable
         Directory.CreateDirectory(checkpoints);
         File.WriteAllText(Path.Combine(checkpoints, "notes-checkpoint.ipynb"), "{}");
         Directory.CreateDirectory(Path.Combine(model, "scenarios", ".cache"));
+        Directory.CreateDirectory(Path.Combine(model, "scenarios", "__pycache__"));
         var inputCheckpoints = Path.Combine(model, "scenarios", "base", "inputs", ".ipynb_checkpoints");
         Directory.CreateDirectory(inputCheckpoints);
         File.WriteAllText(Path.Combine(inputCheckpoints, "params-checkpoint.json"), "[ not json");
@@ -255,6 +256,7 @@ public sealed class BuildTests : IDisposable
         Assert.Contains("\"Identity\": \"base\"", items.Output);
         Assert.DoesNotContain("ipynb_checkpoints", items.Output);
         Assert.DoesNotContain(".cache", items.Output);
+        Assert.DoesNotContain("__pycache__", items.Output);
     }
 
     [Fact]

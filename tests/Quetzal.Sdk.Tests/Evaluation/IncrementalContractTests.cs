@@ -27,6 +27,16 @@ public sealed class IncrementalContractTests : IDisposable
         Directory.CreateDirectory(Path.Combine(@base, "inputs", "od"));
         File.WriteAllText(Path.Combine(@base, "inputs", "od", "od.geojson"), Models.Collection());
         TempDirectory.CopyDirectory(@base, Path.Combine(model, "scenarios", "peak"));
+        // A notebook step with a magic in it: the build reads the notebook (QTZ2015).
+        File.WriteAllText(Path.Combine(model, "steps", "report.ipynb"), """{"cells": [{"cell_type": "code", "source": ["%matplotlib inline\n"]}], "nbformat": 4}""");
+        var machine = Path.Combine(model, "step-functions.json");
+        var states = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(machine))!["States"]!.AsObject();
+        var report = states["loaded_links"]!.DeepClone();
+        report["Parameters"]!["Payload"]!["notebook_path"] = "steps/report.ipynb";
+        states["loaded_links"]!.AsObject().Remove("End");
+        states["loaded_links"]!["Next"] = "report";
+        states["report"] = report;
+        File.WriteAllText(machine, states.Root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         // Older than any edit below, as a user's files are: the edits' write times differ from these.
         var past = DateTime.UtcNow.AddMinutes(-10);
         foreach (var file in Directory.EnumerateFiles(model, "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(file, past);
@@ -73,10 +83,11 @@ public sealed class IncrementalContractTests : IDisposable
         var first = DotNet.Build(model);
         Assert.True(first.Succeeded, first.ToString());
         var green = Diagnostics(first, model);
+        Assert.Contains(green, d => d.StartsWith("warning QTZ2015: Notebook 'steps/report.ipynb'", StringComparison.Ordinal));
 
         var files = RecordedFiles(model);
         // What the build reads today, at the least; the loop below covers whatever else it reads.
-        foreach (var expected in new[] { "step-functions.json", "requirements.txt", "styles.json", "info.json", "modelConfig.json", "od.geojson", "params.json", "nodes.geojson", "links.geojson", "loaded_links.py" })
+        foreach (var expected in new[] { "step-functions.json", "requirements.txt", "styles.json", "info.json", "modelConfig.json", "od.geojson", "params.json", "nodes.geojson", "links.geojson", "loaded_links.py", "report.ipynb" })
             Assert.Contains(files, f => Path.GetFileName(f) == expected);
 
         var failures = new List<string>();

@@ -182,7 +182,7 @@ public sealed class StateMachineValidatorTests : IDisposable
                 "%matplotlib inline\n",
                 "import matplotlib.pyplot as plt\n"
               ]},
-              {"cell_type": "code", "source": "!pip install geopandas"}
+              {"cell_type": "code", "source": "import os\n!pip install geopandas"}
              ],
              "nbformat": 4
             }
