@@ -12,14 +12,20 @@ public sealed class ReadmeTests : IDisposable
 
     public void Dispose() => _root.Dispose();
 
-    /// <summary>The indented command block that follows the sentence naming this test in the README.</summary>
-    private static string[] Commands()
+    /// <summary>
+    /// The two indented command blocks that follow the sentence naming this test in the README: the first runs in the
+    /// clone, the second in a folder of the user's own.
+    /// </summary>
+    private static (string[] InTheClone, string[] InAFolderOfYourOwn) Commands()
     {
         var readme = File.ReadAllText(Repository.Readme);
         var at = readme.IndexOf("`EndToEnd/ReadmeTests`", StringComparison.Ordinal);
         Assert.True(at >= 0, "the README no longer names EndToEnd/ReadmeTests before its manual path");
-        var block = Regex.Match(readme[at..], @"\n\n((?:    .+\n)+)");
-        return block.Groups[1].Value.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToArray();
+        var blocks = Regex.Matches(readme[at..], @"\n\n((?:    .+\n)+)").Take(2)
+            .Select(b => b.Groups[1].Value.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToArray())
+            .ToArray();
+        Assert.Equal(2, blocks.Length);
+        return (blocks[0], blocks[1]);
     }
 
     /// <summary>
@@ -66,17 +72,29 @@ public sealed class ReadmeTests : IDisposable
     }
 
     [Fact]
-    public void The_manual_path_packs_installs_scaffolds_and_builds_as_written()
+    public void The_manual_path_packs_in_the_clone_then_scaffolds_builds_and_runs_a_model_in_a_folder_of_ones_own_as_written()
     {
-        var commands = Commands();
-        Assert.Contains(commands, c => c.StartsWith("dotnet pack", StringComparison.Ordinal));
-        Assert.Equal("dotnet build", commands[^1]);
+        var (inTheClone, inAFolderOfYourOwn) = Commands();
+        Assert.Contains(inTheClone, c => c.StartsWith("dotnet pack", StringComparison.Ordinal));
+        Assert.Contains("dotnet build", inAFolderOfYourOwn);
+        Assert.Equal("dotnet run", inAFolderOfYourOwn[^1]);
 
         var (repository, environment) = CopyOfTheRepository();
-        var script = "set -e\n" + string.Join("\n", commands) + "\n";
-        var run = Processes.Run("bash", ["-c", script], environment, repository, TimeSpan.FromMinutes(8), DotNet.TestHostVariables);
-        Assert.True(run.Succeeded, $"the README's manual path failed:\n{script}\n{run}");
+        var clone = "set -e\n" + string.Join("\n", inTheClone) + "\n";
+        var packed = Processes.Run("bash", ["-c", clone], environment, repository, TimeSpan.FromMinutes(8), DotNet.TestHostVariables);
+        Assert.True(packed.Succeeded, $"the README's commands in the clone failed:\n{clone}\n{packed}");
+
+        // A folder beside the clone, not under it: no nuget.config or Directory.*.props of the repository applies.
+        var models = _root.Combine("models");
+        Directory.CreateDirectory(models);
+        var own = "set -e\n" + string.Join("\n", inAFolderOfYourOwn) + "\n";
+        var run = Processes.Run("bash", ["-c", own], environment, models, TimeSpan.FromMinutes(8), DotNet.TestHostVariables);
+        Assert.True(run.Succeeded, $"the README's commands in a folder of one's own failed:\n{own}\n{run}");
         Assert.Contains("Build succeeded", run.Output);
-        Assert.True(File.Exists(Path.Combine(repository, "quetzal-paris", "Dockerfile")));
+        Assert.Contains("Run succeeded", run.Output);
+        var model = Path.Combine(models, "quetzal-paris");
+        Assert.True(File.Exists(Path.Combine(model, "Dockerfile")));
+        Assert.Contains(Path.Combine(repository, "artifacts", "packages"), File.ReadAllText(Path.Combine(model, "nuget.config")));
+        Assert.True(File.Exists(Path.Combine(model, "bin", "quetzal-run", "bucket", "base", "outputs", "network_summary.json")));
     }
 }
