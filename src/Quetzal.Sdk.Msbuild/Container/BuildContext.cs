@@ -22,6 +22,9 @@ public sealed record ContextRules(IReadOnlyList<string> SdkState, string Scenari
         => new(sdkState, Path.GetRelativePath(modelDirectory, scenariosDirectory).Replace('\\', '/'));
 }
 
+/// <summary>A file the image is made of: where it is, its size and its write time (UTC ticks).</summary>
+public readonly record struct ImageInput(string Path, long Size, long WriteTicks);
+
 public sealed class BuildContext
 {
     private static readonly DateTimeOffset FixedTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -197,6 +200,8 @@ public sealed class BuildContext
         {
             Contributors = Largest(stats.ToDictionary(s => s.Key, s => s.Value.Size, StringComparer.Ordinal)),
             LibraryEntries = library.Keys.ToList(),
+            Inputs = all.ToDictionary(f => f.Key, f => new ImageInput(f.Value, stats[f.Key].Size, stats[f.Key].WriteTicks), StringComparer.Ordinal),
+            DockerfileText = dockerfileText,
         };
     }
 
@@ -215,6 +220,15 @@ public sealed class BuildContext
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name}\0{stat.Size}\0{stat.WriteTicks}\0{stat.Executable}\n"));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    /// <summary>
+    /// Every file the image is made of, by its name in the context (the library's as files under
+    /// <c>.quetzal/library/</c>, even when they travel as one archive): where it is, its size and write time.
+    /// </summary>
+    public IReadOnlyDictionary<string, ImageInput> Inputs { get; private init; } = new Dictionary<string, ImageInput>();
+
+    /// <summary>The Dockerfile's text, as read for this context (empty when there is none).</summary>
+    public string DockerfileText { get; private init; } = "";
 
     /// <summary>The library's files (relative to its folder) that go into the image, whether as a folder or as one archive.</summary>
     public IReadOnlyList<string> LibraryEntries { get; private init; } = [];

@@ -55,12 +55,18 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>, IReleaseStep
             context.Log.Info($"Image context: {build.Entries.Count} files, {Bytes.Format(build.FileBytes)}; largest: {largest}");
             if (!request.Steps.HasFlag(PublishSteps.Image))
                 throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, $"the registry has no image {tag} for the current model files; publish the image first (-t:QuetzalPublishImage before the other step targets), or publish the steps together in the pipeline's order (-t:Publish -p:QuetzalPublishSteps=Image%3B<the other steps>)");
-            return new Plan(true, [$"Image: new ({repository.Uri}:{tag}, {build.Entries.Count} files, {Bytes.Format(build.FileBytes)} of context; largest: {largest}); would build and push."],
+            // What changed since the image last published from this folder (its record), named as the user knows the files.
+            var previous = context.ImageInputs;
+            var changes = previous is null || previous.Tag == tag ? [] : previous.ChangesTo(build);
+            var changed = changes.Count == 0 ? "" : $"; changed since {previous!.Tag}: {ImageInputs.Summary(changes)}";
+            return new Plan(true, [$"Image: new ({repository.Uri}:{tag}, {build.Entries.Count} files, {Bytes.Format(build.FileBytes)} of context; largest: {largest}{changed}); would build and push."],
                 repository, build, login, null, MoveTag: !string.IsNullOrEmpty(request.ImageTag));
         }
         if (existing.IsIndex)
             throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the tag names an image index; Lambda needs a single-platform image manifest");
         context.ImageUri = $"{repository.Uri}@{existing.Digest}";
+        // The registry has these files' image: it is the one the next change is told against.
+        if (context.ImageInputs?.Tag != tag) ImageInputs.Of(build, tag!, context.ImageInputs).Save(context.ImageInputsFile);
         var userTag = request.Steps.HasFlag(PublishSteps.Image) ? request.ImageTag : null;
         var moveTag = !string.IsNullOrEmpty(userTag) && (await registry.HeadManifestAsync(path, userTag, cancellation))?.Digest != existing.Digest;
         var tagNote = string.IsNullOrEmpty(userTag) ? "" : moveTag ? $"; would tag it {userTag}" : $"; tag {userTag} names it";
@@ -81,6 +87,7 @@ public sealed class ImageStep : PublishStep<ImageStep.Plan>, IReleaseStep
             if (image.IsIndex)
                 throw new QuetzalException(Codes.ImagePushFailed, repository.Uri, "the tag names an image index; Lambda needs a single-platform image manifest");
             context.ImageUri = $"{repository.Uri}@{image.Digest}";
+            ImageInputs.Of(plan.Context, plan.Context.ContentTag, context.ImageInputs).Save(context.ImageInputsFile);
         }
         var tagged = "";
         if (plan.MoveTag)

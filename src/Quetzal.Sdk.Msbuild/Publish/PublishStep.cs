@@ -110,6 +110,22 @@ public sealed class PublishContext(PublishRequest request, IAwsClients clients, 
     /// <summary>The record of content tags (obj/quetzal/content-tags.tsv), one instance for the whole publish.</summary>
     public ContentTags ContentTags => _contentTags ??= ContentTags.Load(Request.ContentTagsFile);
 
+    /// <summary>Where the record of the image last published from this folder is kept (beside the content tags; see <see cref="Container.ImageInputs"/>).</summary>
+    public string? ImageInputsFile => Request.ContentTagsFile is { } tags ? Path.Combine(Path.GetDirectoryName(tags)!, "image-inputs.tsv") : null;
+
+    private ImageInputs? _imageInputs;
+    private bool _imageInputsRead;
+
+    /// <summary>The record of the image last published from this folder, or null.</summary>
+    public ImageInputs? ImageInputs
+    {
+        get
+        {
+            if (!_imageInputsRead) (_imageInputs, _imageInputsRead) = (ImageInputs.Load(ImageInputsFile), true);
+            return _imageInputs;
+        }
+    }
+
     /// <summary>
     /// The image's build context (its content tag says whether the registry has the image), made once, on a thread of
     /// its own from the first ask: the pipeline asks before the AWS reads, so reading the files overlaps them.

@@ -193,6 +193,38 @@ public sealed class PublishPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_image_names_what_changed_since_the_one_last_published_the_base_image_too_and_not_a_file_only_touched()
+    {
+        var aws = new FakeAws().WithInfrastructure(Name);
+        var tags = _dir.Combine("obj", "content-tags.tsv");
+        File.WriteAllText(Path.Combine(_model, "Dockerfile"), "FROM public.ecr.aws/lambda/python:3.12\nCOPY . ${LAMBDA_TASK_ROOT}/\n");
+        var first = await Publish(aws, Request(r => r with { ContentTagsFile = tags }));
+        Assert.DoesNotContain("changed since", first.Summary[0]); // nothing published from this folder before: nothing to compare with
+        var published = aws.Functions[Name].ImageUri;
+
+        File.AppendAllText(Path.Combine(_model, "steps", "network_summary.py"), "\n# edited\n");
+        File.WriteAllText(Path.Combine(_model, "steps", "road_times.py"), "print('new')\n");
+        File.Delete(Path.Combine(_model, "steps", "model_io.py"));
+        var touched = Path.Combine(_model, "steps", "loaded_links.py");
+        File.WriteAllText(touched, File.ReadAllText(touched)); // same bytes, a new time
+        File.SetLastWriteTimeUtc(touched, DateTime.UtcNow.AddMinutes(1));
+        File.WriteAllText(Path.Combine(_model, "Dockerfile"), "FROM public.ecr.aws/lambda/python:3.13\nCOPY . ${LAMBDA_TASK_ROOT}/\n");
+
+        aws.Writes.Clear();
+        var dry = await Publish(aws, Request(r => r with { ContentTagsFile = tags, DryRun = true }));
+        Assert.Empty(aws.Writes);
+        Assert.Matches(@"; changed since q-[0-9a-f]{16}: base image public\.ecr\.aws/lambda/python:3\.12 -> public\.ecr\.aws/lambda/python:3\.13, "
+            + @"steps/network_summary\.py, \+steps/road_times\.py, -steps/model_io\.py\); would build and push", dry.Summary[0]);
+
+        // Published, that image is the one the next change is told against.
+        await Publish(aws, Request(r => r with { ContentTagsFile = tags }));
+        Assert.NotEqual(published, aws.Functions[Name].ImageUri);
+        File.AppendAllText(Path.Combine(_model, "steps", "road_times.py"), "# again\n");
+        var next = await Publish(aws, Request(r => r with { ContentTagsFile = tags, DryRun = true }));
+        Assert.Contains(": steps/road_times.py); would build and push", next.Summary[0]);
+    }
+
+    [Fact]
     public async Task A_failed_image_build_leaves_everything_untouched_the_scenarios_too()
     {
         var aws = new FakeAws().WithInfrastructure(Name);
