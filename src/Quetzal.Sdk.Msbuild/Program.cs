@@ -17,17 +17,18 @@ public static class Program
         // What the build passes (hidden): the model it resolved. What a modeller types: the rest.
         var modelFile = new Option<string>("--model") { Hidden = true, Required = true, Description = "The model the build resolved (obj/quetzal/model.json)." };
         var image = new Option<string?>("--image") { Hidden = true, Description = "docker mode: this image instead of the model's." };
-        var scenario = new Option<string[]>("--scenario", "-s") { Description = "The scenario to run (default: base); several: repeat the option, or separate with ',' (one after another locally, at once in aws mode).", AllowMultipleArgumentsPerToken = true };
+        var scenario = new Option<string[]>("--scenario", "-s") { Description = "The scenario to run (default: base); several: repeat the option, or separate with ',' (side by side as --parallel allows locally, at once in aws mode).", AllowMultipleArgumentsPerToken = true };
         var input = new Option<string?>("--input", "-i") { Description = "The execution input: JSON, or @file (default: what Quenedi sends)." };
         var mode = new Option<string?>("--mode", "-m") { Description = "python (the local interpreter), docker (the model's image) or aws (the deployed model); default: QuetzalRunMode." };
         var workflow = new Option<string?>("--workflow", "-w") { Description = "The workflow (Quenedi's choice, params.json's 'model') whose parameters the default input carries (default: default)." };
         var follow = new Option<string?>("--follow") { Description = "aws mode: follow this execution (its ARN) instead of starting one." };
         var detach = new Option<bool>("--detach") { Description = "aws mode: Ctrl+C leaves the executions running (and says how to follow them)." };
         var allowStale = new Option<bool>("--allow-stale") { Description = "aws mode: run what is deployed even when it differs from this folder." };
+        var parallel = new Option<int?>("--parallel") { Description = "python and docker modes: how many scenarios run side by side (default: half the machine's cores, at least 1; each step uses cores of its own)." };
 
         var run = new Command("run", "Runs the model's workflow locally on a scenario, state by state.")
         {
-            modelFile, image, scenario, input, mode, workflow, follow, detach, allowStale,
+            modelFile, image, scenario, input, mode, workflow, follow, detach, allowStale, parallel,
         };
         run.SetAction((parse, _) =>
         {
@@ -60,13 +61,18 @@ public static class Program
                 Console.WriteLine(Codes.InvalidInput.Create(null, $"--follow, --detach and --allow-stale are for --mode aws, which follows executions on AWS; a {chosenMode} mode run is followed here until it ends").ToString());
                 return Task.FromResult(1);
             }
+            if (parse.GetValue(parallel) is < 1)
+            {
+                Console.WriteLine(Codes.InvalidInput.Create(null, $"--parallel is how many scenarios run side by side: 1 or more, not {parse.GetValue(parallel)}").ToString());
+                return Task.FromResult(1);
+            }
             if (chosen.Count > 1 && parse.GetValue(input) is not null)
             {
                 Console.WriteLine(Codes.InvalidInput.Create(null, $"--input is the execution input of one scenario (its scenario_path_S3 names it); give one --scenario with it, not {chosen.Count}").ToString());
                 return Task.FromResult(1);
             }
             return RunLocallyAsync(model, chosen.Count == 0 ? [model.RunScenario] : chosen.Distinct(StringComparer.Ordinal).ToList(),
-                chosenMode, parse.GetValue(input), parse.GetValue(image), chosenWorkflow, cancellation);
+                chosenMode, parse.GetValue(input), parse.GetValue(image), chosenWorkflow, parse.GetValue(parallel) ?? Math.Max(1, Environment.ProcessorCount / 2), cancellation);
         });
         var root = new RootCommand("Quetzal.Sdk tools.") { run };
         // No response files: "--input @file" is ours. Ctrl+C is handled here (Interruption), not by System.CommandLine,
@@ -88,31 +94,91 @@ public static class Program
     }
 
     /// <summary>
-    /// A python or docker mode run of one or several scenarios: one after another (each step of a model already uses the
-    /// machine's cores, and one console shows one run's steps readably), each to its own results folder; a table
-    /// ends a run of several, and the exit code is not 0 when any failed.
+    /// A python or docker mode run of one or several scenarios, each to its own results folder: side by side, up to
+    /// <paramref name="parallel"/> at once, each line of a run's output led by its scenario's name (one at a time, a
+    /// run's lines come as they are, under a heading); a table ends a run of several, and the exit code is not 0 when
+    /// any failed.
     /// </summary>
     private static async Task<int> RunLocallyAsync(Model.ResolvedModel model, IReadOnlyList<string> scenarios, string mode, string? input, string? image,
-        string workflow, CancellationToken cancellation)
+        string workflow, int parallel, CancellationToken cancellation)
     {
-        var results = new List<(string Scenario, int Code, TimeSpan Took)>();
-        foreach (var scenario in scenarios)
+        var results = new (int Code, TimeSpan Took)?[scenarios.Count];
+        var sideBySide = Math.Min(parallel, scenarios.Count);
+        var console = TextWriter.Synchronized(Console.Out);
+        if (sideBySide > 1) console.WriteLine($"Running {scenarios.Count} scenarios, {sideBySide} side by side (--parallel); each line starts with its scenario.");
+        var width = scenarios.Max(s => s.Length);
+        var started = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, scenarios.Count), new ParallelOptions { MaxDegreeOfParallelism = sideBySide }, async (index, _) =>
         {
-            if (cancellation.IsCancellationRequested) break;
-            if (scenarios.Count > 1) Console.WriteLine($"{(results.Count > 0 ? "\n" : "")}=== scenario '{scenario}' ({results.Count + 1} of {scenarios.Count}) ===");
+            if (cancellation.IsCancellationRequested) return;
+            var scenario = scenarios[index];
+            var number = Interlocked.Increment(ref started);
+            TextWriter output = console;
+            if (sideBySide > 1) output = new LinePrefixWriter(console, $"[{scenario.PadRight(width)}] ");
+            else if (scenarios.Count > 1) console.WriteLine($"{(number > 1 ? "\n" : "")}=== scenario '{scenario}' ({number} of {scenarios.Count}) ===");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var options = new LocalRunOptions { Model = model, Scenario = scenario, Input = input, Mode = mode, Image = image, Workflow = workflow };
-            results.Add((scenario, await new LocalRun(options, Console.Out).ExecuteAsync(cancellation), clock.Elapsed));
-        }
+            var code = await new LocalRun(options, output).ExecuteAsync(cancellation);
+            output.Flush();
+            results[index] = (code, clock.Elapsed);
+        });
         if (scenarios.Count > 1)
         {
-            Console.WriteLine();
-            Console.WriteLine($"{"scenario",-24} {"result",-10} {"time",9}  results");
-            foreach (var (scenario, code, took) in results)
-                Console.WriteLine($"{scenario,-24} {(code == 0 ? "succeeded" : "failed"),-10} {took.TotalSeconds,8:0.0}s  {Path.Combine(model.RunDirectory, "bucket", scenario)}");
-            foreach (var skipped in scenarios.Skip(results.Count)) Console.WriteLine($"{skipped,-24} {"not run",-10}");
+            console.WriteLine();
+            console.WriteLine($"{"scenario",-24} {"result",-10} {"time",9}  results");
+            for (var i = 0; i < scenarios.Count; i++)
+                console.WriteLine(results[i] is var (code, took)
+                    ? $"{scenarios[i],-24} {(code == 0 ? "succeeded" : "failed"),-10} {took.TotalSeconds,8:0.0}s  {Path.Combine(model.RunDirectory, "bucket", scenarios[i])}"
+                    : $"{scenarios[i],-24} {"not run",-10}");
         }
-        return results.Count < scenarios.Count ? 130 : results.Select(r => r.Code).FirstOrDefault(c => c != 0);
+        return results.Any(r => r is null) ? 130 : results.Select(r => r!.Value.Code).FirstOrDefault(c => c != 0);
+    }
+}
+
+/// <summary>A writer that leads each whole line with a prefix (a scenario's name), so that runs side by side stay readable.</summary>
+internal sealed class LinePrefixWriter(TextWriter inner, string prefix) : TextWriter
+{
+    private readonly System.Text.StringBuilder _line = new();
+
+    public override System.Text.Encoding Encoding => inner.Encoding;
+
+    public override void Write(char value)
+    {
+        lock (_line) Append(value);
+    }
+
+    private void Append(char value)
+    {
+        if (value == '\r') return;
+        if (value != '\n')
+        {
+            _line.Append(value);
+            return;
+        }
+        inner.WriteLine(prefix + _line);
+        _line.Clear();
+    }
+
+    public override void Write(string? value)
+    {
+        lock (_line)
+            foreach (var c in value ?? "") Append(c);
+    }
+
+    public override void WriteLine(string? value)
+    {
+        lock (_line)
+        {
+            foreach (var c in value ?? "") Append(c);
+            Append('\n');
+        }
+    }
+
+    public override void Flush()
+    {
+        lock (_line)
+            if (_line.Length > 0) Append('\n');
+        inner.Flush();
     }
 }
 

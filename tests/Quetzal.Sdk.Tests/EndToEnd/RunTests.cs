@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using Quetzal.Sdk.Tests.Infrastructure;
 
@@ -161,6 +162,41 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
         Assert.False(third.Succeeded);
         Assert.Matches(@"peak-hour\s+failed", third.Output);
         Assert.Matches(@"base\s+succeeded", third.Output);
+    }
+
+    [Fact]
+    public void Several_scenarios_run_side_by_side_with_parallel_each_line_led_by_its_scenario()
+    {
+        var model = Scaffold();
+        TempDirectory.CopyDirectory(Path.Combine(model, "scenarios", "base"), Path.Combine(model, "scenarios", "peak-hour"));
+        // A step that says when it began and ended (the clock of the machine), and takes a while.
+        File.WriteAllText(Path.Combine(model, "steps", "loaded_links.py"),
+            "import time\nprint(f'began {time.time():.3f}', flush=True)\ntime.sleep(3)\nprint(f'ended {time.time():.3f}', flush=True)\n");
+
+        var result = Run(model, "--scenario", "base,peak-hour", "--parallel", "2");
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("Running 2 scenarios, 2 side by side (--parallel)", result.Output);
+        Assert.Matches(@"base\s+succeeded", result.Output);
+        Assert.Matches(@"peak-hour\s+succeeded", result.Output);
+        // Every line of a run names its scenario; the two steps overlapped in time.
+        (double Began, double Ended) Span(string scenario)
+        {
+            var lines = result.Output.Split('\n').Where(l => l.StartsWith($"[{scenario}", StringComparison.Ordinal)).ToList();
+            Assert.Contains(lines, l => l.Contains($"running run-model on scenario '{scenario}'", StringComparison.Ordinal));
+            double At(string word) => double.Parse(Regex.Match(string.Join("\n", lines), word + @" (\d+\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            return (At("began"), At("ended"));
+        }
+        var (baseBegan, baseEnded) = Span("base");
+        var (peakBegan, peakEnded) = Span("peak-hour");
+        Assert.True(baseBegan < peakEnded && peakBegan < baseEnded, $"the steps did not overlap:\n{result.Output}");
+        Assert.DoesNotContain("=== scenario", result.Output);
+        var bucket = Path.Combine(model, "bin", "quetzal-run", "bucket");
+        Assert.True(File.Exists(Path.Combine(bucket, "base", "outputs", "network_summary.json")));
+        Assert.True(File.Exists(Path.Combine(bucket, "peak-hour", "outputs", "network_summary.json")));
+
+        var refused = Run(model, "--scenario", "base,peak-hour", "--parallel", "0");
+        Assert.False(refused.Succeeded);
+        Assert.Contains("--parallel is how many scenarios run side by side: 1 or more, not 0", refused.Output);
     }
 
     [StackFact]
