@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace Quetzal.Sdk.Model;
 
 /// <summary>Choice rules as the Amazon States Language defines them: comparisons on a Variable, And, Or, Not.</summary>
-public static class ChoiceRules
+public static partial class ChoiceRules
 {
     private static readonly string[] Operators =
     [
@@ -17,28 +17,24 @@ public static class ChoiceRules
         "IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp",
     ];
 
-    public static bool Evaluate(JsonObject rule, JsonNode? input, JsonNode? context)
+    public static bool Evaluate(JsonObject rule, JsonNode? input, JsonNode? context, Variables? variables = null)
     {
-        if (rule["And"] is JsonArray and) return and.All(r => Evaluate(r!.AsObject(), input, context));
-        if (rule["Or"] is JsonArray or) return or.Any(r => Evaluate(r!.AsObject(), input, context));
-        if (rule["Not"] is JsonObject not) return !Evaluate(not, input, context);
+        if (rule["And"] is JsonArray and) return and.All(r => Evaluate(r!.AsObject(), input, context, variables));
+        if (rule["Or"] is JsonArray or) return or.Any(r => Evaluate(r!.AsObject(), input, context, variables));
+        if (rule["Not"] is JsonObject not) return !Evaluate(not, input, context, variables);
 
         var variable = (string?)rule["Variable"] ?? throw new StateError("States.Runtime", "a Choice rule has no Variable");
         foreach (var (key, operand) in rule)
         {
-            if (key is "Variable" or "Next" or "Comment") continue;
+            if (key is "Variable" or "Next" or "Comment" or "Assign") continue;
             var isPath = key.EndsWith("Path", StringComparison.Ordinal) && key != "IsPath";
             var op = isPath ? key[..^4] : key;
             if (!Operators.Contains(op)) throw new StateError("Quetzal.Unsupported", $"the Choice operator {key}");
 
-            if (op == "IsPresent") return JsonPath.Exists(input, variable) == (bool)operand!;
-            if (!JsonPath.Exists(input, variable) && !variable.StartsWith("$$", StringComparison.Ordinal))
-            {
-                // A missing variable fails the rule rather than the execution only for IsPresent; otherwise States.Runtime.
-                throw new StateError("States.Runtime", $"the Choice Variable '{variable}' matches nothing in the input");
-            }
-            var value = JsonPath.Select(input, variable, context);
-            var other = isPath ? JsonPath.Select(input, (string)operand!, context) : operand;
+            if (op == "IsPresent") return JsonPath.Exists(input, variable, context, variables) == (bool)operand!;
+            // A missing variable fails the rule rather than the execution only for IsPresent; otherwise States.Runtime.
+            var value = JsonPath.Select(input, variable, context, variables);
+            var other = isPath ? JsonPath.Select(input, (string)operand!, context, variables) : operand;
             return op switch
             {
                 "IsNull" => (value is null) == (bool)other!,
@@ -79,8 +75,15 @@ public static class ChoiceRules
 
     private static double? Number(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : null;
 
+    /// <summary>
+    /// A timestamp as Step Functions reads one: RFC 3339 with an uppercase T, seconds, and an offset (Z, uppercase,
+    /// or +hh:mm); fractions of a second allowed. Anything else is not a timestamp (IsTimestamp false, comparisons false).
+    /// </summary>
     private static DateTimeOffset? Timestamp(JsonNode? node)
-        => String(node) is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) && s.Contains('T') ? t : null;
+        => String(node) is { } s && Rfc3339().IsMatch(s) && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")]
+    private static partial Regex Rfc3339();
 
     /// <summary>StringMatches: '*' matches any run of characters; '\*' is a literal star.</summary>
     private static bool Matches(string value, string pattern)

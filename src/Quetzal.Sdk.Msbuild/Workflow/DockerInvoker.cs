@@ -55,7 +55,7 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
             var text = await response.Content.ReadAsStringAsync(cancellation);
             var answer = JsonNode.Parse(text);
             if (answer is JsonObject error && error["errorType"] is { } type)
-                throw new StateError((string)type!, (string?)error["errorMessage"] ?? "");
+                throw new StateError((string)type!, PythonInvoker.LambdaCause(error));
             if (!response.IsSuccessStatusCode) throw new StateError("Lambda.Unknown", $"the emulator answered {(int)response.StatusCode}: {text}");
             return answer;
         }

@@ -36,33 +36,62 @@ public interface IRunObserver
 }
 
 /// <summary>A state that failed and no Catch handled: the execution fails with it.</summary>
-public sealed class ExecutionFailedException(string state, string error, string cause) : Exception($"{state}: {error}: {cause}")
+public sealed class ExecutionFailedException(string state, string error, string cause, bool failState = false) : Exception($"{state}: {error}: {cause}")
 {
     public string State { get; } = state;
     public string Error { get; } = error;
     public string Cause { get; } = cause;
+
+    /// <summary>The execution ended in a Fail state (its Error and Cause are the workflow's own, not a step's failure).</summary>
+    public bool FailState { get; } = failState;
 }
 
+/// <summary>A Fail state's error: the execution fails with the state's Error and Cause (none when it gives none).</summary>
+public sealed class FailStateError(string error, string cause) : StateError(error, cause);
+
 /// <summary>
-/// An interpreter of the Amazon States Language (JSONPath flavour) for what quetzal models use: Task (Lambda invoke, ECS runTask.sync),
-/// Pass, Choice, Parallel, Map, Wait (not slept through), Succeed, Fail, with InputPath, Parameters, ResultSelector,
-/// ResultPath, OutputPath, Retry and Catch. Anything else stops with the name of what is missing.
+/// An interpreter of the Amazon States Language (JSONPath flavour), as the specification and Step Functions run it:
+/// Task (Lambda invoke, ECS runTask.sync), Pass, Choice, Parallel, Map, Wait (not slept through), Succeed, Fail, with
+/// InputPath, Parameters, ResultSelector, ResultPath, OutputPath, Retry, Catch, the intrinsic functions and workflow
+/// variables (Assign, $name). JSONata states and anything else stop with the name of what is missing.
 /// </summary>
 public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
 {
     private const string LambdaInvoke = "arn:aws:states:::lambda:invoke";
 
+    /// <summary>The state machine's name ($$.StateMachine.Name, and in the execution's and machine's ARNs).</summary>
+    public string StateMachineName { get; init; } = "local";
+
+    /// <summary>The region and account of the ARNs in the context object.</summary>
+    public string Region { get; init; } = "us-east-1";
+    public string Account { get; init; } = "000000000000";
+
     public async Task<JsonNode?> RunAsync(JsonObject machine, JsonNode? input, CancellationToken cancellation)
     {
+        var execution = Guid.NewGuid().ToString();
         var context = new JsonObject
         {
-            ["Execution"] = new JsonObject { ["Id"] = "local:" + Guid.NewGuid().ToString("N"), ["Input"] = input?.DeepClone(), ["StartTime"] = Time.GetUtcNow().UtcDateTime.ToString("O") },
-            ["StateMachine"] = new JsonObject { ["Name"] = "local" },
+            ["Execution"] = new JsonObject
+            {
+                ["Id"] = $"arn:aws:states:{Region}:{Account}:execution:{StateMachineName}:{execution}",
+                ["Input"] = input?.DeepClone(),
+                ["Name"] = execution,
+                ["RoleArn"] = $"arn:aws:iam::{Account}:role/local-run",
+                ["StartTime"] = Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"),
+                ["RedriveCount"] = 0,
+            },
+            ["StateMachine"] = new JsonObject
+            {
+                ["Id"] = $"arn:aws:states:{Region}:{Account}:stateMachine:{StateMachineName}",
+                ["Name"] = StateMachineName,
+            },
         };
-        return await RunMachineAsync(machine, input, context, "", cancellation);
+        if ((string?)machine["QueryLanguage"] == "JSONata")
+            throw new ExecutionFailedException("(the state machine)", "Quetzal.Unsupported", "JSONata (\"QueryLanguage\": \"JSONata\"): a local run interprets JSONPath state machines only");
+        return await RunMachineAsync(machine, input, context, new Variables(), "", cancellation);
     }
 
-    private async Task<JsonNode?> RunMachineAsync(JsonObject machine, JsonNode? input, JsonObject context, string prefix, CancellationToken cancellation)
+    private async Task<JsonNode?> RunMachineAsync(JsonObject machine, JsonNode? input, JsonObject context, Variables variables, string prefix, CancellationToken cancellation)
     {
         var states = machine["States"]!.AsObject();
         var current = (string)machine["StartAt"]!;
@@ -77,11 +106,13 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             (JsonNode? Output, string? Next) step;
             try
             {
-                step = await RunStateAsync(label, current, state, type, input, context, prefix, cancellation);
+                if ((string?)state["QueryLanguage"] == "JSONata")
+                    throw new StateError("Quetzal.Unsupported", "JSONata (\"QueryLanguage\": \"JSONata\"): a local run interprets JSONPath states only");
+                step = await RunStateAsync(label, current, state, type, input, context, variables, prefix, cancellation);
             }
             catch (StateError e)
             {
-                throw new ExecutionFailedException(label, e.Error, e.Cause);
+                throw new ExecutionFailedException(label, e.Error, e.Cause, e is FailStateError);
             }
             observer.StateEnded(label, type, Time.GetElapsedTime(started), step.Output);
             if (step.Next is null) return step.Output;
@@ -90,64 +121,105 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         }
     }
 
-    private async Task<(JsonNode? Output, string? Next)> RunStateAsync(string label, string name, JsonObject state, string type, JsonNode? input, JsonObject context, string prefix, CancellationToken cancellation)
+    /// <summary>
+    /// A state's Assign (JSONPath): each ".$" value read from <paramref name="result"/> (the state's result, after a
+    /// ResultSelector; a Choice's or Wait's input; a Catch's error output) and the variables as they were before the
+    /// state; then all are set at once.
+    /// </summary>
+    private static void Assign(JsonNode? assign, JsonNode? result, JsonObject context, Variables variables)
+    {
+        if (assign is not JsonObject template) return;
+        if (PayloadTemplate.Apply(template, result, context, variables) is not JsonObject values) return;
+        foreach (var (name, value) in values) variables.Set(name, value);
+    }
+
+    private async Task<(JsonNode? Output, string? Next)> RunStateAsync(string label, string name, JsonObject state, string type, JsonNode? input, JsonObject context,
+        Variables variables, string prefix, CancellationToken cancellation)
     {
         var stateContext = (JsonObject)context.DeepClone();
-        stateContext["State"] = new JsonObject { ["Name"] = name, ["EnteredTime"] = Time.GetUtcNow().UtcDateTime.ToString("O"), ["RetryCount"] = 0 };
+        stateContext["State"] = new JsonObject { ["Name"] = name, ["EnteredTime"] = Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"), ["RetryCount"] = 0 };
         var next = (bool?)state["End"] == true ? null : (string?)state["Next"];
-        var effective = Path(state, "InputPath", input, stateContext, isInput: true);
+        if (type == "Fail")
+        {
+            // ErrorPath and CausePath: a path or an intrinsic on the state's input; with neither, none (no reserved name).
+            string? Text(string field, string pathField)
+            {
+                if ((string?)state[field] is { } text) return text;
+                if ((string?)state[pathField] is not { } expression) return null;
+                var value = PayloadTemplate.Evaluate(expression, input, stateContext, variables);
+                return value is JsonValue v && v.TryGetValue<string>(out var s) ? s
+                    : throw new StateError("States.Runtime", $"the {pathField} of '{name}' does not select a string");
+            }
+            throw new FailStateError(Text("Error", "ErrorPath") ?? "", Text("Cause", "CausePath") ?? "");
+        }
+        var effective = Path(state, "InputPath", input, stateContext, variables);
 
         switch (type)
         {
             case "Pass":
             {
                 var result = state.ContainsKey("Result") ? state["Result"]?.DeepClone()
-                    : state["Parameters"] is { } parameters ? PayloadTemplate.Apply(parameters, effective, stateContext) : effective;
-                return (Output(state, input, result, stateContext, withSelector: false), next);
+                    : state["Parameters"] is { } parameters ? PayloadTemplate.Apply(parameters, effective, stateContext, variables) : effective;
+                var output = Output(state, input, result, stateContext, variables, withSelector: false);
+                Assign(state["Assign"], result, stateContext, variables);
+                return (output, next);
             }
             case "Succeed":
-                return (Path(state, "OutputPath", effective, stateContext, isInput: false), null);
-            case "Fail":
-                throw new StateError((string?)state["Error"] ?? "States.Fail", (string?)state["Cause"] ?? "");
+                return (Path(state, "OutputPath", effective, stateContext, variables), null);
             case "Wait":
             {
                 var seconds = state["Seconds"] is { } s ? (double)s
-                    : state["SecondsPath"] is { } sp ? (double)JsonPath.Select(effective, (string)sp!, stateContext)!
-                    : (DateTimeOffset.Parse((string?)state["Timestamp"] ?? (string)JsonPath.Select(effective, (string)state["TimestampPath"]!, stateContext)!) - DateTimeOffset.UtcNow).TotalSeconds;
+                    : state["SecondsPath"] is { } sp ? (double)JsonPath.Select(effective, (string)sp!, stateContext, variables)!
+                    : (DateTimeOffset.Parse((string?)state["Timestamp"] ?? (string)JsonPath.Select(effective, (string)state["TimestampPath"]!, stateContext, variables)!, System.Globalization.CultureInfo.InvariantCulture) - DateTimeOffset.UtcNow).TotalSeconds;
                 if (SleepThroughWaits) await Task.Delay(TimeSpan.FromSeconds(Math.Clamp(seconds, 0, 86_400)), Time, cancellation);
                 else observer.Note($"{label}: Wait of {Math.Max(0, seconds):0.#} s is not slept through in a local run.");
-                return (Path(state, "OutputPath", effective, stateContext, isInput: false), next);
+                var output = Path(state, "OutputPath", effective, stateContext, variables);
+                Assign(state["Assign"], effective, stateContext, variables);
+                return (output, next);
             }
             case "Choice":
             {
                 foreach (var rule in state["Choices"]!.AsArray())
-                    if (ChoiceRules.Evaluate(rule!.AsObject(), effective, stateContext))
-                        return (Path(state, "OutputPath", effective, stateContext, isInput: false), (string)rule["Next"]!);
-                if (state["Default"] is { } fallback) return (Path(state, "OutputPath", effective, stateContext, isInput: false), (string)fallback!);
+                    if (ChoiceRules.Evaluate(rule!.AsObject(), effective, stateContext, variables))
+                    {
+                        var output = Path(state, "OutputPath", effective, stateContext, variables);
+                        Assign(state["Assign"], effective, stateContext, variables);
+                        Assign(rule["Assign"], effective, stateContext, variables);
+                        return (output, (string)rule["Next"]!);
+                    }
+                if (state["Default"] is { } fallback)
+                {
+                    var output = Path(state, "OutputPath", effective, stateContext, variables);
+                    Assign(state["Assign"], effective, stateContext, variables);
+                    return (output, (string)fallback!);
+                }
                 throw new StateError("States.NoChoiceMatched", $"no Choice rule of '{name}' matched and it has no Default");
             }
             case "Task":
             case "Parallel":
             case "Map":
-                return await WithRetryAndCatchAsync(label, state, input, stateContext, next, async () =>
+                return await WithRetryAndCatchAsync(label, state, input, stateContext, variables, next, async () =>
                 {
                     var result = type switch
                     {
-                        "Task" => await TaskAsync(label, state, effective, stateContext, cancellation),
-                        "Parallel" => await ParallelAsync(label, state, effective, stateContext, prefix, cancellation),
-                        _ => await MapAsync(label, state, effective, stateContext, prefix, cancellation),
+                        "Task" => await TaskAsync(label, state, effective, stateContext, variables, cancellation),
+                        "Parallel" => await ParallelAsync(label, state, effective, stateContext, variables, prefix, cancellation),
+                        _ => await MapAsync(label, state, effective, stateContext, variables, prefix, cancellation),
                     };
-                    return Output(state, input, result, stateContext, withSelector: true);
+                    if (state["ResultSelector"] is { } selector) result = PayloadTemplate.Apply(selector, result, stateContext, variables);
+                    var output = Output(state, input, result, stateContext, variables, withSelector: false);
+                    Assign(state["Assign"], result, stateContext, variables);
+                    return output;
                 }, cancellation);
             default:
                 throw new StateError("Quetzal.Unsupported", $"the state type {type}");
         }
     }
 
-    private async Task<JsonNode?> TaskAsync(string label, JsonObject state, JsonNode? effective, JsonObject context, CancellationToken cancellation)
+    private async Task<JsonNode?> TaskAsync(string label, JsonObject state, JsonNode? effective, JsonObject context, Variables variables, CancellationToken cancellation)
     {
         var resource = (string)state["Resource"]!;
-        var parameters = state["Parameters"] is { } template ? PayloadTemplate.Apply(template, effective, context) : effective?.DeepClone();
+        var parameters = state["Parameters"] is { } template ? PayloadTemplate.Apply(template, effective, context, variables) : effective?.DeepClone();
         var timeout = (int?)state["TimeoutSeconds"];
         if (resource == LambdaInvoke && (string?)parameters?["FunctionName"] is { } function && !IsModelFunction(function))
             return new JsonObject { ["ExecutedVersion"] = "$LATEST", ["Payload"] = PassThrough(label, function, parameters?["Payload"]), ["StatusCode"] = 200 };
@@ -242,60 +314,101 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         return payload?.DeepClone();
     }
 
-    private async Task<JsonNode?> ParallelAsync(string label, JsonObject state, JsonNode? effective, JsonObject context, string prefix, CancellationToken cancellation)
+    /// <summary>The branches side by side; the first to fail stops the others (the spec), and its error is the state's.</summary>
+    private async Task<JsonNode?> ParallelAsync(string label, JsonObject state, JsonNode? effective, JsonObject context, Variables variables, string prefix, CancellationToken cancellation)
     {
-        var input = state["Parameters"] is { } template ? PayloadTemplate.Apply(template, effective, context) : effective;
-        var branches = state["Branches"]!.AsArray().Select((branch, i) =>
-            RunBranchAsync(branch!.AsObject(), input?.DeepClone(), context, $"{label}[branch {i + 1}] ", cancellation)).ToArray();
-        var results = await Task.WhenAll(branches.Select(async b => { try { return (Ok: true, Value: await b, Error: (StateError?)null); } catch (StateError e) { return (false, null, e); } }));
-        var failed = results.FirstOrDefault(r => !r.Ok);
-        if (failed.Error is not null) throw failed.Error;
-        return new JsonArray(results.Select(r => r.Value).ToArray());
+        var input = state["Parameters"] is { } template ? PayloadTemplate.Apply(template, effective, context, variables) : effective;
+        var branches = state["Branches"]!.AsArray();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        StateError? first = null;
+        var runs = branches.Select(async (branch, i) =>
+        {
+            try
+            {
+                return await RunBranchAsync(branch!.AsObject(), input?.DeepClone(), context, variables.Child(), $"{label}[branch {i + 1}] ", stop.Token);
+            }
+            catch (StateError e)
+            {
+                lock (stop) first ??= e;
+                await stop.CancelAsync();
+                return null;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellation.IsCancellationRequested)
+            {
+                return null;
+            }
+        }).ToArray();
+        var results = await Task.WhenAll(runs);
+        if (first is not null) throw first;
+        return new JsonArray(results);
     }
 
-    private async Task<JsonNode?> MapAsync(string label, JsonObject state, JsonNode? effective, JsonObject context, string prefix, CancellationToken cancellation)
+    /// <summary>
+    /// The items, at most MaxConcurrency at once (0 or none: all), in order of their index; after one fails no other
+    /// starts and those running are stopped, and its error is the state's.
+    /// </summary>
+    private async Task<JsonNode?> MapAsync(string label, JsonObject state, JsonNode? effective, JsonObject context, Variables variables, string prefix, CancellationToken cancellation)
     {
-        var items = JsonPath.Select(effective, (string?)state["ItemsPath"] ?? "$", context) as JsonArray
+        var items = JsonPath.Select(effective, (string?)state["ItemsPath"] ?? "$", context, variables) as JsonArray
             ?? throw new StateError("States.Runtime", $"the ItemsPath of '{label}' does not select an array");
         var processor = (state["ItemProcessor"] ?? state["Iterator"])!.AsObject();
         var selector = state["ItemSelector"] ?? state["Parameters"];
         var limit = (int?)state["MaxConcurrency"] is int m and > 0 ? m : int.MaxValue;
         using var gate = new SemaphoreSlim(Math.Min(limit, 64));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        StateError? first = null;
         var runs = items.Select(async (item, index) =>
         {
             var itemContext = (JsonObject)context.DeepClone();
             itemContext["Map"] = new JsonObject { ["Item"] = new JsonObject { ["Index"] = index, ["Value"] = item?.DeepClone() } };
-            var itemInput = selector is null ? item?.DeepClone() : PayloadTemplate.Apply(selector, effective, itemContext);
-            await gate.WaitAsync(cancellation);
-            try { return await RunBranchAsync(processor, itemInput, context, $"{label}[item {index}] ", cancellation); }
-            finally { gate.Release(); }
+            try
+            {
+                await gate.WaitAsync(stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellation.IsCancellationRequested)
+            {
+                return null;
+            }
+            try
+            {
+                var itemInput = selector is null ? item?.DeepClone() : PayloadTemplate.Apply(selector, effective, itemContext, variables);
+                return await RunBranchAsync(processor, itemInput, context, variables.Child(), $"{label}[item {index}] ", stop.Token);
+            }
+            catch (StateError e)
+            {
+                lock (stop) first ??= e;
+                await stop.CancelAsync();
+                return null;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellation.IsCancellationRequested)
+            {
+                return null;
+            }
+            finally
+            {
+                gate.Release();
+            }
         }).ToArray();
-        var results = new JsonNode?[runs.Length];
-        StateError? first = null;
-        for (var i = 0; i < runs.Length; i++)
-        {
-            try { results[i] = await runs[i]; }
-            catch (StateError e) { first ??= e; }
-        }
+        var results = await Task.WhenAll(runs);
         if (first is not null) throw first;
         return new JsonArray(results);
     }
 
     /// <summary>A branch or Map iteration: a machine of its own whose unhandled failure is the parent state's error.</summary>
-    private async Task<JsonNode?> RunBranchAsync(JsonObject machine, JsonNode? input, JsonObject context, string prefix, CancellationToken cancellation)
+    private async Task<JsonNode?> RunBranchAsync(JsonObject machine, JsonNode? input, JsonObject context, Variables variables, string prefix, CancellationToken cancellation)
     {
         try
         {
-            return await RunMachineAsync(machine, input, context, prefix, cancellation);
+            return await RunMachineAsync(machine, input, context, variables, prefix, cancellation);
         }
         catch (ExecutionFailedException e)
         {
-            throw new StateError(e.Error, e.Cause);
+            throw e.FailState ? new FailStateError(e.Error, e.Cause) : new StateError(e.Error, e.Cause);
         }
     }
 
     private async Task<(JsonNode? Output, string? Next)> WithRetryAndCatchAsync(
-        string label, JsonObject state, JsonNode? rawInput, JsonObject context, string? next, Func<Task<JsonNode?>> work, CancellationToken cancellation)
+        string label, JsonObject state, JsonNode? rawInput, JsonObject context, Variables variables, string? next, Func<Task<JsonNode?>> work, CancellationToken cancellation)
     {
         var attempts = new Dictionary<int, int>();
         while (true)
@@ -306,7 +419,8 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             }
             catch (StateError e)
             {
-                if (e.Error == "Quetzal.Unsupported") throw;
+                // States.Runtime always fails the execution: no Retry or Catch, even one naming it (the spec).
+                if (e.Error is "Quetzal.Unsupported" or "States.Runtime") throw;
                 var retriers = state["Retry"] as JsonArray ?? [];
                 var index = FindMatch(retriers, e.Error);
                 if (index >= 0)
@@ -329,7 +443,11 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
                 var catcher = catchers[caught]!.AsObject();
                 observer.Note($"{label}: {e.Error} caught; going to '{catcher["Next"]}'.");
                 var errorOutput = new JsonObject { ["Error"] = e.Error, ["Cause"] = e.Cause };
-                var output = JsonPath.Merge(rawInput, errorOutput, (string?)catcher["ResultPath"] ?? "$");
+                // ResultPath null: the state's input goes on as it came; absent: the error output alone ("$").
+                var output = catcher.TryGetPropertyValue("ResultPath", out var resultPath) && resultPath is null
+                    ? rawInput?.DeepClone()
+                    : JsonPath.Merge(rawInput, errorOutput, (string?)resultPath ?? "$");
+                Assign(catcher["Assign"], errorOutput, context, variables);
                 return (output, (string)catcher["Next"]!);
             }
         }
@@ -350,20 +468,20 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
     }
 
     /// <summary>ResultSelector, ResultPath (into the raw input) and OutputPath, in that order.</summary>
-    private static JsonNode? Output(JsonObject state, JsonNode? rawInput, JsonNode? result, JsonObject context, bool withSelector)
+    private static JsonNode? Output(JsonObject state, JsonNode? rawInput, JsonNode? result, JsonObject context, Variables variables, bool withSelector)
     {
-        if (withSelector && state["ResultSelector"] is { } selector) result = PayloadTemplate.Apply(selector, result, context);
+        if (withSelector && state["ResultSelector"] is { } selector) result = PayloadTemplate.Apply(selector, result, context, variables);
         JsonNode? merged;
         if (state.TryGetPropertyValue("ResultPath", out var resultPath) && resultPath is null) merged = rawInput?.DeepClone();
         else merged = JsonPath.Merge(rawInput, result, (string?)resultPath ?? "$");
-        return Path(state, "OutputPath", merged, context, isInput: false);
+        return Path(state, "OutputPath", merged, context, variables);
     }
 
     /// <summary>InputPath and OutputPath: absent is "$"; null gives an empty object.</summary>
-    private static JsonNode? Path(JsonObject state, string field, JsonNode? value, JsonObject context, bool isInput)
+    private static JsonNode? Path(JsonObject state, string field, JsonNode? value, JsonObject context, Variables variables)
     {
         if (!state.TryGetPropertyValue(field, out var path)) return value?.DeepClone();
         if (path is null) return new JsonObject();
-        return JsonPath.Select(value, (string)path!, context)?.DeepClone();
+        return JsonPath.Select(value, (string)path!, context, variables)?.DeepClone();
     }
 }

@@ -55,6 +55,9 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
                 {
                     ModelFunctionArn = AwsAccount.Local(options.Model.Region).FunctionArn(options.Model.FunctionName),
                     LambdaTimeoutSeconds = options.LambdaTimeout,
+                    StateMachineName = options.Model.StateMachineName,
+                    Region = options.Model.Region,
+                    Account = AwsAccount.Local(options.Model.Region).Id,
                 }.RunAsync(machine, input, cancellation);
             }
             finally
@@ -68,13 +71,15 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
         catch (ExecutionFailedException e)
         {
             Summary(succeeded: false);
-            var code = e.Error switch
+            var code = e.FailState
+                ? Codes.ExecutionFailed.Create(options.Model.StateMachinePath, e.State, e.Error.Length == 0 ? "(no error name)" : e.Error, e.Cause.Length == 0 ? "(no cause)" : e.Cause)
+                : e.Error switch
             {
                 "Quetzal.Unsupported" => Codes.UnsupportedFeature.Create(options.Model.StateMachinePath, e.State, e.Cause),
                 "States.Runtime" or "States.ResultPathMatchFailure" => Codes.PathFailed.Create(options.Model.StateMachinePath, e.State, e.Cause),
                 "States.TaskFailed" when StoppedTask(e.Cause) is { } exit => Codes.StepFailed.Create(options.Model.StateMachinePath, e.State, $"States.TaskFailed: the Fargate task's container exited with code {exit} (its output is above)"),
                 _ when e.Error.StartsWith("States.", StringComparison.Ordinal) && e.Error != "States.Timeout" => Codes.ExecutionFailed.Create(options.Model.StateMachinePath, e.State, e.Error, e.Cause),
-                _ => Codes.StepFailed.Create(options.Model.StateMachinePath, e.State, $"{e.Error}: {e.Cause}"),
+                _ => Codes.StepFailed.Create(options.Model.StateMachinePath, e.State, $"{e.Error}: {LambdaMessage(e.Cause)}"),
             };
             console.WriteLine(code.ToString());
             return 1;
@@ -266,6 +271,20 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
         catch (JsonException)
         {
             return null;
+        }
+    }
+
+    /// <summary>A Lambda failure's Cause is its error as JSON (errorMessage, errorType, stackTrace): the message is what a person reads.</summary>
+    internal static string LambdaMessage(string cause)
+    {
+        if (!cause.StartsWith('{')) return cause;
+        try
+        {
+            return JsonNode.Parse(cause) is JsonObject error && error["errorMessage"] is JsonValue message && message.TryGetValue<string>(out var text) ? text : cause;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return cause;
         }
     }
 

@@ -15,7 +15,7 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
     string trainingRoot, Action<string> output) : ITaskInvoker
 {
     private const string Bootstrap = """
-        import json, os, sys
+        import json, os, sys, traceback
         sys.path.insert(0, os.environ["QUETZAL_HANDLER_DIR"])
         import quetzal_handler
         marker = os.environ["QUETZAL_RESULT_MARKER"]
@@ -24,9 +24,22 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
             result = quetzal_handler.handler(event, None)
             sys.stdout.write("\n" + marker + json.dumps({"result": result}) + "\n")
         except Exception as e:
-            sys.stdout.write("\n" + marker + json.dumps({"errorType": type(e).__name__, "errorMessage": str(e)}) + "\n")
+            trace = traceback.format_list(traceback.extract_tb(e.__traceback__))
+            sys.stdout.write("\n" + marker + json.dumps({"errorMessage": str(e), "errorType": type(e).__name__, "stackTrace": trace}) + "\n")
             sys.exit(1)
         """;
+
+    /// <summary>
+    /// The Cause Step Functions gives a failed Lambda invocation: the function's error as JSON, in Lambda's order
+    /// (errorMessage, errorType, requestId, stackTrace), which a Catch reads with States.StringToJson.
+    /// </summary>
+    internal static string LambdaCause(JsonObject error) => new JsonObject
+    {
+        ["errorMessage"] = (string?)error["errorMessage"] ?? "",
+        ["errorType"] = (string?)error["errorType"] ?? "",
+        ["requestId"] = (string?)error["requestId"] ?? Guid.NewGuid().ToString(),
+        ["stackTrace"] = error["stackTrace"]?.DeepClone() ?? new JsonArray(),
+    }.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
     /// <summary>The environment the task definition gives every Fargate task (BUCKET_NAME, TIME_LIMIT, MODEL_TAG).</summary>
     public IReadOnlyDictionary<string, string> TaskEnvironment { get; init; } = new Dictionary<string, string>();
@@ -47,7 +60,7 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
         if (timedOut) throw new StateError("States.Timeout", $"the step ran longer than {timeoutSeconds} s (the state's TimeoutSeconds)");
         var answer = result is null ? null : JsonNode.Parse(result)!.AsObject();
         if (answer?["errorType"] is { } type)
-            throw new StateError((string)type!, (string?)answer["errorMessage"] ?? "");
+            throw new StateError((string)type!, LambdaCause(answer));
         if (code != 0 || answer is null)
             throw new StateError("Lambda.Unknown", $"the Python process exited with code {code} before the handler answered");
         return answer["result"]?.DeepClone();

@@ -248,9 +248,10 @@ public sealed class InterpreterTests
             """{"StartAt":"n","States":{"n":{"Type":"Task","Resource":"arn:aws:states:::sns:publish","End":true}}}""", "{}", new Script()));
         Assert.Equal("Quetzal.Unsupported", sns.Error);
         Assert.Contains("sns:publish", sns.Cause);
-        var filter = await Assert.ThrowsAsync<ExecutionFailedException>(() => Run(
-            """{"StartAt":"p","States":{"p":{"Type":"Pass","InputPath":"$.items[*]","End":true}}}""", "{\"items\":[]}", new Script()));
-        Assert.Equal("Quetzal.Unsupported", filter.Error);
+        var jsonata = await Assert.ThrowsAsync<ExecutionFailedException>(() => Run(
+            """{"QueryLanguage":"JSONata","StartAt":"p","States":{"p":{"Type":"Pass","Output":"{% $states.input %}","End":true}}}""", "{}", new Script()));
+        Assert.Equal("Quetzal.Unsupported", jsonata.Error);
+        Assert.Contains("JSONata", jsonata.Cause);
     }
 
     [Fact]
