@@ -207,6 +207,16 @@ public static class Codes
         "Notebook '{0}' (state '{1}'), cell {2}: '{3}' is {4}, which only Jupyter runs: the step runs the notebook as a Python script, on AWS and in dotnet run, and fails there with a SyntaxError or NameError. {5}",
         "A notebook that a state runs has an IPython magic or shell escape in a code cell (located at the cell's line in the .ipynb)");
 
+    public static readonly DiagnosticDescriptor StateMachineRefusedByAws = new("QTZ2016", Error,
+        "{0} Step Functions refuses the definition (UpdateStateMachine would fail at publish).",
+        "The state machine holds what Step Functions refuses: an unknown field, a path that is not one, a value of the wrong type or range, a name used twice, States.ALL not alone or not last");
+    public static readonly DiagnosticDescriptor JsonataUnsupported = new("QTZ2017", Error,
+        "{0} is written in JSONata (\"QueryLanguage\": \"JSONata\"), which the SDK does not interpret: dotnet run could not run it as Step Functions would, so the build refuses it rather than ignore it. Write it in JSONPath (the default: remove QueryLanguage; Parameters for Arguments, OutputPath/ResultSelector for Output, a Choice rule's Variable for Condition).",
+        "The state machine or a state uses JSONata, which the local interpreter does not run");
+    public static readonly DiagnosticDescriptor QuenediCannotRead = new("QTZ2018", Warning,
+        "{0}. Step Functions runs it; only the Run page's list of steps is affected (a model with Fargate steps is read from steps.json instead).",
+        "The state machine holds what Quenedi's Run page cannot read (a Choice rule other than StringEquals, And/Or/Not, ItemProcessor instead of Iterator, a loop)");
+
     // 3xxx: container
     public static readonly DiagnosticDescriptor UserOwnedFile = new("QTZ3001", Message,
         "'{0}' has no Quetzal.Sdk header, so it is yours: the SDK leaves it alone.",

@@ -31,6 +31,7 @@ public static partial class StateMachineValidator
         foreach (var (notebookState, relative) in walker.NotebookSteps.Distinct())
             NotebookMagics(Path.GetFullPath(Path.Combine(modelDirectory, relative)), relative, notebookState, bag);
         CheckPlaceholders(root, path, bag);
+        new AslRules(path, bag).Check(root);
         return root;
     }
 

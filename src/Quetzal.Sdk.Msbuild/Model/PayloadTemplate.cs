@@ -1,4 +1,3 @@
-using Quetzal.Sdk.Model;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -6,7 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Quetzal.Sdk.Workflow;
+namespace Quetzal.Sdk.Model;
 
 /// <summary>
 /// Parameters, ItemSelector, ResultSelector and Assign: a JSON template whose fields ending in ".$" take their value

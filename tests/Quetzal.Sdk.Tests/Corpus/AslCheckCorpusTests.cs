@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Quetzal.Sdk.Diagnostics;
+using Quetzal.Sdk.Tests.Infrastructure;
+using Quetzal.Sdk.Validation;
+
+namespace Quetzal.Sdk.Tests.Corpus;
+
+/// <summary>
+/// The build's check of a state machine against the repository's corpus (Corpus/check/*.json): per rule of what
+/// Step Functions refuses (and of what Quenedi's Run page cannot read), a definition and the code it gets, at the line
+/// of the field at fault; and sound definitions that must pass clean.
+/// </summary>
+public sealed class AslCheckCorpusTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("asl-check");
+
+    public void Dispose() => _dir.Dispose();
+
+    public static string Folder => Path.Combine(Repository.Root, "tests", "Quetzal.Sdk.Tests", "Corpus", "check");
+
+    public static TheoryData<string> Cases()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.EnumerateFiles(Folder, "*.json").Order(StringComparer.Ordinal)) data.Add(Path.GetFileNameWithoutExtension(file));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void The_build_refuses_what_step_functions_refuses_at_the_line_and_takes_what_it_takes(string name)
+    {
+        var corpus = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, name + ".json")))!.AsObject();
+        var expect = corpus["expect"]!.AsObject();
+        var text = corpus["machine"]!.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        var file = _dir.Write("step-functions.json", text);
+        var bag = new DiagnosticBag();
+        StateMachineValidator.Validate(file, _dir.Path, bag);
+        var ours = bag.Items.Where(d => d.Code is "QTZ2016" or "QTZ2017" or "QTZ2018").ToList();
+        var errors = bag.Items.Where(d => d.Severity == Severity.Error).ToList();
+        var listed = string.Join("\n", bag.Items.Select(d => d.ToString()));
+        var rule = (string?)corpus["rule"];
+
+        if ((bool?)expect["clean"] == true)
+        {
+            Assert.True(ours.Count == 0 && errors.Count == 0, $"{rule}: a sound definition got\n{listed}");
+            return;
+        }
+        var code = (string)expect["code"]!;
+        var found = ours.Where(d => d.Code == code).ToList();
+        Assert.True(found.Count > 0, $"{rule}: expected {code}; got\n{(listed.Length == 0 ? "(nothing)" : listed)}");
+        if (code == "QTZ2018") Assert.True(errors.Count == 0, $"{rule}: a definition AWS takes got errors\n{listed}");
+        else Assert.All(errors, d => Assert.True(d.Code is "QTZ2016" or "QTZ2017", $"{rule}: another error than the rule's:\n{listed}"));
+        var diagnostic = found[0];
+        Assert.True(diagnostic.Line > 0 && diagnostic.Column > 0, $"{rule}: {diagnostic} has no line and column");
+        if ((string?)expect["at"] is { } at)
+        {
+            var line = text.Split('\n').Select((l, i) => (l, i)).First(x => x.l.Contains(at, StringComparison.Ordinal)).i + 1;
+            Assert.True(diagnostic.Line == line, $"{rule}: {diagnostic} is not at line {line}, where {at} is:\n{text}");
+        }
+        if ((string?)expect["messageContains"] is { } part) Assert.Contains(part, diagnostic.Message);
+    }
+}
