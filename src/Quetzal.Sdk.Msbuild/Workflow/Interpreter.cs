@@ -349,6 +349,8 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
     /// </summary>
     private async Task<JsonNode?> MapAsync(string label, JsonObject state, JsonNode? effective, JsonObject context, Variables variables, string prefix, CancellationToken cancellation)
     {
+        if (state["ItemReader"] is not null || state["ResultWriter"] is not null)
+            throw new StateError("Quetzal.Unsupported", $"a distributed Map's ItemReader and ResultWriter (state '{label}')");
         var items = JsonPath.Select(effective, (string?)state["ItemsPath"] ?? "$", context, variables) as JsonArray
             ?? throw new StateError("States.Runtime", $"the ItemsPath of '{label}' does not select an array");
         var processor = (state["ItemProcessor"] ?? state["Iterator"])!.AsObject();
