@@ -319,28 +319,8 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
     {
         var input = state["Parameters"] is { } template ? PayloadTemplate.Apply(template, effective, context, variables) : effective;
         var branches = state["Branches"]!.AsArray();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        StateError? first = null;
-        var runs = branches.Select(async (branch, i) =>
-        {
-            try
-            {
-                return await RunBranchAsync(branch!.AsObject(), input?.DeepClone(), context, variables.Child(), $"{label}[branch {i + 1}] ", stop.Token);
-            }
-            catch (StateError e)
-            {
-                lock (stop) first ??= e;
-                await stop.CancelAsync();
-                return null;
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellation.IsCancellationRequested)
-            {
-                return null;
-            }
-        }).ToArray();
-        var results = await Task.WhenAll(runs);
-        if (first is not null) throw first;
-        return new JsonArray(results);
+        return await AllUntilOneFailsAsync(branches.Count, branches.Count, (i, stop) =>
+            RunBranchAsync(branches[i]!.AsObject(), input?.DeepClone(), context, variables.Child(), $"{label}[branch {i + 1}] ", stop), cancellation);
     }
 
     /// <summary>
@@ -356,25 +336,39 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         var processor = (state["ItemProcessor"] ?? state["Iterator"])!.AsObject();
         var selector = state["ItemSelector"] ?? state["Parameters"];
         var limit = (int?)state["MaxConcurrency"] is int m and > 0 ? m : int.MaxValue;
-        using var gate = new SemaphoreSlim(Math.Min(limit, 64));
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        StateError? first = null;
-        var runs = items.Select(async (item, index) =>
+        return await AllUntilOneFailsAsync(items.Count, Math.Min(limit, 64), (index, stop) =>
         {
+            var item = items[index];
             var itemContext = (JsonObject)context.DeepClone();
             itemContext["Map"] = new JsonObject { ["Item"] = new JsonObject { ["Index"] = index, ["Value"] = item?.DeepClone() } };
+            var itemInput = selector is null ? item?.DeepClone() : PayloadTemplate.Apply(selector, effective, itemContext, variables);
+            return RunBranchAsync(processor, itemInput, context, variables.Child(), $"{label}[item {index}] ", stop);
+        }, cancellation);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="count"/> pieces of work, at most <paramref name="concurrency"/> at once, their results in
+    /// order; the first to fail stops the others (those running are cancelled, none starts) and its error is thrown.
+    /// </summary>
+    private static async Task<JsonArray> AllUntilOneFailsAsync(int count, int concurrency, Func<int, CancellationToken, Task<JsonNode?>> run, CancellationToken cancellation)
+    {
+        using var gate = new SemaphoreSlim(Math.Max(1, concurrency));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        StateError? first = null;
+        bool Stopped() => stop.IsCancellationRequested && !cancellation.IsCancellationRequested;
+        var runs = Enumerable.Range(0, count).Select(async i =>
+        {
             try
             {
                 await gate.WaitAsync(stop.Token);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellation.IsCancellationRequested)
+            catch (OperationCanceledException) when (Stopped())
             {
                 return null;
             }
             try
             {
-                var itemInput = selector is null ? item?.DeepClone() : PayloadTemplate.Apply(selector, effective, itemContext, variables);
-                return await RunBranchAsync(processor, itemInput, context, variables.Child(), $"{label}[item {index}] ", stop.Token);
+                return await run(i, stop.Token);
             }
             catch (StateError e)
             {
@@ -382,7 +376,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
                 await stop.CancelAsync();
                 return null;
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellation.IsCancellationRequested)
+            catch (OperationCanceledException) when (Stopped())
             {
                 return null;
             }
