@@ -99,9 +99,9 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
             if (!allowed.Contains(key))
                 Refused(value, $"State '{name}' ({type}) has a field \"{key}\" that a {type} state does not have{Hint(type, key)}.");
 
-        if (state["InputPath"] is { } input) PathField(name, "InputPath", input, reference: false);
-        if (state["OutputPath"] is { } output) PathField(name, "OutputPath", output, reference: false);
-        if (state["ResultPath"] is { } result && allowed.Contains("ResultPath")) PathField(name, "ResultPath", result, reference: true);
+        if (state["InputPath"] is { } input) PathField(name, "InputPath", input, reference: false, nullable: true);
+        if (state["OutputPath"] is { } output) PathField(name, "OutputPath", output, reference: false, nullable: true);
+        if (state["ResultPath"] is { } result && allowed.Contains("ResultPath")) PathField(name, "ResultPath", result, reference: true, nullable: true, intoInput: true);
         foreach (var field in new[] { "Parameters", "ResultSelector", "ItemSelector", "Assign" })
             if (state[field] is { } template && allowed.Contains(field)) Template(name, field, template);
         foreach (var field in new[] { "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "ItemsPath", "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath" })
@@ -170,9 +170,11 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
         _ => Suggestions.Nearest(key, Fields[type]) is { } nearest ? $" (did you mean \"{nearest}\"?)" : "",
     };
 
-    private void PathField(string name, string field, JsonTree value, bool reference)
+    /// <param name="nullable">null is allowed (InputPath, OutputPath, a state's or a catcher's ResultPath: "nothing" or "keep the input").</param>
+    /// <param name="intoInput">the path writes into the state's input (a ResultPath): not the context object or a variable.</param>
+    private void PathField(string name, string field, JsonTree value, bool reference, bool nullable = false, bool intoInput = false)
     {
-        if (value.Kind == JsonKind.Null && field is "InputPath" or "OutputPath" or "ResultPath") return;
+        if (value.Kind == JsonKind.Null && nullable) return;
         if (!value.IsString || !JsonPath.IsPath(value.String!))
         {
             Refused(value, $"State '{name}': \"{field}\" is a {(reference ? "reference path" : "path")} starting with '$', not {value.Describe()}.");
@@ -183,7 +185,7 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
         {
             var parsed = JsonPath.Parse(value.String!);
             problem = reference ? JsonPath.NotAReferencePath(value.String!) : null;
-            if (problem is null && field == "ResultPath" && parsed.Root != JsonPath.Root.Input) problem = "it must point into the state's input ($...)";
+            if (problem is null && intoInput && parsed.Root != JsonPath.Root.Input) problem = "it must point into the state's input ($...)";
         }
         catch (StateError e)
         {
@@ -309,7 +311,7 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
             }
             else
             {
-                if (entry["ResultPath"] is { } result) PathField(name, $"Catch {i + 1}'s ResultPath", result, reference: true);
+                if (entry["ResultPath"] is { } result) PathField(name, $"Catch {i + 1}'s ResultPath", result, reference: true, nullable: true, intoInput: true);
                 if (entry["Assign"] is { } assign) Template(name, "Assign", assign);
             }
         }
