@@ -50,9 +50,7 @@ public sealed class ContentTags
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            var temporary = _path + ".tmp";
-            File.WriteAllLines(temporary, _entries.Select(e => $"{e.Fingerprint}\t{e.Tag}"));
-            File.Move(temporary, _path, overwrite: true);
+            Core.GeneratedFiles.WriteIfChanged(_path, string.Concat(_entries.Select(e => $"{e.Fingerprint}\t{e.Tag}\n")));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -71,10 +71,9 @@ public sealed class ImageInputs
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temporary = path + ".tmp";
-            File.WriteAllLines(temporary, new[] { Header, $"tag\t{Tag}", $"from\t{BaseImage}" }
-                .Concat(_files.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"file\t{f.Key}\t{f.Value.Size}\t{f.Value.WriteTicks}\t{f.Value.Hash}")));
-            File.Move(temporary, path, overwrite: true);
+            Core.GeneratedFiles.WriteIfChanged(path, string.Concat(new[] { Header, $"tag\t{Tag}", $"from\t{BaseImage}" }
+                .Concat(_files.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"file\t{f.Key}\t{f.Value.Size}\t{f.Value.WriteTicks}\t{f.Value.Hash}"))
+                .Select(line => line + "\n")));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -8,14 +8,12 @@ namespace Quetzal.Sdk.Model;
 /// <summary>Choice rules as the Amazon States Language defines them: comparisons on a Variable, And, Or, Not.</summary>
 public static partial class ChoiceRules
 {
-    private static readonly string[] Operators =
-    [
-        "StringEquals", "StringLessThan", "StringGreaterThan", "StringLessThanEquals", "StringGreaterThanEquals", "StringMatches",
-        "NumericEquals", "NumericLessThan", "NumericGreaterThan", "NumericLessThanEquals", "NumericGreaterThanEquals",
-        "BooleanEquals",
-        "TimestampEquals", "TimestampLessThan", "TimestampGreaterThan", "TimestampLessThanEquals", "TimestampGreaterThanEquals",
-        "IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp",
-    ];
+    /// <summary>The comparisons of the States Language, by the kind of operand they take (the build's check reads these too).</summary>
+    internal static readonly HashSet<string> StringOperators = ["StringEquals", "StringLessThan", "StringGreaterThan", "StringLessThanEquals", "StringGreaterThanEquals", "StringMatches"];
+    internal static readonly HashSet<string> NumericOperators = ["NumericEquals", "NumericLessThan", "NumericGreaterThan", "NumericLessThanEquals", "NumericGreaterThanEquals"];
+    internal static readonly HashSet<string> TimestampOperators = ["TimestampEquals", "TimestampLessThan", "TimestampGreaterThan", "TimestampLessThanEquals", "TimestampGreaterThanEquals"];
+    internal static readonly HashSet<string> TypeTests = ["IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"];
+    internal static readonly HashSet<string> Operators = [.. StringOperators, .. NumericOperators, .. TimestampOperators, .. TypeTests, "BooleanEquals"];
 
     public static bool Evaluate(JsonObject rule, JsonNode? input, JsonNode? context, Variables? variables = null)
     {
@@ -80,7 +78,10 @@ public static partial class ChoiceRules
     /// or +hh:mm); fractions of a second allowed. Anything else is not a timestamp (IsTimestamp false, comparisons false).
     /// </summary>
     private static DateTimeOffset? Timestamp(JsonNode? node)
-        => String(node) is { } s && Rfc3339().IsMatch(s) && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
+        => String(node) is { } s && IsTimestamp(s) && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
+
+    /// <summary>Whether a text is a timestamp as Step Functions reads one (see <see cref="Timestamp"/>).</summary>
+    internal static bool IsTimestamp(string text) => Rfc3339().IsMatch(text);
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")]
     private static partial Regex Rfc3339();

@@ -378,5 +378,5 @@ public static class PayloadTemplate
     };
 
     /// <summary>JSON as Step Functions writes it: characters as they are, only what JSON requires escaped.</summary>
-    private static readonly JsonSerializerOptions StandardJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonSerializerOptions StandardJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

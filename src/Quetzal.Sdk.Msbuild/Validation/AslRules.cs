@@ -29,11 +29,6 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
             "ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "Label"],
     };
 
-    private static readonly HashSet<string> StringOperators = ["StringEquals", "StringLessThan", "StringGreaterThan", "StringLessThanEquals", "StringGreaterThanEquals", "StringMatches"];
-    private static readonly HashSet<string> NumericOperators = ["NumericEquals", "NumericLessThan", "NumericGreaterThan", "NumericLessThanEquals", "NumericGreaterThanEquals"];
-    private static readonly HashSet<string> TimestampOperators = ["TimestampEquals", "TimestampLessThan", "TimestampGreaterThan", "TimestampLessThanEquals", "TimestampGreaterThanEquals"];
-    private static readonly HashSet<string> TypeTests = ["IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"];
-
     private readonly Dictionary<string, JsonTree> _names = new(StringComparer.Ordinal);
 
     /// <summary>Whether a state runs on Fargate (Quenedi then reads steps.json, not the state machine).</summary>
@@ -114,7 +109,7 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
         PositiveInteger(name, state, "HeartbeatSeconds");
         if (state["ToleratedFailurePercentage"] is { } percentage && (percentage.Kind != JsonKind.Number || percentage.Number is < 0 or > 100))
             Refused(percentage, $"State '{name}': \"ToleratedFailurePercentage\" is a number from 0 to 100, not {percentage.Describe()}.");
-        if (state["Timestamp"] is { } timestamp && !(timestamp.IsString && IsTimestamp(timestamp.String!)))
+        if (state["Timestamp"] is { } timestamp && !(timestamp.IsString && ChoiceRules.IsTimestamp(timestamp.String!)))
             Refused(timestamp, $"State '{name}': \"Timestamp\" is an RFC 3339 timestamp (2026-12-07T14:00:00Z), not {timestamp.Describe()}.");
 
         switch (type)
@@ -221,8 +216,6 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
             Refused(value, $"State '{name}': \"{field}\" is a whole number, 1 or more, not {value.Describe()}{(value.Kind == JsonKind.Number ? $" ({value.RawNumber})" : "")}.");
     }
 
-    private static bool IsTimestamp(string text) => System.Text.RegularExpressions.Regex.IsMatch(text, @"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$");
-
     private void Rule(string name, string label, JsonTree rule, bool top)
     {
         if (rule.Kind != JsonKind.Object) return;
@@ -258,24 +251,24 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
                 Refused(operand, $"Choice state '{name}': {label} has {comparisons.Count} comparisons ({string.Join(", ", comparisons.Select(c => c.Key))}); a rule has one (combine rules with And).");
                 break;
             }
-            var isPath = key.EndsWith("Path", StringComparison.Ordinal) && !TypeTests.Contains(key);
+            var isPath = key.EndsWith("Path", StringComparison.Ordinal) && !ChoiceRules.TypeTests.Contains(key);
             var op = isPath ? key[..^4] : key;
-            if (isPath && (StringOperators.Contains(op) || NumericOperators.Contains(op) || TimestampOperators.Contains(op) || op == "BooleanEquals") && op != "StringMatches")
+            if (isPath && (ChoiceRules.StringOperators.Contains(op) || ChoiceRules.NumericOperators.Contains(op) || ChoiceRules.TimestampOperators.Contains(op) || op == "BooleanEquals") && op != "StringMatches")
             {
                 PathField(name, $"{label}'s {key}", operand, reference: true);
                 continue;
             }
             var (ok, expected) = op switch
             {
-                _ when StringOperators.Contains(op) && !isPath => (operand.IsString, "a string"),
-                _ when NumericOperators.Contains(op) && !isPath => (operand.Kind == JsonKind.Number, "a number"),
-                _ when TimestampOperators.Contains(op) && !isPath => (operand.IsString && IsTimestamp(operand.String!), "an RFC 3339 timestamp (2026-12-07T14:00:00Z)"),
+                _ when ChoiceRules.StringOperators.Contains(op) && !isPath => (operand.IsString, "a string"),
+                _ when ChoiceRules.NumericOperators.Contains(op) && !isPath => (operand.Kind == JsonKind.Number, "a number"),
+                _ when ChoiceRules.TimestampOperators.Contains(op) && !isPath => (operand.IsString && ChoiceRules.IsTimestamp(operand.String!), "an RFC 3339 timestamp (2026-12-07T14:00:00Z)"),
                 "BooleanEquals" when !isPath => (operand.IsBoolean, "true or false"),
-                _ when TypeTests.Contains(key) => (operand.IsBoolean, "true or false"),
+                _ when ChoiceRules.TypeTests.Contains(key) => (operand.IsBoolean, "true or false"),
                 _ => (false, ""),
             };
             if (expected.Length == 0)
-                Refused(operand, $"Choice state '{name}': {label}: \"{key}\" is not a comparison of the States Language{(Suggestions.Nearest(key, [.. StringOperators, .. NumericOperators, .. TimestampOperators, .. TypeTests, "BooleanEquals"]) is { } near ? $" (did you mean \"{near}\"?)" : "")}.");
+                Refused(operand, $"Choice state '{name}': {label}: \"{key}\" is not a comparison of the States Language{(Suggestions.Nearest(key, ChoiceRules.Operators) is { } near ? $" (did you mean \"{near}\"?)" : "")}.");
             else if (!ok) Refused(operand, $"Choice state '{name}': {label}: \"{key}\" compares with {expected}, not {operand.Describe()}{(operand.IsString ? $" '{operand.String}'" : "")}.");
         }
     }

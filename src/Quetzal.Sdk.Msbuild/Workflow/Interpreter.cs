@@ -160,7 +160,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             {
                 var result = state.ContainsKey("Result") ? state["Result"]?.DeepClone()
                     : state["Parameters"] is { } parameters ? PayloadTemplate.Apply(parameters, effective, stateContext, variables) : effective;
-                var output = Output(state, input, result, stateContext, variables, withSelector: false);
+                var output = Output(state, input, result, stateContext, variables);
                 Assign(state["Assign"], result, stateContext, variables);
                 return (output, next);
             }
@@ -179,21 +179,13 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             }
             case "Choice":
             {
-                foreach (var rule in state["Choices"]!.AsArray())
-                    if (ChoiceRules.Evaluate(rule!.AsObject(), effective, stateContext, variables))
-                    {
-                        var output = Path(state, "OutputPath", effective, stateContext, variables);
-                        Assign(state["Assign"], effective, stateContext, variables);
-                        Assign(rule["Assign"], effective, stateContext, variables);
-                        return (output, (string)rule["Next"]!);
-                    }
-                if (state["Default"] is { } fallback)
-                {
-                    var output = Path(state, "OutputPath", effective, stateContext, variables);
-                    Assign(state["Assign"], effective, stateContext, variables);
-                    return (output, (string)fallback!);
-                }
-                throw new StateError("States.NoChoiceMatched", $"no Choice rule of '{name}' matched and it has no Default");
+                var matched = state["Choices"]!.AsArray().FirstOrDefault(rule => ChoiceRules.Evaluate(rule!.AsObject(), effective, stateContext, variables));
+                var target = (string?)matched?["Next"] ?? (string?)state["Default"]
+                    ?? throw new StateError("States.NoChoiceMatched", $"no Choice rule of '{name}' matched and it has no Default");
+                var output = Path(state, "OutputPath", effective, stateContext, variables);
+                Assign(state["Assign"], effective, stateContext, variables);
+                Assign(matched?["Assign"], effective, stateContext, variables);
+                return (output, target);
             }
             case "Task":
             case "Parallel":
@@ -207,7 +199,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
                         _ => await MapAsync(label, state, effective, stateContext, variables, prefix, cancellation),
                     };
                     if (state["ResultSelector"] is { } selector) result = PayloadTemplate.Apply(selector, result, stateContext, variables);
-                    var output = Output(state, input, result, stateContext, variables, withSelector: false);
+                    var output = Output(state, input, result, stateContext, variables);
                     Assign(state["Assign"], result, stateContext, variables);
                     return output;
                 }, cancellation);
@@ -463,10 +455,9 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         return -1;
     }
 
-    /// <summary>ResultSelector, ResultPath (into the raw input) and OutputPath, in that order.</summary>
-    private static JsonNode? Output(JsonObject state, JsonNode? rawInput, JsonNode? result, JsonObject context, Variables variables, bool withSelector)
+    /// <summary>ResultPath (into the raw input) and OutputPath, in that order (a ResultSelector is applied before, as the Assign reads its result).</summary>
+    private static JsonNode? Output(JsonObject state, JsonNode? rawInput, JsonNode? result, JsonObject context, Variables variables)
     {
-        if (withSelector && state["ResultSelector"] is { } selector) result = PayloadTemplate.Apply(selector, result, context, variables);
         JsonNode? merged;
         if (state.TryGetPropertyValue("ResultPath", out var resultPath) && resultPath is null) merged = rawInput?.DeepClone();
         else merged = JsonPath.Merge(rawInput, result, (string?)resultPath ?? "$");

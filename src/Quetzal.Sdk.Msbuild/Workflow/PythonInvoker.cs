@@ -39,7 +39,7 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
         ["errorType"] = (string?)error["errorType"] ?? "",
         ["requestId"] = (string?)error["requestId"] ?? Guid.NewGuid().ToString(),
         ["stackTrace"] = error["stackTrace"]?.DeepClone() ?? new JsonArray(),
-    }.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }.ToJsonString(PayloadTemplate.StandardJson);
 
     /// <summary>The environment the task definition gives every Fargate task (BUCKET_NAME, TIME_LIMIT, MODEL_TAG).</summary>
     public IReadOnlyDictionary<string, string> TaskEnvironment { get; init; } = new Dictionary<string, string>();
