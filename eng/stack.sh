@@ -63,8 +63,9 @@ ours() { # ours <name> <port>: 0 = ours and alive, 1 = port free, exits when a s
 }
 
 need_npm() {
-  if [ ! -x "$root/eng/stack/node_modules/.bin/s3rver" ] || [ ! -d "$root/eng/stack/node_modules/@cdktf/hcl2json" ]; then
-    log "installing s3rver and @cdktf/hcl2json (npm)"
+  local m="$root/eng/stack/node_modules"
+  if [ ! -x "$m/.bin/s3rver" ] || [ ! -d "$m/@cdktf/hcl2json" ] || [ ! -d "$m/aws-local-stepfunctions" ] || [ ! -d "$m/asl-validator" ]; then
+    log "installing s3rver, @cdktf/hcl2json, aws-local-stepfunctions and asl-validator (npm)"
     (cd "$root/eng/stack" && npm install --no-audit --no-fund --no-package-lock --silent)
   fi
 }

@@ -127,3 +127,17 @@ public sealed class StackFactAttribute : FactAttribute
             Skip = $"local stack not running ({LocalStack.Missing}); run eng/stack.sh up";
     }
 }
+
+/// <summary>
+/// A theory that needs npm packages of the local stack (eng/stack/node_modules, installed by eng/stack.sh up) but no
+/// running server: skipped when they are missing, unless QUETZAL_REQUIRE_SERVICES=1 (then it fails).
+/// </summary>
+public sealed class NpmTheoryAttribute : TheoryAttribute
+{
+    public NpmTheoryAttribute(params string[] packages)
+    {
+        var missing = packages.Where(p => !Directory.Exists(Path.Combine(Repository.Root, "eng", "stack", "node_modules", p))).ToList();
+        if (!LocalStack.Required && missing.Count > 0)
+            Skip = $"{string.Join(", ", missing)} (npm) not installed; run eng/stack.sh up";
+    }
+}
