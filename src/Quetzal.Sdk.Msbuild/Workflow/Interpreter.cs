@@ -315,14 +315,17 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             RunBranchAsync(branches[i]!.AsObject(), input?.DeepClone(), context, variables.Child(), $"{label}[branch {i + 1}] ", stop), cancellation);
     }
 
+    /// <summary>The fields of a distributed Map whose behaviour (reading items, batching them, tolerating failures, writing results) a local run does not have; refused, never ignored.</summary>
+    private static readonly string[] DistributedOnly = ["ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath"];
+
     /// <summary>
     /// The items, at most MaxConcurrency at once (0 or none: all), in order of their index; after one fails no other
     /// starts and those running are stopped, and its error is the state's.
     /// </summary>
     private async Task<JsonNode?> MapAsync(string label, JsonObject state, JsonNode? effective, JsonObject context, Variables variables, string prefix, CancellationToken cancellation)
     {
-        if (state["ItemReader"] is not null || state["ResultWriter"] is not null)
-            throw new StateError("Quetzal.Unsupported", $"a distributed Map's ItemReader and ResultWriter (state '{label}')");
+        if (DistributedOnly.Where(state.ContainsKey).ToList() is { Count: > 0 } distributed)
+            throw new StateError("Quetzal.Unsupported", $"a distributed Map's {string.Join(", ", distributed)} (state '{label}'): where the items come from, how they are batched, which failures are tolerated and where the results go are Step Functions' Map Run's");
         var items = JsonPath.Select(effective, (string?)state["ItemsPath"] ?? "$", context, variables) as JsonArray
             ?? throw new StateError("States.Runtime", $"the ItemsPath of '{label}' does not select an array");
         var processor = (state["ItemProcessor"] ?? state["Iterator"])!.AsObject();
