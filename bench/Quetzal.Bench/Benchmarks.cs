@@ -118,7 +118,10 @@ public static class Benchmarks
         rows.Add(new($"build context sent to the engine (model with the {megabytes:F0} MB network)", $"{context.Entries.Count} files, {Bytes.Format(context.FileBytes)}", "", null));
         rows.Add(new("what the original flow sent (the folder holding the model, at least)", $"{Bytes.Format(parent)}", "", null));
 
-        // 4. S3 upload of a fresh scenario, and publishing, against the local stack.
+        // 4. A local run of a two-state workflow: what the run adds to its steps (no stack needed).
+        LocalRunBenchmarks(rows, repository, work, runs);
+
+        // 5. S3 upload of a fresh scenario, and publishing, against the local stack.
         if (await StackAnswersAsync())
         {
             await S3Async(rows, work, runs);
@@ -194,6 +197,65 @@ public static class Benchmarks
     /// realistic size. First publish, no-op, a one-step edit, a library change, a params.json change: times, and the
     /// bytes each pushed to the registry (counted in its storage).
     /// </summary>
+    /// <summary>The local run's rows alone.</summary>
+    public static int LocalRunOnly(string repository, string work, int runs)
+    {
+        (repository, work) = (Path.GetFullPath(repository), Path.GetFullPath(work));
+        Directory.CreateDirectory(work);
+        var rows = new List<Row>();
+        LocalRunBenchmarks(rows, repository, work, runs);
+        Print(rows);
+        return rows.Any(r => r.Met == false) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Issue 28: a local run's overhead beyond its steps. The template's model (two Task states, python mode) run by
+    /// `dotnet run` (its no-op build included) and by `dotnet run --no-build` (the runner: its start, reading the
+    /// model, the interpreter, the scenario's folders, the summary); the steps' own time is what the run reports for
+    /// each Task state (python's start, the SDK's handler, the step), subtracted round by round.
+    /// </summary>
+    private static void LocalRunBenchmarks(List<Row> rows, string repository, string work, int runs)
+    {
+        var model = Model(repository, work, "bench-local-run");
+        var environment = new Dictionary<string, string> { ["MSBUILDDISABLENODEREUSE"] = "1" };
+        Run("dotnet", model, environment, "build", "-nodeReuse:false");
+        // What `dotnet run` starts once it has evaluated the project: the runner, as the model's RunArguments say.
+        var runArguments = Run("dotnet", model, environment, "msbuild", "-t:ComputeRunArguments", "-getProperty:RunArguments", "-nodeReuse:false").Trim();
+        var tasks = runArguments.Split('"')[1];
+        var modelFile = runArguments.Split('"')[3];
+        (double Seconds, double Steps, int States) Once(params string[] arguments)
+        {
+            var clock = Stopwatch.StartNew();
+            var output = arguments is ["runner"] ? Run("dotnet", model, environment, "exec", tasks, "run", "--model", modelFile) : Run("dotnet", model, environment, ["run", .. arguments]);
+            var seconds = clock.Elapsed.TotalSeconds;
+            var ended = System.Text.RegularExpressions.Regex.Matches(output, @"\] < \S+ \(Task\) ([0-9.]+) s");
+            if (ended.Count != 2) throw new InvalidOperationException($"expected the two Task states of the template's workflow to end, found {ended.Count}:\n{output}");
+            return (seconds, ended.Sum(m => double.Parse(m.Groups[1].Value, Invariant)), ended.Count);
+        }
+        Once();
+        Once("--no-build");
+        Once("runner");
+        var whole = new List<double>();
+        var noBuild = new List<double>();
+        var steps = new List<double>();
+        var beyond = new List<double>();
+        var runnerBeyond = new List<double>();
+        for (var round = 0; round < runs; round++)
+        {
+            whole.Add(Once().Seconds);
+            var bare = Once("--no-build");
+            noBuild.Add(bare.Seconds);
+            steps.Add(bare.Steps);
+            beyond.Add(bare.Seconds - bare.Steps);
+            var runner = Once("runner");
+            runnerBeyond.Add(runner.Seconds - runner.Steps);
+        }
+        var overhead = Median(beyond);
+        rows.Add(new("local run of the template's two-state workflow (python mode): `dotnet run`, whole command with its no-op build", $"{Median(whole):F2} s", "", null));
+        rows.Add(new("the same with `dotnet run --no-build`; of which its two steps (python, the SDK's handler, the step), as the run reports them", $"{Median(noBuild):F2} s; {Median(steps):F2} s", "", null));
+        rows.Add(new("`dotnet run --no-build` beyond its steps (MSBuild's evaluation and the model's resolution, the runner's start, the interpreter, the scenario's folders, the summary); of which the runner's", $"{overhead:F2} s; {Median(runnerBeyond):F2} s", "< 1 s", overhead < 1));
+    }
+
     /// <summary>The inner loop's rows alone (a quicker look while working on the publish).</summary>
     public static int InnerLoopOnly(string repository, string work, int runs)
     {

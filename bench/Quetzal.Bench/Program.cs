@@ -13,6 +13,7 @@ using Quetzal.Sdk.Validation;
 // Quetzal.Bench measure bare|validate <folder>      one timed pass in this process: prints "<seconds> <peak MB>"
 // Quetzal.Bench run <repo> <work> [links] [runs]    every benchmark, a table, exit code 1 when a target is missed
 // Quetzal.Bench inner-loop <repo> <work> [runs]      the inner loop's rows only (the local stack must be up)
+// Quetzal.Bench local-run <repo> <work> [runs]       the local run's rows only (no stack needed)
 var culture = CultureInfo.InvariantCulture;
 switch (args.FirstOrDefault())
 {
@@ -23,10 +24,12 @@ switch (args.FirstOrDefault())
         return Measure(args[1], args[2]);
     case "inner-loop":
         return Benchmarks.InnerLoopOnly(args[1], args[2], args.Length > 3 ? int.Parse(args[3], culture) : 5);
+    case "local-run":
+        return Benchmarks.LocalRunOnly(args[1], args[2], args.Length > 3 ? int.Parse(args[3], culture) : 5);
     case "run":
         return await Benchmarks.RunAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3], culture) : 1_000_000, args.Length > 4 ? int.Parse(args[4], culture) : 5);
     default:
-        Console.Error.WriteLine("usage: Quetzal.Bench generate <folder> <links> | measure bare|validate <folder> | run <repo> <work> [links] [runs]");
+        Console.Error.WriteLine("usage: Quetzal.Bench generate <folder> <links> | measure bare|validate <folder> | run <repo> <work> [links] [runs] | inner-loop <repo> <work> [runs] | local-run <repo> <work> [runs]");
         return 2;
 }
 

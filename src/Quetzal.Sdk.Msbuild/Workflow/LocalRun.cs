@@ -253,7 +253,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
     public void StateEnded(string state, string type, TimeSpan duration, JsonNode? output)
     {
         // Not the state's output: a step's is the event it was given (the payload passes through), which says nothing of what it did; its log did.
-        lock (console) console.WriteLine($"[{_clock.Elapsed:mm\\:ss\\.f}] < {state} ({type}) {duration.TotalSeconds:0.0} s");
+        lock (console) console.WriteLine($"[{_clock.Elapsed:mm\\:ss\\.f}] < {state} ({type}) {duration.TotalSeconds:0.00} s");
     }
 
     public void Note(string message)
