@@ -176,9 +176,9 @@ public static class Codes
     public static readonly DiagnosticDescriptor NoTerminalState = new("QTZ2005", Error,
         "{0} has no terminal state: add \"End\": true to the last state, or a Succeed or Fail state.",
         "A state machine or branch has no terminal state");
-    public static readonly DiagnosticDescriptor UnreachableState = new("QTZ2006", Warning,
-        "State '{0}' cannot be reached from '{1}'.",
-        "A state cannot be reached from StartAt");
+    public static readonly DiagnosticDescriptor UnreachableState = new("QTZ2006", Error,
+        "State '{0}' cannot be reached from '{1}': Step Functions refuses a state nothing leads to (MISSING_TRANSITION_TARGET). Remove it, or name it in a Next, a Default or a Catch.",
+        "A state cannot be reached from StartAt (Step Functions refuses the definition)");
     public static readonly DiagnosticDescriptor UnknownPlaceholder = new("QTZ2007", Error,
         "Unknown placeholder '${{{0}}}'; the SDK substitutes only: {1}.",
         "The state machine uses a placeholder the SDK does not substitute");

@@ -59,9 +59,22 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
         foreach (var (at, what) in QuenediUnreadable) bag.Add(Codes.QuenediCannotRead, path, at.Line, at.Column, what);
     }
 
-    private void Machine(JsonTree machine, string label, bool jsonata)
+    /// <summary>The fields of a Parallel branch, and of a Map's ItemProcessor or Iterator (the top level has its own list, checked by the validator).</summary>
+    private static readonly string[] BranchFields = ["StartAt", "States", "Comment"];
+    private static readonly string[] ProcessorFields = [.. BranchFields, "ProcessorConfig"];
+
+    private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+
+    private void Machine(JsonTree machine, string label, bool jsonata, string[]? fields = null)
     {
-        if (machine.Kind != JsonKind.Object || machine["States"] is not { Kind: JsonKind.Object } states) return;
+        if (machine.Kind != JsonKind.Object) return;
+        if (fields is not null)
+            foreach (var (key, value) in machine.Members)
+                if (!fields.Contains(key))
+                    Refused(value, key == "QueryLanguage"
+                        ? $"{Capitalized(label)} cannot set \"QueryLanguage\": its states take the state machine's, or their own."
+                        : $"{Capitalized(label)} has a field \"{key}\" it does not have (it has {string.Join(", ", fields.Select(f => $"\"{f}\""))}).");
+        if (machine["States"] is not { Kind: JsonKind.Object } states) return;
         foreach (var (name, state) in states.Members)
         {
             if (_names.TryGetValue(name, out var first))
@@ -122,6 +135,10 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
                         Refused(resource, $"State '{name}': \"Resource\" is an ARN (arn:aws:states:::lambda:invoke, a function's ARN, or ${{LambdaFunctionArn}}), not '{text}'.");
                     if (text == Fargate.RunTaskSync) HasFargate = true;
                 }
+                foreach (var (field, pathField) in new[] { ("TimeoutSeconds", "TimeoutSecondsPath"), ("HeartbeatSeconds", "HeartbeatSecondsPath") })
+                    if (state[field] is not null && state[pathField] is { } both) Refused(both, $"State '{name}': \"{field}\" and \"{pathField}\" cannot both be given.");
+                if (state["HeartbeatSeconds"] is { Kind: JsonKind.Number } heartbeat && state["TimeoutSeconds"] is { Kind: JsonKind.Number } timeout && heartbeat.Number >= timeout.Number)
+                    Refused(heartbeat, $"State '{name}': \"HeartbeatSeconds\" ({heartbeat.Number}) must be smaller than \"TimeoutSeconds\" ({timeout.Number}).");
                 break;
             case "Fail":
                 foreach (var (field, pathField) in new[] { ("Error", "ErrorPath"), ("Cause", "CausePath") })
@@ -141,13 +158,13 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
                 break;
             case "Parallel":
                 if (state["Branches"] is { Kind: JsonKind.Array } branches)
-                    foreach (var branch in branches.Items) Machine(branch, $"a branch of '{name}'", false);
+                    foreach (var branch in branches.Items) Machine(branch, $"a branch of '{name}'", false, BranchFields);
                 break;
             case "Map":
-                if (state["Iterator"] is { } iterator) Machine(iterator, $"the Iterator of '{name}'", false);
+                if (state["Iterator"] is { } iterator) Machine(iterator, $"the Iterator of '{name}'", false, ProcessorFields);
                 if (state["ItemProcessor"] is { } processor)
                 {
-                    Machine(processor, $"the ItemProcessor of '{name}'", false);
+                    Machine(processor, $"the ItemProcessor of '{name}'", false, ProcessorFields);
                     QuenediUnreadable.Add((processor, $"Map state '{name}' names its states \"ItemProcessor\"; Quenedi's Run page reads only \"Iterator\" (the older name, which Step Functions still takes) and shows no steps for this model"));
                 }
                 if (state["Iterator"] is not null && state["ItemProcessor"] is not null) Refused(state, $"Map state '{name}' has both \"Iterator\" and \"ItemProcessor\"; keep one.");

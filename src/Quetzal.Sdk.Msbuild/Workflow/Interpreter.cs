@@ -239,6 +239,26 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
     /// <summary>The clock of states' durations, the Lambda timeout's note and Wait states (tests give a fake one).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// A step under its state's TimeoutSeconds. The invokers stop their process at that deadline themselves; the
+    /// interpreter holds the same deadline for any invoker, so a step that outlives it fails with States.Timeout
+    /// (which a States.TaskFailed catcher does not match) and never runs on.
+    /// </summary>
+    private async Task<T> WithinTimeoutAsync<T>(int? timeout, string what, Func<CancellationToken, Task<T>> step, CancellationToken cancellation)
+    {
+        if (timeout is not int seconds) return await step(cancellation);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(seconds), Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, deadline.Token);
+        try
+        {
+            return await step(linked.Token).WaitAsync(linked.Token);
+        }
+        catch (Exception e) when (e is not StateError { Error: "States.Timeout" } && deadline.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        {
+            throw new StateError("States.Timeout", $"the {what} ran longer than {seconds} s (the state's TimeoutSeconds)");
+        }
+    }
+
     private async Task<JsonNode?> LambdaAsync(string label, string function, JsonNode? payload, int? timeout, CancellationToken cancellation)
     {
         var started = Time.GetTimestamp();
@@ -247,7 +267,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             : null;
         try
         {
-            return await invoker.InvokeFunctionAsync(label, function, payload, timeout, cancellation);
+            return await WithinTimeoutAsync(timeout, "step", token => invoker.InvokeFunctionAsync(label, function, payload, timeout, token), cancellation);
         }
         finally
         {
@@ -271,7 +291,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             foreach (var variable in (entry["Environment"] as JsonArray ?? []).OfType<JsonObject>())
                 if ((string?)variable["Name"] is { } name) environment[name] = variable["Value"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : variable["Value"]?.ToJsonString() ?? "";
         }
-        var code = await invoker.RunTaskAsync(label, (string?)parameters?["TaskDefinition"], environment, timeout, cancellation);
+        var code = await WithinTimeoutAsync(timeout, "task", token => invoker.RunTaskAsync(label, (string?)parameters?["TaskDefinition"], environment, timeout, token), cancellation);
         var task = new JsonObject
         {
             ["ClusterArn"] = (string?)parameters?["Cluster"],

@@ -94,11 +94,11 @@ public sealed class StateMachineValidatorTests : IDisposable
         => Only(Validate(Machine("a", ("a", Task("\"Next\":\"b\"")), ("b", Task("\"Next\":\"a\"")))), "QTZ2005");
 
     [Fact]
-    public void An_unreachable_state_is_a_warning()
+    public void An_unreachable_state_is_refused_as_step_functions_refuses_it()
     {
-        var warning = Only(Validate(Machine("a", ("a", Task()), ("orphan", Task()))), "QTZ2006");
-        Assert.Equal(Severity.Warning, warning.Severity);
-        Assert.Contains("'orphan'", warning.Message);
+        var error = Only(Validate(Machine("a", ("a", Task()), ("orphan", Task()))), "QTZ2006");
+        Assert.Equal(Severity.Error, error.Severity);
+        Assert.Contains("'orphan'", error.Message);
     }
 
     [Fact]
