@@ -192,18 +192,19 @@ public static class Benchmarks
         rows.Add(new("no-op publish of it", $"{small.NoOp:F2} s, writes: {(small.NoOpWrites ? "SOME" : "none")} ({small.NoOp / small.First:P0} of its first publish)", "", null));
     }
 
-    /// <summary>
-    /// The inner loop (issue 18): the template's model with a 200,000-link road network and a generated library of a
-    /// realistic size. First publish, no-op, a one-step edit, a library change, a params.json change: times, and the
-    /// bytes each pushed to the registry (counted in its storage).
-    /// </summary>
     /// <summary>The local run's rows alone.</summary>
-    public static int LocalRunOnly(string repository, string work, int runs)
+    public static int LocalRunOnly(string repository, string work, int runs) => Only(repository, work, (rows, r, w) => LocalRunBenchmarks(rows, r, w, runs));
+
+    /// <summary>The inner loop's rows alone (a quicker look while working on the publish).</summary>
+    public static int InnerLoopOnly(string repository, string work, int runs) => Only(repository, work, (rows, r, w) => InnerLoopBenchmarks(rows, r, w, runs));
+
+    /// <summary>Some of the rows: their table, and exit code 1 when one of their targets is missed.</summary>
+    private static int Only(string repository, string work, Action<List<Row>, string, string> benchmarks)
     {
         (repository, work) = (Path.GetFullPath(repository), Path.GetFullPath(work));
         Directory.CreateDirectory(work);
         var rows = new List<Row>();
-        LocalRunBenchmarks(rows, repository, work, runs);
+        benchmarks(rows, repository, work);
         Print(rows);
         return rows.Any(r => r.Met == false) ? 1 : 0;
     }
@@ -256,17 +257,11 @@ public static class Benchmarks
         rows.Add(new("`dotnet run --no-build` beyond its steps (MSBuild's evaluation and the model's resolution, the runner's start, the interpreter, the scenario's folders, the summary); of which the runner's", $"{overhead:F2} s; {Median(runnerBeyond):F2} s", "< 1 s", overhead < 1));
     }
 
-    /// <summary>The inner loop's rows alone (a quicker look while working on the publish).</summary>
-    public static int InnerLoopOnly(string repository, string work, int runs)
-    {
-        (repository, work) = (Path.GetFullPath(repository), Path.GetFullPath(work));
-        Directory.CreateDirectory(work);
-        var rows = new List<Row>();
-        InnerLoopBenchmarks(rows, repository, work, runs);
-        Print(rows);
-        return rows.Any(r => r.Met == false) ? 1 : 0;
-    }
-
+    /// <summary>
+    /// The inner loop (issue 18): the template's model with a 200,000-link road network and a generated library of a
+    /// realistic size. First publish, no-op, a one-step edit, a library change, a params.json change: times, and the
+    /// bytes each pushed to the registry (counted in its storage).
+    /// </summary>
     private static void InnerLoopBenchmarks(List<Row> rows, string repository, string work, int runs)
     {
         var stack = Environment.GetEnvironmentVariable("QUETZAL_STACK_DIR") ?? Path.Combine(repository, "artifacts", "stack");
