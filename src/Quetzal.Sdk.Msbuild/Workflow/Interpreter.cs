@@ -87,9 +87,23 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             },
         };
         if ((string?)machine["QueryLanguage"] == "JSONata")
-            throw new ExecutionFailedException("(the state machine)", "Quetzal.Unsupported", "JSONata (\"QueryLanguage\": \"JSONata\"): a local run interprets JSONPath state machines only");
-        return await RunMachineAsync(machine, input, context, new Variables(), "", cancellation);
+            throw new ExecutionFailedException(MachineLabel, "Quetzal.Unsupported", "JSONata (\"QueryLanguage\": \"JSONata\"): a local run interprets JSONPath state machines only");
+        if ((int?)machine["TimeoutSeconds"] is not int seconds) return await RunMachineAsync(machine, input, context, new Variables(), "", cancellation);
+        // The state machine's TimeoutSeconds: past it, the execution fails with States.Timeout whatever runs then.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(seconds), Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, deadline.Token);
+        try
+        {
+            return await RunMachineAsync(machine, input, context, new Variables(), "", linked.Token).WaitAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        {
+            throw new ExecutionFailedException(MachineLabel, "States.Timeout", $"the execution ran longer than {seconds} s (the state machine's TimeoutSeconds)");
+        }
     }
+
+    /// <summary>What a failure of the whole execution (not of one of its states) names as its state.</summary>
+    public const string MachineLabel = "(the state machine)";
 
     private async Task<JsonNode?> RunMachineAsync(JsonObject machine, JsonNode? input, JsonObject context, Variables variables, string prefix, CancellationToken cancellation)
     {
@@ -212,7 +226,7 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
     {
         var resource = (string)state["Resource"]!;
         var parameters = state["Parameters"] is { } template ? PayloadTemplate.Apply(template, effective, context, variables) : effective?.DeepClone();
-        var timeout = (int?)state["TimeoutSeconds"];
+        var timeout = (int?)state["TimeoutSeconds"] ?? (state["TimeoutSecondsPath"] is { } timeoutPath ? SecondsAt(label, "TimeoutSecondsPath", (string?)timeoutPath, effective, context, variables) : null);
         if (resource == LambdaInvoke && (string?)parameters?["FunctionName"] is { } function && !IsModelFunction(function))
             return new JsonObject { ["ExecutedVersion"] = "$LATEST", ["Payload"] = PassThrough(label, function, parameters?["Payload"]), ["StatusCode"] = 200 };
         if (resource != LambdaInvoke && AwsAccount.IsFunctionArn(resource) && !IsModelFunction(resource))
@@ -238,6 +252,12 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
 
     /// <summary>The clock of states' durations, the Lambda timeout's note and Wait states (tests give a fake one).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>A positive whole number of seconds read from the state's input (TimeoutSecondsPath); anything else is States.Runtime.</summary>
+    private static int SecondsAt(string label, string field, string? path, JsonNode? input, JsonObject context, Variables variables)
+        => JsonPath.Select(input, path ?? "$", context, variables) is JsonValue value && value.TryGetValue<double>(out var number) && number >= 1 && number == Math.Floor(number) && number <= int.MaxValue
+            ? (int)number
+            : throw new StateError("States.Runtime", $"the {field} of '{label}' ({path}) does not select a positive whole number of seconds");
 
     /// <summary>
     /// A step under its state's TimeoutSeconds. The invokers stop their process at that deadline themselves; the

@@ -76,6 +76,7 @@ public sealed class LocalRun(LocalRunOptions options, TextWriter console) : IRun
                 : e.Error switch
             {
                 "Quetzal.Unsupported" => Codes.UnsupportedFeature.Create(options.Model.StateMachinePath, e.State, e.Cause),
+                "States.Timeout" when e.State == Interpreter.MachineLabel => Codes.ExecutionFailed.Create(options.Model.StateMachinePath, e.State, e.Error, e.Cause),
                 "States.Runtime" or "States.ResultPathMatchFailure" => Codes.PathFailed.Create(options.Model.StateMachinePath, e.State, e.Cause),
                 "States.TaskFailed" when StoppedTask(e.Cause) is { } exit => Codes.StepFailed.Create(options.Model.StateMachinePath, e.State, $"States.TaskFailed: the Fargate task's container exited with code {exit} (its output is above)"),
                 _ when e.Error.StartsWith("States.", StringComparison.Ordinal) && e.Error != "States.Timeout" => Codes.ExecutionFailed.Create(options.Model.StateMachinePath, e.State, e.Error, e.Cause),
