@@ -95,6 +95,22 @@ public sealed class RunTests(PackedPackages packages) : IDisposable
     }
 
     [Fact]
+    public void The_state_machines_timeout_ends_the_run_as_the_workflows_failure_with_states_timeout()
+    {
+        var model = Scaffold();
+        var machine = Path.Combine(model, "step-functions.json");
+        File.WriteAllText(machine, File.ReadAllText(machine).Replace("\"StartAt\":", "\"TimeoutSeconds\": 1,\n  \"StartAt\":", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(model, "steps", "loaded_links.py"), "import time\nprint('assigning...', flush=True)\ntime.sleep(30)\n");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Run(model);
+        Assert.False(result.Succeeded, result.ToString());
+        Assert.Contains("error QTZ5002", result.Output);
+        Assert.Contains("States.Timeout", result.Output);
+        Assert.Contains("the state machine's TimeoutSeconds", result.Output);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"the step should have been stopped at the machine's deadline, not run its 30 s: {clock.Elapsed}");
+    }
+
+    [Fact]
     public void A_failing_step_names_the_state_shows_its_output_and_exits_non_zero()
     {
         var model = Scaffold();
