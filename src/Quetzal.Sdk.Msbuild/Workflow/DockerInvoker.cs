@@ -32,19 +32,12 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
     public async Task<JsonNode?> InvokeAsync(string state, JsonNode? payload, int? timeoutSeconds, CancellationToken cancellation)
     {
         await EnsureStartedAsync(cancellation);
-        // No cap at QuetzalLambdaTimeout (the run warns past it), only the state's own deadline.
-        var limit = timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        timeout.CancelAfter(limit);
+        // No cap at QuetzalLambdaTimeout (the run warns past it), only the state's own deadline, which the interpreter holds.
         HttpResponseMessage response;
         try
         {
             response = await _http.PostAsync(new Uri(_endpoint!, RuntimeEmulator.InvocationsPath),
-                new StringContent(payload?.ToJsonString() ?? "null", Encoding.UTF8, "application/json"), timeout.Token);
-        }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-        {
-            throw new StateError("States.Timeout", $"the step ran longer than {limit.TotalSeconds:0} s (the state's TimeoutSeconds)");
+                new StringContent(payload?.ToJsonString() ?? "null", Encoding.UTF8, "application/json"), cancellation);
         }
         catch (HttpRequestException e)
         {
@@ -104,17 +97,12 @@ public sealed class DockerInvoker(LocalRunOptions options, string bucketDirector
             await _docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellation);
             using var logs = new CancellationTokenSource();
             var streaming = StreamLogsAsync(created.ID, logs.Token);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            if (timeoutSeconds is { } seconds) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
             try
             {
-                var exit = await _docker.Containers.WaitContainerAsync(created.ID, timeout.Token);
+                // The state's deadline is the interpreter's: it cancels the token, and the container is removed below.
+                var exit = await _docker.Containers.WaitContainerAsync(created.ID, cancellation);
                 await streaming.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
                 return (int)exit.StatusCode;
-            }
-            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-            {
-                throw new StateError("States.Timeout", $"the task ran longer than {timeoutSeconds} s (the state's TimeoutSeconds)");
             }
             finally
             {

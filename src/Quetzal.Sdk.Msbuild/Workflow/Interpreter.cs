@@ -18,7 +18,8 @@ public interface ITaskInvoker
 
     /// <summary>
     /// Runs the container of a task definition (its ARN or family:revision, as the state names it) to its end, with the
-    /// state's environment overrides; returns its exit code. <paramref name="timeoutSeconds"/>: the state's own deadline.
+    /// state's environment overrides; returns its exit code. <paramref name="timeoutSeconds"/>: the state's own deadline,
+    /// which the interpreter holds (it cancels the token then, and the invoker stops what it runs); an invoker may record it.
     /// </summary>
     Task<int> RunTaskAsync(string state, string? taskDefinition, IReadOnlyDictionary<string, string> environment, int? timeoutSeconds, CancellationToken cancellation)
         => throw new StateError("Quetzal.Unsupported", "Fargate tasks (this invoker runs Lambda steps only)");
@@ -88,18 +89,9 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
         };
         if ((string?)machine["QueryLanguage"] == "JSONata")
             throw new ExecutionFailedException(MachineLabel, "Quetzal.Unsupported", "JSONata (\"QueryLanguage\": \"JSONata\"): a local run interprets JSONPath state machines only");
-        if ((int?)machine["TimeoutSeconds"] is not int seconds) return await RunMachineAsync(machine, input, context, new Variables(), "", cancellation);
         // The state machine's TimeoutSeconds: past it, the execution fails with States.Timeout whatever runs then.
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(seconds), Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, deadline.Token);
-        try
-        {
-            return await RunMachineAsync(machine, input, context, new Variables(), "", linked.Token).WaitAsync(linked.Token);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellation.IsCancellationRequested)
-        {
-            throw new ExecutionFailedException(MachineLabel, "States.Timeout", $"the execution ran longer than {seconds} s (the state machine's TimeoutSeconds)");
-        }
+        return await WithinAsync((int?)machine["TimeoutSeconds"], token => RunMachineAsync(machine, input, context, new Variables(), "", token),
+            seconds => new ExecutionFailedException(MachineLabel, "States.Timeout", $"the execution ran longer than {seconds} s (the state machine's TimeoutSeconds)"), cancellation);
     }
 
     /// <summary>What a failure of the whole execution (not of one of its states) names as its state.</summary>
@@ -260,24 +252,31 @@ public sealed class Interpreter(ITaskInvoker invoker, IRunObserver observer)
             : throw new StateError("States.Runtime", $"the {field} of '{label}' ({path}) does not select a positive whole number of seconds");
 
     /// <summary>
-    /// A step under its state's TimeoutSeconds. The invokers stop their process at that deadline themselves; the
-    /// interpreter holds the same deadline for any invoker, so a step that outlives it fails with States.Timeout
-    /// (which a States.TaskFailed catcher does not match) and never runs on.
+    /// Work under a deadline of <paramref name="seconds"/> (null: none), on <see cref="Time"/>: past it the work's token
+    /// is cancelled (an invoker stops its process then) and whatever the work was doing, it fails with
+    /// <paramref name="timedOut"/>, unless a deadline inside it had already said States.Timeout. A state's
+    /// TimeoutSeconds (a States.TaskFailed catcher does not match the error) and the state machine's are this one
+    /// deadline, held here for every invoker.
     /// </summary>
-    private async Task<T> WithinTimeoutAsync<T>(int? timeout, string what, Func<CancellationToken, Task<T>> step, CancellationToken cancellation)
+    private async Task<T> WithinAsync<T>(int? seconds, Func<CancellationToken, Task<T>> work, Func<int, Exception> timedOut, CancellationToken cancellation)
     {
-        if (timeout is not int seconds) return await step(cancellation);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(seconds), Time);
+        if (seconds is not int limit) return await work(cancellation);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(limit), Time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, deadline.Token);
         try
         {
-            return await step(linked.Token).WaitAsync(linked.Token);
+            return await work(linked.Token).WaitAsync(linked.Token);
         }
-        catch (Exception e) when (e is not StateError { Error: "States.Timeout" } && deadline.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        catch (Exception e) when (deadline.IsCancellationRequested && !cancellation.IsCancellationRequested
+            && e is not (StateError { Error: "States.Timeout" } or ExecutionFailedException { Error: "States.Timeout" }))
         {
-            throw new StateError("States.Timeout", $"the {what} ran longer than {seconds} s (the state's TimeoutSeconds)");
+            throw timedOut(limit);
         }
     }
+
+    /// <summary>A step under its state's TimeoutSeconds (see <see cref="WithinAsync"/>): a Lambda invocation ("step") or a Fargate task ("task").</summary>
+    private Task<T> WithinTimeoutAsync<T>(int? timeout, string what, Func<CancellationToken, Task<T>> step, CancellationToken cancellation)
+        => WithinAsync(timeout, step, seconds => new StateError("States.Timeout", $"the {what} ran longer than {seconds} s (the state's TimeoutSeconds)"), cancellation);
 
     private async Task<JsonNode?> LambdaAsync(string label, string function, JsonNode? payload, int? timeout, CancellationToken cancellation)
     {

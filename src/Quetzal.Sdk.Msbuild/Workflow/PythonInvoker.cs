@@ -51,13 +51,12 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
     {
         var marker = "QUETZAL-RESULT-" + Guid.NewGuid().ToString("N") + ":";
         string? result = null;
-        var (code, timedOut) = await RunAsync(state, (string?)payload?["scenario_path_S3"], ["-u", "-c", Bootstrap], new Dictionary<string, string> { ["QUETZAL_RESULT_MARKER"] = marker },
+        var code = await RunAsync(state, (string?)payload?["scenario_path_S3"], ["-u", "-c", Bootstrap], new Dictionary<string, string> { ["QUETZAL_RESULT_MARKER"] = marker },
             payload?.ToJsonString() ?? "null", (line, say) =>
             {
                 if (line.StartsWith(marker, StringComparison.Ordinal)) result = line[marker.Length..];
                 else if (line.Length > 0) say(line);
-            }, timeoutSeconds, cancellation);
-        if (timedOut) throw new StateError("States.Timeout", $"the step ran longer than {timeoutSeconds} s (the state's TimeoutSeconds)");
+            }, cancellation);
         var answer = result is null ? null : JsonNode.Parse(result)!.AsObject();
         if (answer?["errorType"] is { } type)
             throw new StateError((string)type!, LambdaCause(answer));
@@ -70,23 +69,22 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
     {
         var variables = new Dictionary<string, string>(TaskEnvironment);
         foreach (var (name, value) in environment) variables[name] = value;
-        var (code, timedOut) = await RunAsync(state, variables.GetValueOrDefault("scenario_path"), ["-u", Path.Combine(handlerDirectory, "quetzal_handler.py")], variables, null,
-            (line, say) => { if (line.Length > 0) say(line); }, timeoutSeconds, cancellation);
-        if (timedOut) throw new StateError("States.Timeout", $"the task ran longer than {timeoutSeconds} s (the state's TimeoutSeconds)");
-        return code;
+        return await RunAsync(state, variables.GetValueOrDefault("scenario_path"), ["-u", Path.Combine(handlerDirectory, "quetzal_handler.py")], variables, null,
+            (line, say) => { if (line.Length > 0) say(line); }, cancellation);
     }
 
     /// <summary>How long a step may print nothing before the run says it is still running.</summary>
     public TimeSpan QuietInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Runs the runner in a training folder of its own; returns its exit code, or that the deadline stopped it. What
+    /// Runs the runner in a training folder of its own; returns its exit code (cancelled, at the state's deadline the
+    /// interpreter holds or by Ctrl+C, the process is killed with its children). What
     /// the step prints goes to the console with the throw-away training folder written as the scenario's folder in the
     /// bucket folder, where its files are once the step ends (a step prints "wrote .../outputs/x.csv"); a step that
     /// prints nothing for <see cref="QuietInterval"/> gets a line saying it is still running.
     /// </summary>
-    private async Task<(int Code, bool TimedOut)> RunAsync(string state, string? scenarioPrefix, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string? input,
-        Action<string, Action<string>> line, int? timeoutSeconds, CancellationToken cancellation)
+    private async Task<int> RunAsync(string state, string? scenarioPrefix, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string? input,
+        Action<string, Action<string>> line, CancellationToken cancellation)
     {
         var training = Path.Combine(trainingRoot, Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(training);
@@ -148,21 +146,18 @@ public sealed class PythonInvoker(string python, string handlerDirectory, string
 
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                if (timeoutSeconds is { } seconds) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
                 try
                 {
-                    await process.WaitForExitAsync(timeout.Token);
+                    await process.WaitForExitAsync(cancellation);
                 }
                 catch (OperationCanceledException)
                 {
                     process.Kill(entireProcessTree: true);
-                    cancellation.ThrowIfCancellationRequested();
-                    return (-1, true);
+                    throw;
                 }
                 await Task.WhenAll(reading, errors);
                 try { Directory.Delete(training, recursive: true); } catch (IOException) { }
-                return (process.ExitCode, false);
+                return process.ExitCode;
             }
             finally
             {
