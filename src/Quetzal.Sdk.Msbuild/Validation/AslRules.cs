@@ -221,16 +221,15 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
         foreach (var item in node.Items) Template(name, field, item);
     }
 
-    private void NonNegativeInteger(string name, JsonTree state, string field)
-    {
-        if (state[field] is { } value && (value.Kind != JsonKind.Number || value.Number < 0 || value.Number != Math.Floor(value.Number)))
-            Refused(value, $"State '{name}': \"{field}\" is a whole number, 0 or more, not {value.Describe()}{(value.Kind == JsonKind.Number ? $" ({value.RawNumber})" : "")}.");
-    }
+    private void NonNegativeInteger(string name, JsonTree state, string field) => WholeNumber(state[field], 0, $"State '{name}': \"{field}\"");
 
-    private void PositiveInteger(string name, JsonTree state, string field)
+    private void PositiveInteger(string name, JsonTree state, string field) => WholeNumber(state[field], 1, $"State '{name}': \"{field}\"");
+
+    /// <summary>A field (when given) that is a whole number of at least <paramref name="minimum"/>; <paramref name="subject"/> names it in the message.</summary>
+    private void WholeNumber(JsonTree? value, int minimum, string subject)
     {
-        if (state[field] is { } value && (value.Kind != JsonKind.Number || value.Number < 1 || value.Number != Math.Floor(value.Number)))
-            Refused(value, $"State '{name}': \"{field}\" is a whole number, 1 or more, not {value.Describe()}{(value.Kind == JsonKind.Number ? $" ({value.RawNumber})" : "")}.");
+        if (value is not null && (value.Kind != JsonKind.Number || value.Number < minimum || value.Number != Math.Floor(value.Number)))
+            Refused(value, $"{subject} is a whole number, {minimum} or more, not {value.Describe()}{(value.Kind == JsonKind.Number ? $" ({value.RawNumber})" : "")}.");
     }
 
     private void Rule(string name, string label, JsonTree rule, bool top)
@@ -312,10 +311,8 @@ internal sealed class AslRules(string path, DiagnosticBag bag)
                 if (!allowed.Contains(key)) Refused(value, $"State '{name}': {field} {i + 1} has a field \"{key}\" that a {(field == "Retry" ? "retrier" : "catcher")} does not have.");
             if (field == "Retry")
             {
-                if (entry["IntervalSeconds"] is { } interval && (interval.Kind != JsonKind.Number || interval.Number < 1 || interval.Number != Math.Floor(interval.Number)))
-                    Refused(interval, $"State '{name}': Retry {i + 1}'s IntervalSeconds is a whole number, 1 or more, not {interval.Describe()}.");
-                if (entry["MaxAttempts"] is { } attempts && (attempts.Kind != JsonKind.Number || attempts.Number < 0 || attempts.Number != Math.Floor(attempts.Number)))
-                    Refused(attempts, $"State '{name}': Retry {i + 1}'s MaxAttempts is a whole number, 0 or more, not {attempts.Describe()}.");
+                WholeNumber(entry["IntervalSeconds"], 1, $"State '{name}': Retry {i + 1}'s IntervalSeconds");
+                WholeNumber(entry["MaxAttempts"], 0, $"State '{name}': Retry {i + 1}'s MaxAttempts");
                 if (entry["BackoffRate"] is { } backoff && (backoff.Kind != JsonKind.Number || backoff.Number < 1))
                     Refused(backoff, $"State '{name}': Retry {i + 1}'s BackoffRate is a number of 1.0 or more, not {backoff.Describe()}.");
             }
