@@ -18,20 +18,13 @@ public sealed class AslCheckCorpusTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    public static string Folder => Path.Combine(Repository.Root, "tests", "Quetzal.Sdk.Tests", "Corpus", "check");
-
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var file in Directory.EnumerateFiles(Folder, "*.json").Order(StringComparer.Ordinal)) data.Add(Path.GetFileNameWithoutExtension(file));
-        return data;
-    }
+    public static TheoryData<string> Cases() => CorpusFiles.Cases("check");
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void The_build_refuses_what_step_functions_refuses_at_the_line_and_takes_what_it_takes(string name)
     {
-        var corpus = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, name + ".json")))!.AsObject();
+        var corpus = CorpusFiles.Case("check", name);
         var expect = corpus["expect"]!.AsObject();
         var text = corpus["machine"]!.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         var file = _dir.Write("step-functions.json", text);

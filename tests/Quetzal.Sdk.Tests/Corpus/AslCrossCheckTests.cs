@@ -16,18 +16,14 @@ public sealed class AslCrossCheckTests
     public const string Interpreter = "aws-local-stepfunctions";
     public const string Validator = "asl-validator";
 
-    private static readonly string CorpusFolder = Path.Combine(Repository.Root, "tests", "Quetzal.Sdk.Tests", "Corpus");
-
     /// <summary>What the two packages said, by "run/name" and "check/name"; one node process for the whole corpus.</summary>
     private static readonly Lazy<Dictionary<string, JsonObject>> Answers = new(() =>
     {
-        var result = Processes.Run("node", [Path.Combine(CorpusFolder, "cross-check.cjs"), CorpusFolder, Path.Combine(Repository.Root, "eng", "stack")]);
+        var result = Processes.Run("node", [Path.Combine(CorpusFiles.Root, "cross-check.cjs"), CorpusFiles.Root, Path.Combine(Repository.Root, "eng", "stack")]);
         Assert.True(result.Succeeded, result.ToString());
         return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)!.AsObject())
             .ToDictionary(answer => $"{(string)answer["kind"]!}/{(string)answer["name"]!}");
     });
-
-    private static JsonObject Case(string kind, string name) => JsonNode.Parse(File.ReadAllText(Path.Combine(CorpusFolder, kind, name + ".json")))!.AsObject();
 
     public static TheoryData<string> RunCases() => AslRunCorpusTests.Cases();
 
@@ -37,7 +33,7 @@ public sealed class AslCrossCheckTests
     [MemberData(nameof(RunCases))]
     public void The_other_interpreter_agrees_with_the_corpus_or_the_case_says_why(string name)
     {
-        var corpus = Case("run", name);
+        var corpus = CorpusFiles.Case("run", name);
         var expect = corpus["expect"]!.AsObject();
         var outcome = Answers.Value[$"run/{name}"]["outcome"]!.AsObject();
         string? disagreement;
@@ -61,7 +57,7 @@ public sealed class AslCrossCheckTests
     [MemberData(nameof(CheckCases))]
     public void The_other_validator_agrees_with_the_corpus_or_the_case_says_why(string name)
     {
-        var corpus = Case("check", name);
+        var corpus = CorpusFiles.Case("check", name);
         var expect = corpus["expect"]!.AsObject();
         var answer = Answers.Value[$"check/{name}"];
         // AWS takes a sound definition and one that only Quenedi's Run page cannot read (a QTZ2018 warning), and refuses

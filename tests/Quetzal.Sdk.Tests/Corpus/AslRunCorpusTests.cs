@@ -13,14 +13,7 @@ namespace Quetzal.Sdk.Tests.Corpus;
 /// </summary>
 public sealed class AslRunCorpusTests
 {
-    public static string Folder => Path.Combine(Repository.Root, "tests", "Quetzal.Sdk.Tests", "Corpus", "run");
-
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var file in Directory.EnumerateFiles(Folder, "*.json").Order(StringComparer.Ordinal)) data.Add(Path.GetFileNameWithoutExtension(file));
-        return data;
-    }
+    public static TheoryData<string> Cases() => CorpusFiles.Cases("run");
 
     /// <summary>The Task states' behaviour, by state name: a result (default: the payload back), an error (always, or for one payload), a delay.</summary>
     private sealed class Steps(JsonObject? behaviour) : ITaskInvoker, IRunObserver
@@ -48,7 +41,7 @@ public sealed class AslRunCorpusTests
     [MemberData(nameof(Cases))]
     public async Task The_local_run_gives_what_the_specification_prescribes(string name)
     {
-        var corpus = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, name + ".json")))!.AsObject();
+        var corpus = CorpusFiles.Case("run", name);
         var expect = corpus["expect"]!.AsObject();
         var steps = new Steps(corpus["steps"] as JsonObject);
         var interpreter = new Interpreter(steps, steps) { StateMachineName = "corpus-machine", Region = "ca-central-1", Account = "000000000000" };
